@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+/**
+ * One service's database: embedded PGlite (a folder, or `memory://`) or a PostgreSQL server given by a
+ * `postgres://` URL. Prisma talks to it through `adapter`; migrations and tests use `exec`/`query`.
+ */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly adapter: SqlMigrationAwareDriverAdapterFactory;
+  /** Runs one or more SQL statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs `work` with an exclusive session-level lock so that two processes never migrate at once. */
+  withExclusiveLock<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(location: string): boolean {
+  return location.startsWith('postgres://') || location.startsWith('postgresql://');
+}
+
+export async function openDatabase(location: string): Promise<Database> {
+  return isPostgresUrl(location) ? openPostgres(location) : openPglite(location);
+}
+
+async function openPglite(location: string): Promise<Database> {
+  if (location !== 'memory://') mkdirSync(location, { recursive: true });
+  const client = await PGlite.create(location === 'memory://' ? undefined : location);
+  return {
+    kind: 'pglite',
+    adapter: new PrismaPGlite(client),
+    exec: async (sql) => {
+      await client.exec(sql);
+    },
+    query: async <Row>(sql: string, params: unknown[] = []) => (await client.query<Row>(sql, params)).rows,
+    // A PGlite database belongs to this one process, and PGlite serialises its queries.
+    withExclusiveLock: (work) => work(),
+    close: () => client.close(),
+  };
+}
+
+const MIGRATION_LOCK_KEY = 7_240_631;
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  await pool.query('select 1');
+  return {
+    kind: 'postgres',
+    adapter: new PrismaPg(pool),
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    query: async <Row>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as Row[],
+    withExclusiveLock: async (work) => {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        return await work();
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

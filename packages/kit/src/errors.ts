@@ -1,0 +1,26 @@
+import { GraphQLError } from 'graphql';
+import type { Principal } from './principal.js';
+
+/** Errors with Apollo's standard codes; business-rule failures use `userErrors` instead. */
+export function unauthenticated(message = 'You must be signed in'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } } });
+}
+
+export function forbidden(message = 'You are not allowed to do this'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+}
+
+export function badUserInput(message: string, field?: string[]): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
+}
+
+export function requirePrincipal(principal: Principal | undefined): Principal {
+  if (!principal) throw unauthenticated();
+  return principal;
+}
+
+export function requireRole(principal: Principal | undefined, ...roles: Principal['role'][]): Principal {
+  const signedIn = requirePrincipal(principal);
+  if (!roles.includes(signedIn.role)) throw forbidden(`This needs one of the roles: ${roles.join(', ')}`);
+  return signedIn;
+}

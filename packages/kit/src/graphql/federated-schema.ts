@@ -1,0 +1,34 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
+import { gql } from 'graphql-tag';
+import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
+
+const FEDERATION_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", ' +
+  'import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@tag"])';
+
+/** `__resolveReference` per entity type name: (representation, context) => entity. */
+export type ReferenceResolvers = Record<string, { __resolveReference: GraphQLFieldResolver<unknown, unknown> }>;
+
+/**
+ * Builds a Federation 2 subgraph schema from type-graphql resolvers: type-graphql owns types and resolvers,
+ * @apollo/subgraph adds `_service`, `_entities` and the reference resolvers.
+ */
+export async function buildFederatedSchema(
+  // type-graphql's own signature for resolver class lists
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  resolvers: NonEmptyArray<Function>,
+  referenceResolvers: ReferenceResolvers = {},
+): Promise<GraphQLSchema> {
+  const schema = await buildSchema({ resolvers, skipCheck: true, validate: false });
+  const resolverMap = createResolversMap(schema) as Record<string, object>;
+  for (const [typeName, reference] of Object.entries(referenceResolvers)) {
+    resolverMap[typeName] = { ...(resolverMap[typeName] ?? {}), ...reference };
+  }
+  return buildSubgraphSchema({
+    typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,
+    // createResolversMap's type is looser than GraphQLResolverMap, the shape is the same
+    resolvers: resolverMap as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never,
+  });
+}

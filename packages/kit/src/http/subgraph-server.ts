@@ -1,0 +1,110 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../log.js';
+import { PrincipalHeaderError, readPrincipal } from '../principal.js';
+import type { RequestContext, SubgraphDefinition, SubgraphInstance } from '../service.js';
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  instance: SubgraphInstance;
+  close(): Promise<void>;
+}
+
+export interface SubgraphServerOptions {
+  db: Database;
+  logger: Logger;
+  /** The secret the router signs principals with; requests with a bad signature are refused. */
+  routerSecret: string;
+  port: number;
+  host?: string;
+}
+
+/** Serves one subgraph: POST/GET /graphql, /health/live, /health/ready and the subgraph's own routes. */
+export async function startSubgraphServer(
+  definition: SubgraphDefinition,
+  options: SubgraphServerOptions,
+): Promise<RunningSubgraph> {
+  const { db, logger } = options;
+  const schema = await definition.buildSchema();
+  const instance = await definition.create({ db, logger, schema });
+  const app = express();
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer })],
+    formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
+  });
+  await apollo.start();
+
+  app.get('/health/live', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/health/ready', async (_req, res) => {
+    try {
+      await db.query('select 1');
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+  const extra = express.Router();
+  instance.routes?.(extra);
+  app.use(extra);
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        try {
+          return instance.createContext(readPrincipal(req.headers, options.routerSecret));
+        } catch (error) {
+          if (error instanceof PrincipalHeaderError) {
+            throw new GraphQLError('The request did not come from the router', {
+              extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+            });
+          }
+          throw error;
+        }
+      },
+    }),
+  );
+
+  const url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
+  logger.info({ url: `${url}/graphql` }, `${definition.name} subgraph listening`);
+  return {
+    name: definition.name,
+    url: `${url}/graphql`,
+    instance,
+    close: async () => {
+      await apollo.stop();
+      await instance.close();
+    },
+  };
+}
+
+export function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`);
+    });
+  });
+}
+
+/** Errors a client caused keep their message; anything unexpected is logged and reported without details. */
+export function hideInternalErrors(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  logger.error({ err: error }, 'unexpected error in resolver');
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

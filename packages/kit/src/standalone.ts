@@ -1,0 +1,38 @@
+import { readBoolean, readPort, readSecret, readString, runMain } from './config.js';
+import { openDatabase } from './db/database.js';
+import { applyMigrations } from './db/migrations.js';
+import { startSubgraphServer } from './http/subgraph-server.js';
+import { createLogger } from './log.js';
+import { migrationsDir } from './paths.js';
+import type { SubgraphDefinition } from './service.js';
+
+/**
+ * Production entry point of a subgraph: one process, PostgreSQL from DATABASE_URL, configuration from
+ * the environment. Migrations are a separate step (`npm run migrate -w subgraphs/<name>`) unless
+ * MIGRATE_ON_START=true.
+ */
+export function runStandalone(definition: SubgraphDefinition): void {
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  runMain(async () => {
+    const env = process.env;
+    const databaseUrl = readString(env, 'DATABASE_URL');
+    const routerSecret = readSecret(env, 'ROUTER_SHARED_SECRET');
+    const port = readPort(env, 'PORT', definition.defaultPort);
+    const host = readString(env, 'HOST', '0.0.0.0');
+    const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', false);
+    const logger = createLogger(definition.name);
+    const db = await openDatabase(databaseUrl);
+    if (migrateOnStart) {
+      const applied = await applyMigrations(db, migrationsDir(definition.name));
+      logger.info({ applied }, 'migrations applied');
+    }
+    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host });
+    const stop = async () => {
+      await running.close();
+      await db.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,118 @@
+import { createServer } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler } from 'express';
+import { hideInternalErrors, listen, type Logger } from '@commerce/kit';
+import type { RouterContext } from './context.js';
+import { authentication, principalOf } from './policies/authentication.js';
+import { SubgraphSource } from './subgraph-source.js';
+import { supergraphFromFile } from './supergraph.js';
+
+export type { RouterContext } from './context.js';
+
+export interface RouterOptions {
+  supergraphPath: string;
+  watchSupergraph: boolean;
+  port: number;
+  host: string;
+  /** Subgraph name (as in the supergraph's join__Graph name) -> URL overriding the supergraph's URL. */
+  subgraphUrls: Record<string, string>;
+  jwksUrl: string;
+  routerSecret: string;
+  logger: Logger;
+}
+
+export interface RunningRouter {
+  /** The full GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  baseUrl: string;
+  close(): Promise<void>;
+  /** Increments on each successful (re)load of the supergraph. */
+  supergraphVersion(): number;
+}
+
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const { logger } = options;
+  // Without this the gateway reports usage to Apollo and probes cloud metadata endpoints.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+
+  const gateway = new ApolloGateway({
+    logger: logger.child({ component: 'gateway' }),
+    supergraphSdl: supergraphFromFile({ path: options.supergraphPath, watch: options.watchSupergraph, logger }),
+    buildService: ({ name, url }) => {
+      const target = options.subgraphUrls[name] ?? url;
+      if (!target) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
+      return new SubgraphSource(target, options.routerSecret);
+    },
+  });
+  let version = 0;
+  gateway.onSchemaLoadOrUpdate(() => {
+    version += 1;
+    logger.info({ version }, 'supergraph loaded');
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    logger: logger.child({ component: 'apollo' }),
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer })],
+    formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
+  });
+  await apollo.start();
+
+  let closing = false;
+  app.get('/health/live', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/health/ready', (_req, res) => {
+    if (version > 0 && !closing) res.json({ status: 'ok' });
+    else res.status(503).json({ status: 'unavailable' });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    authentication({ jwksUrl: options.jwksUrl, logger }),
+    expressMiddleware(apollo, { context: async ({ res }) => ({ principal: principalOf(res) }) }),
+  );
+  app.use(jsonErrors(logger));
+
+  let baseUrl: string;
+  try {
+    baseUrl = await listen(httpServer, options.port, options.host);
+  } catch (error) {
+    await apollo.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'stop after failed listen'));
+    throw error;
+  }
+  logger.info({ url: `${baseUrl}/graphql`, supergraph: options.supergraphPath }, 'router listening');
+  return {
+    url: `${baseUrl}/graphql`,
+    baseUrl,
+    supergraphVersion: () => version,
+    close: async () => {
+      closing = true;
+      await apollo.stop(); // drains and closes the HTTP server, stops the gateway (and its file watch)
+    },
+  };
+}
+
+/**
+ * Body-parser failures (bad JSON, body over 1mb) answered as GraphQL-shaped JSON; Express's default
+ * handler would answer HTML with a stack trace outside production.
+ */
+function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return void res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    logger.error({ err: error }, 'unexpected error in HTTP pipeline');
+    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  };
+}

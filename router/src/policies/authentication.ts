@@ -1,0 +1,78 @@
+import type { RequestHandler, Response } from 'express';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { ROLES, type Logger, type Principal, type Role } from '@commerce/kit';
+
+/**
+ * Authentication: verifies the `Authorization: Bearer <jwt>` access token issued by identity and turns
+ * it into a Principal. No header means anonymous; a bad token is refused with 401 before any subgraph
+ * is called, so a client never silently gets anonymous results for a token it believes is valid.
+ */
+export const TOKEN_ISSUER = 'commerce-identity';
+export const TOKEN_AUDIENCE = 'commerce-supergraph';
+
+export interface AuthenticationOptions {
+  jwksUrl: string;
+  logger: Logger;
+}
+
+class InvalidToken extends Error {
+  code = 'ERR_INVALID_CLAIMS';
+}
+
+/** jose errors that mean "we could not get the keys", not "the token is bad". */
+const KEY_SET_UNAVAILABLE = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
+
+export function authentication(options: AuthenticationOptions): RequestHandler {
+  const { logger } = options;
+  // jose caches the key set and refetches it (rate limited) when a token names an unknown kid.
+  const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+
+  return async (req, res, next) => {
+    const header = req.headers.authorization;
+    if (header === undefined) return next();
+    try {
+      const token = /^Bearer (\S+)$/.exec(header)?.[1];
+      if (!token) throw new InvalidToken('expected "Bearer <token>"');
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        algorithms: ['EdDSA'],
+      });
+      res.locals.principal = toPrincipal(payload);
+    } catch (error) {
+      if (error instanceof InvalidToken || (error instanceof errors.JOSEError && !KEY_SET_UNAVAILABLE.has(error.code))) {
+        // Never log the token; the error code (ERR_JWT_EXPIRED, ...) is enough to diagnose.
+        logger.info({ reason: error.code }, 'access token refused');
+        res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"');
+        return void res.json(failure('The access token is invalid or expired', 'UNAUTHENTICATED'));
+      }
+      // Identity's key set is unreachable: fail closed, but do not tell the client its token is bad.
+      logger.error({ err: error }, 'cannot verify access tokens: key set unavailable');
+      return void res.status(503).json(failure('Authentication is temporarily unavailable', 'SERVICE_UNAVAILABLE'));
+    }
+    next();
+  };
+}
+
+/** The principal the authentication middleware attached to this request, if any. */
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals.principal as Principal | undefined;
+}
+
+function toPrincipal(payload: JWTPayload): Principal {
+  const { sub, role, vendor, scope } = payload;
+  if (typeof sub !== 'string' || sub === '') throw new InvalidToken('missing sub');
+  if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new InvalidToken('unknown role');
+  if (vendor !== undefined && typeof vendor !== 'string') throw new InvalidToken('vendor must be a string');
+  if (scope !== undefined && typeof scope !== 'string') throw new InvalidToken('scope must be a string');
+  return {
+    userId: sub,
+    role: role as Role,
+    ...(vendor ? { vendorId: vendor } : {}),
+    scopes: scope ? scope.split(' ').filter(Boolean) : [],
+  };
+}
+
+function failure(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}

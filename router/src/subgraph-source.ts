@@ -1,0 +1,24 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { principalHeaders } from '@commerce/kit';
+import type { RouterContext } from './context.js';
+
+/**
+ * How the router calls a subgraph: the verified principal travels as HMAC-signed headers. Nothing from
+ * the client's request is forwarded (the gateway builds a fresh request), in particular not its token.
+ */
+export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
+  constructor(
+    url: string,
+    private readonly routerSecret: string,
+  ) {
+    super({ url });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+    const headers = request.http?.headers;
+    if (!headers || !context.principal) return;
+    for (const [name, value] of Object.entries(principalHeaders(context.principal, this.routerSecret))) {
+      headers.set(name, value);
+    }
+  }
+}
