@@ -61,6 +61,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     gateway,
     logger: logger.child({ component: 'apollo' }),
     includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false, // main.ts owns the signals; tests run several routers in one process
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer })],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ConfigError,
@@ -34,6 +35,9 @@ runMain(async () => {
     jwksUrl: readUrl(env, 'IDENTITY_JWKS_URL', jwksUrlOf(identityUrl)),
     logger: createLogger('router'),
   };
+  if (!existsSync(options.supergraphPath)) {
+    throw new ConfigError(`SUPERGRAPH_PATH: no supergraph at ${options.supergraphPath} (compose it first: npm run compose)`);
+  }
   const router = await startRouter(options);
   const stop = (signal: NodeJS.Signals) => {
     options.logger.info({ signal }, 'shutting down');

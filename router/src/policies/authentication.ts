@@ -42,7 +42,7 @@ export function authentication(options: AuthenticationOptions): RequestHandler {
     } catch (error) {
       if (error instanceof InvalidToken || (error instanceof errors.JOSEError && !KEY_SET_UNAVAILABLE.has(error.code))) {
         // Never log the token; the error code (ERR_JWT_EXPIRED, ...) is enough to diagnose.
-        logger.info({ reason: error.code }, 'access token refused');
+        logger.info({ reason: error.code, detail: error.message }, 'access token refused');
         res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"');
         return void res.json(failure('The access token is invalid or expired', 'UNAUTHENTICATED'));
       }

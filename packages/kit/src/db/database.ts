@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { REPO_ROOT } from '../paths.js';
 
 /**
  * One service's database: embedded PGlite (a folder, or `memory://`) or a PostgreSQL server given by a
@@ -28,9 +31,41 @@ export async function openDatabase(location: string): Promise<Database> {
   return isPostgresUrl(location) ? openPostgres(location) : openPglite(location);
 }
 
+let template: Promise<Blob> | undefined;
+
+/**
+ * An empty, initialised data directory to clone new databases from. PGlite's initdb takes ~5 s of CPU;
+ * cloning takes well under one, so four subgraphs start in a fraction of the time. Cached on disk per
+ * PGlite version under .data/.cache.
+ */
+function pgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const manifest = join(entry.slice(0, entry.lastIndexOf('node_modules')), 'node_modules', '@electric-sql', 'pglite', 'package.json');
+    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+    const cacheDir = join(process.env.PGLITE_CACHE_DIR ?? join(REPO_ROOT, '.data', '.cache'));
+    const file = join(cacheDir, `pglite-${version}-template.tar`);
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    const fresh = await PGlite.create();
+    const dump = await fresh.dumpDataDir('none');
+    await fresh.close();
+    mkdirSync(cacheDir, { recursive: true });
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file);
+    return dump;
+  })();
+  return template;
+}
+
 async function openPglite(location: string): Promise<Database> {
-  if (location !== 'memory://') mkdirSync(location, { recursive: true });
-  const client = await PGlite.create(location === 'memory://' ? undefined : location);
+  const inMemory = location === 'memory://';
+  if (!inMemory) mkdirSync(location, { recursive: true });
+  const initialised = !inMemory && existsSync(join(location, 'PG_VERSION'));
+  const client = await PGlite.create({
+    ...(inMemory ? {} : { dataDir: location }),
+    ...(initialised ? {} : { loadDataDir: await pgliteTemplate() }),
+  });
   return {
     kind: 'pglite',
     adapter: new PrismaPGlite(client),

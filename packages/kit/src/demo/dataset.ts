@@ -105,7 +105,7 @@ export function demoData(): DemoData {
     warehouses.forEach((warehouse, w) => {
       if ((index + w) % 3 === 2) return;
       // every 12th product is sold out everywhere, so the demo shows inStock: false
-      const onHand = index % 12 === 11 ? 0 : Math.floor(rand() * 120);
+      const onHand = index % 12 === 5 ? 0 : Math.floor(rand() * 120);
       stock.push({ productId: product.id, warehouseId: warehouse.id, vendorId: product.vendorId, onHand });
     });
   });

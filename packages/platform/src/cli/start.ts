@@ -1,0 +1,48 @@
+// npm start: the whole platform in one process with embedded PGlite databases under .data/<subgraph>.
+import { join } from 'node:path';
+import { createLogger, DEFAULT_PORTS, DEMO_PASSWORD, demoData, readPort, readString, REPO_ROOT, runMain } from '@commerce/kit';
+import { startPlatform } from '../embedded.js';
+import { SUBGRAPHS } from '../subgraphs.js';
+
+runMain(async () => {
+  const started = Date.now();
+  const env = process.env;
+  const dataDir = readString(env, 'DATA_DIR', join(REPO_ROOT, '.data'));
+  const routerPort = readPort(env, 'PORT', DEFAULT_PORTS.router);
+  const logLevel = readString(env, 'LOG_LEVEL', 'warn');
+  const platform = await startPlatform({
+    databases: Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, join(dataDir, definition.name)])),
+    routerPort,
+    subgraphPorts: Object.fromEntries(
+      SUBGRAPHS.map((definition) => [definition.name, readPort(env, `${definition.name.toUpperCase()}_PORT`, definition.defaultPort)]),
+    ),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    seedDemoData: true,
+    watchSupergraph: true,
+    logger: (service) => createLogger(service, logLevel),
+  });
+  const users = demoData().users;
+  const lines = [
+    '',
+    `  Commerce supergraph ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    '',
+    `  Router      ${platform.routerUrl}`,
+    ...Object.values(platform.subgraphs).map((running) => `  ${running.name.padEnd(11)} ${running.url}`),
+    `  Data        ${dataDir}${platform.seeded.length ? ' (demo data seeded)' : ''}`,
+    '',
+    `  Demo accounts (password "${DEMO_PASSWORD}"):`,
+    ...users.slice(0, 3).map((user) => `    ${user.email.padEnd(22)} ${user.role}`),
+    `    customer1@demo.shop ... customer${users.length - 3}@demo.shop   customer`,
+    '',
+    '  Try: curl -s ' + platform.routerUrl + " -H 'content-type: application/json' \\",
+    `    -d '{"query":"{ products(first: 3) { edges { node { name price { amount currencyCode } inStock rating { average } } } } }"}'`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const stop = async () => {
+    await platform.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+});

@@ -1,0 +1,40 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { importPKCS8, SignJWT } from 'jose';
+import { SCOPES_BY_ROLE, type UserRecord } from './accounts.js';
+
+/** Short-lived EdDSA access tokens the router verifies with our JWKS, and opaque rotating refresh tokens. */
+export const ISSUER = 'commerce-identity';
+export const AUDIENCE = 'commerce-supergraph';
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600_000;
+
+export interface SigningKeyRecord {
+  kid: string;
+  privatePem: string;
+}
+
+export async function signAccessToken(user: UserRecord, key: SigningKeyRecord): Promise<string> {
+  const privateKey = await importPKCS8(key.privatePem, 'EdDSA');
+  return new SignJWT({
+    role: user.role,
+    scope: SCOPES_BY_ROLE[user.role].join(' '),
+    ...(user.tenantId ? { vendor: user.tenantId } : {}),
+  })
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
+    .setSubject(user.id)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
+    .setJti(randomBytes(12).toString('base64url'))
+    .sign(privateKey);
+}
+
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,30 @@
+import { buildFederatedSchema, countQueries, DEFAULT_PORTS, type SubgraphDefinition } from '@commerce/kit';
+import { createClient } from './data/client.js';
+import { activeSigningKey, publicKeys } from './data/key-store.js';
+import { createLoaders } from './data/loaders.js';
+import { seedIdentity } from './data/seed.js';
+import { referenceResolvers, UserResolver } from './schema/resolvers.js';
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+export const subgraph: SubgraphDefinition = {
+  name: 'identity',
+  defaultPort: DEFAULT_PORTS.identity,
+  buildSchema: () => buildFederatedSchema([UserResolver], referenceResolvers),
+  async create({ db: database }) {
+    const db = createClient(database);
+    await activeSigningKey(db);
+    return {
+      createContext: (principal) => ({ principal, db, loaders: createLoaders(db) }),
+      routes: (router) => {
+        router.get(JWKS_PATH, async (_req, res) => {
+          res.set('cache-control', 'public, max-age=300').json({ keys: await publicKeys(db) });
+        });
+      },
+      seed: (data) => seedIdentity(db, data),
+      isEmpty: async () => (await db.user.count()) === 0,
+      queries: countQueries(db),
+      close: () => db.$disconnect(),
+    };
+  },
+};

@@ -1,0 +1,70 @@
+import { UserError } from '@commerce/kit';
+import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+
+@Directive('@key(fields: "id", resolvable: false)')
+@ObjectType({ description: 'A vendor; its profile lives in the catalog subgraph.' })
+export class Vendor {
+  @Field(() => ID)
+  id!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType()
+export class User {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field({ description: 'Visible to the user themself and to admins.' })
+  email!: string;
+
+  @Field({ description: 'customer, vendor_staff or admin.' })
+  role!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  // resolved to a Vendor reference by UserResolver
+  tenantId!: string | null;
+}
+
+@ObjectType()
+export class AuthPayload {
+  @Field(() => String, { nullable: true, description: 'Send as `Authorization: Bearer <token>`.' })
+  accessToken?: string;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds until the access token expires.' })
+  expiresIn?: number;
+
+  @Field(() => String, { nullable: true, description: 'Single use: refreshSession returns a new one.' })
+  refreshToken?: string;
+
+  @Field(() => User, { nullable: true })
+  user?: User;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType()
+export class SignUpInput {
+  @Field()
+  email!: string;
+
+  @Field()
+  password!: string;
+
+  @Field()
+  name!: string;
+}
+
+@InputType()
+export class LogInInput {
+  @Field()
+  email!: string;
+
+  @Field()
+  password!: string;
+}

@@ -1,0 +1,46 @@
+import { userError, type UserError } from '@commerce/kit';
+
+/** Stock rules, independent of GraphQL and Prisma. */
+export interface WarehouseStockRecord {
+  productId: string;
+  warehouseId: string;
+  onHand: number;
+  reserved: number;
+}
+
+export interface StockSummary {
+  onHand: number;
+  reserved: number;
+  available: number;
+}
+
+export function available(level: { onHand: number; reserved: number }): number {
+  return level.onHand - level.reserved;
+}
+
+export function summarize(levels: readonly WarehouseStockRecord[]): StockSummary {
+  const onHand = levels.reduce((sum, level) => sum + level.onHand, 0);
+  const reserved = levels.reduce((sum, level) => sum + level.reserved, 0);
+  return { onHand, reserved, available: onHand - reserved };
+}
+
+export const MAX_ADJUSTMENT = 1_000_000;
+export const MAX_REASON_LENGTH = 200;
+
+export interface StockAdjustment {
+  productId: string;
+  warehouseId: string;
+  delta: number;
+  reason: string;
+}
+
+export function validateAdjustment(input: StockAdjustment): UserError[] {
+  const errors: UserError[] = [];
+  if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_ADJUSTMENT) {
+    errors.push(userError('INVALID_DELTA', `delta must be a non-zero whole number up to ${MAX_ADJUSTMENT} either way`, ['input', 'delta']));
+  }
+  if (input.reason.length > MAX_REASON_LENGTH) {
+    errors.push(userError('INVALID_REASON', `reason must be at most ${MAX_REASON_LENGTH} characters`, ['input', 'reason']));
+  }
+  return errors;
+}

@@ -1,0 +1,8 @@
+import type { RequestContext } from '@commerce/kit';
+import type { InventoryDb } from '../data/client.js';
+import type { InventoryLoaders } from '../data/loaders.js';
+
+export interface InventoryContext extends RequestContext {
+  db: InventoryDb;
+  loaders: InventoryLoaders;
+}

@@ -1,0 +1,63 @@
+import { forbidden, requireRole, userError, type ReferenceResolvers } from '@commerce/kit';
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { applyAdjustment, listWarehouses } from '../data/stock-store.js';
+import { available, summarize, validateAdjustment } from '../domain/stock.js';
+import type { InventoryContext } from './context.js';
+import { AdjustStockInput, AdjustStockPayload, Product, StockLevel, Warehouse, WarehouseStock } from './types.js';
+
+@Resolver(() => Product)
+export class ProductStockResolver {
+  @FieldResolver(() => StockLevel)
+  async stock(@Root() product: Product, @Ctx() ctx: InventoryContext): Promise<StockLevel> {
+    const levels = await ctx.loaders.stockByProduct.load(product.id);
+    return { ...summarize(levels), warehouses: levels.map((level) => ({ ...level, available: available(level) })) };
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True when at least one unit can be sold now.' })
+  async inStock(@Root() product: Product, @Ctx() ctx: InventoryContext): Promise<boolean> {
+    return summarize(await ctx.loaders.stockByProduct.load(product.id)).available > 0;
+  }
+
+  @Query(() => [Warehouse], { description: 'Vendor staff and admins.' })
+  warehouses(@Ctx() ctx: InventoryContext) {
+    requireRole(ctx.principal, 'vendor_staff', 'admin');
+    return listWarehouses(ctx.db);
+  }
+
+  @Mutation(() => AdjustStockPayload, { description: 'Vendor staff of the product\'s vendor, or admins.' })
+  async adjustStock(@Arg('input') input: AdjustStockInput, @Ctx() ctx: InventoryContext): Promise<AdjustStockPayload> {
+    const principal = requireRole(ctx.principal, 'vendor_staff', 'admin');
+    const change = { ...input, reason: input.reason?.trim() || 'adjustment' };
+    const invalid = validateAdjustment(change);
+    if (invalid.length) return { userErrors: invalid };
+    const [item, warehouse] = await Promise.all([
+      ctx.loaders.item.load(input.productId),
+      ctx.loaders.warehouse.load(input.warehouseId),
+    ]);
+    if (!item) return { userErrors: [userError('PRODUCT_NOT_FOUND', 'No such product', ['input', 'productId'])] };
+    if (!warehouse) return { userErrors: [userError('WAREHOUSE_NOT_FOUND', 'No such warehouse', ['input', 'warehouseId'])] };
+    if (principal.role !== 'admin' && item.vendorId !== principal.vendorId) {
+      throw forbidden('Only staff of the vendor selling this product can change its stock');
+    }
+    const level = await applyAdjustment(ctx.db, change, principal.userId);
+    if (!level) {
+      return {
+        userErrors: [userError('INSUFFICIENT_STOCK', 'Stock cannot go below zero or below what is reserved', ['input', 'delta'])],
+      };
+    }
+    return { stock: { ...level, available: available(level) }, product: { id: input.productId }, userErrors: [] };
+  }
+}
+
+@Resolver(() => WarehouseStock)
+export class WarehouseStockResolver {
+  @FieldResolver(() => Warehouse)
+  warehouse(@Root() stock: WarehouseStock, @Ctx() ctx: InventoryContext) {
+    return ctx.loaders.warehouse.load(stock.warehouseId);
+  }
+}
+
+export const referenceResolvers: ReferenceResolvers = {
+  // Inventory only adds fields to Product: the reference itself is all it needs.
+  Product: { __resolveReference: (ref) => ({ id: (ref as Product).id }) },
+};

@@ -1,0 +1,81 @@
+import { UserError } from '@commerce/kit';
+import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A fulfilment centre holding stock for vendors.' })
+export class Warehouse {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  code!: string;
+
+  @Field()
+  name!: string;
+
+  @Field()
+  city!: string;
+}
+
+@ObjectType({ description: 'Stock of one product in one warehouse.' })
+export class WarehouseStock {
+  @Field(() => Int)
+  onHand!: number;
+
+  @Field(() => Int)
+  reserved!: number;
+
+  @Field(() => Int, { description: 'onHand - reserved' })
+  available!: number;
+
+  // resolved to a Warehouse by WarehouseStockResolver
+  warehouseId!: string;
+}
+
+@ObjectType({ description: 'Stock of one product over all warehouses.' })
+export class StockLevel {
+  @Field(() => Int, { description: 'Units that can be sold now.' })
+  available!: number;
+
+  @Field(() => Int, { description: 'Units held for orders in progress.' })
+  reserved!: number;
+
+  @Field(() => Int)
+  onHand!: number;
+
+  @Field(() => [WarehouseStock])
+  warehouses!: WarehouseStock[];
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType()
+export class Product {
+  @Field(() => ID)
+  id!: string;
+}
+
+@InputType()
+export class AdjustStockInput {
+  @Field(() => ID)
+  productId!: string;
+
+  @Field(() => ID)
+  warehouseId!: string;
+
+  @Field(() => Int, { description: 'Units to add (positive) or remove (negative).' })
+  delta!: number;
+
+  @Field({ nullable: true, description: 'Why, for the stock ledger (e.g. "delivery", "damaged").' })
+  reason?: string;
+}
+
+@ObjectType()
+export class AdjustStockPayload {
+  @Field(() => WarehouseStock, { nullable: true })
+  stock?: WarehouseStock;
+
+  @Field(() => Product, { nullable: true })
+  product?: Product;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
