@@ -15,7 +15,7 @@ async function signedIn(ctx: IdentityContext, user: UserRecord, refreshToken?: s
     accessToken,
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,
     refreshToken: refreshToken ?? (await startSession(ctx.db, user.id)),
-    user,
+    user: { ...user, viewedBySelf: true },
     userErrors: [],
   };
 }
@@ -30,7 +30,7 @@ export class UserResolver {
   @FieldResolver(() => String)
   email(@Root() user: User, @Ctx() ctx: IdentityContext): string {
     const principal = ctx.principal;
-    if (principal && (principal.userId === user.id || principal.role === 'admin')) return user.email;
+    if (user.viewedBySelf || (principal && (principal.userId === user.id || principal.role === 'admin'))) return user.email;
     throw forbidden('Only the user themself and admins can see an email address');
   }
 

@@ -28,6 +28,9 @@ export class User {
 
   // resolved to a Vendor reference by UserResolver
   tenantId!: string | null;
+
+  /** Set on the user of an AuthPayload: whoever just proved the password sees their own account. */
+  viewedBySelf?: boolean;
 }
 
 @ObjectType()

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { demoData } from '@commerce/kit';
+import { startTestPlatform, type TestPlatform } from '../src/testing.js';
+
+const ADJUST = `mutation($input: AdjustStockInput!) {
+  adjustStock(input: $input) {
+    stock { onHand reserved available warehouse { code } }
+    product { id name stock { available } }
+    userErrors { code field message }
+  }
+}`;
+
+interface AdjustResult {
+  adjustStock: {
+    stock: { onHand: number; available: number; warehouse: { code: string } } | null;
+    product: { id: string; name: string; stock: { available: number } } | null;
+    userErrors: { code: string; field: string[] }[];
+  } | null;
+}
+
+describe(`stock (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
+  let platform: TestPlatform;
+  const data = demoData();
+  const vendor1 = data.vendors[0]!.id;
+  const level = data.stock.find((row) => row.vendorId === vendor1 && row.onHand > 5)!;
+  const otherVendorProduct = data.products.find((product) => product.vendorId !== vendor1)!;
+  const snapshot = async () => ({
+    levels: await platform.databases.inventory!.query('select product_id, warehouse_id, on_hand, reserved from stock_levels order by 1, 2'),
+    movements: await platform.databases.inventory!.query('select count(*)::int as n from stock_movements'),
+  });
+  let vendorToken: string;
+  before(async () => {
+    platform = await startTestPlatform();
+    vendorToken = await platform.login('vendor1@demo.shop');
+  });
+  after(() => platform?.close());
+
+  it('lets vendor staff adjust their own stock, recorded in the ledger, visible through the supergraph', async () => {
+    const result = await platform.graphql<AdjustResult>(
+      ADJUST,
+      { input: { productId: level.productId, warehouseId: level.warehouseId, delta: 7, reason: 'delivery' } },
+      { token: vendorToken },
+    );
+    const payload = result.body.data!.adjustStock!;
+    assert.deepEqual(payload.userErrors, []);
+    assert.equal(payload.stock!.onHand, level.onHand + 7);
+    assert.ok(payload.product!.name.length > 0, 'product name comes from catalog');
+    const movements = await platform.databases.inventory!.query<{ delta: number; reason: string }>(
+      'select delta, reason from stock_movements order by id desc limit 1',
+    );
+    assert.deepEqual(movements[0], { delta: 7, reason: 'delivery' });
+  });
+
+  it('refuses bad adjustments with userErrors and changes nothing', async () => {
+    const before = await snapshot();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ productId: level.productId, warehouseId: level.warehouseId, delta: -1_000_000 }, 'INSUFFICIENT_STOCK'],
+      [{ productId: level.productId, warehouseId: level.warehouseId, delta: 0 }, 'INVALID_DELTA'],
+      [{ productId: '00000000-0000-4000-8000-000000000000', warehouseId: level.warehouseId, delta: 1 }, 'PRODUCT_NOT_FOUND'],
+      [{ productId: 'nonsense', warehouseId: level.warehouseId, delta: 1 }, 'PRODUCT_NOT_FOUND'],
+      [{ productId: level.productId, warehouseId: '00000000-0000-4000-8000-000000000000', delta: 1 }, 'WAREHOUSE_NOT_FOUND'],
+    ];
+    for (const [input, code] of cases) {
+      const result = await platform.graphql<AdjustResult>(ADJUST, { input }, { token: vendorToken });
+      assert.equal(result.body.data!.adjustStock!.userErrors[0]?.code, code, JSON.stringify(result.body));
+      assert.equal(result.body.data!.adjustStock!.stock, null);
+    }
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('refuses anonymous callers, customers and other vendors, and changes nothing', async () => {
+    const before = await snapshot();
+    const foreign = { productId: otherVendorProduct.id, warehouseId: level.warehouseId, delta: 1 };
+    const own = { productId: level.productId, warehouseId: level.warehouseId, delta: 1 };
+    const attempts: [Record<string, unknown>, string | undefined, string][] = [
+      [own, undefined, 'UNAUTHENTICATED'],
+      [own, await platform.login('customer1@demo.shop'), 'FORBIDDEN'],
+      [foreign, vendorToken, 'FORBIDDEN'],
+    ];
+    for (const [input, token, code] of attempts) {
+      const result = await platform.graphql<AdjustResult>(ADJUST, { input }, { token });
+      assert.equal(result.body.errors?.[0]?.extensions?.code, code);
+      assert.equal(result.body.data?.adjustStock ?? null, null);
+    }
+    assert.deepEqual(await snapshot(), before);
+    const admin = await platform.graphql<AdjustResult>(ADJUST, { input: foreign }, { token: await platform.login('admin@demo.shop') });
+    assert.deepEqual(admin.body.data!.adjustStock!.userErrors, []);
+  });
+
+  it('never goes below zero under concurrent decrements', async () => {
+    const target = data.stock.find((row) => row.vendorId === vendor1 && row.onHand >= 3 && row !== level)!;
+    const attempts = target.onHand + 10;
+    const results = await Promise.all(
+      Array.from({ length: attempts }, () =>
+        platform.graphql<AdjustResult>(
+          ADJUST,
+          { input: { productId: target.productId, warehouseId: target.warehouseId, delta: -1 } },
+          { token: vendorToken },
+        ),
+      ),
+    );
+    const succeeded = results.filter((result) => result.body.data?.adjustStock?.userErrors.length === 0).length;
+    const refused = results.filter((result) => result.body.data?.adjustStock?.userErrors[0]?.code === 'INSUFFICIENT_STOCK').length;
+    assert.equal(succeeded, target.onHand);
+    assert.equal(refused, 10);
+    const [row] = await platform.databases.inventory!.query<{ on_hand: number }>(
+      'select on_hand from stock_levels where product_id = $1 and warehouse_id = $2',
+      [target.productId, target.warehouseId],
+    );
+    assert.equal(row!.on_hand, 0);
+  });
+
+  it('lists warehouses for vendor staff only', async () => {
+    const staff = await platform.graphql<{ warehouses: { code: string }[] }>('{ warehouses { code } }', {}, { token: vendorToken });
+    assert.deepEqual(staff.body.data!.warehouses.map((warehouse) => warehouse.code), ['AMS-1', 'BER-1', 'LYO-1']);
+    const anonymous = await platform.graphql('{ warehouses { code } }');
+    assert.equal(anonymous.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+  });
+});
