@@ -37,6 +37,23 @@ export function readUrl(env: Env, key: string, fallback?: string): string {
   return value;
 }
 
+export function readInteger(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function readChoice<T extends string>(env: Env, key: string, choices: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!choices.includes(raw as T)) throw new ConfigError(`${key} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 export function readBoolean(env: Env, key: string, fallback: boolean): boolean {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;

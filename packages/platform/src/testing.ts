@@ -34,7 +34,8 @@ export function testMode(): TestMode {
   return process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'embedded';
 }
 
-async function createPostgresDatabases(): Promise<{ urls: Record<string, string>; drop(): Promise<void> }> {
+/** Fresh PostgreSQL databases, one per subgraph, on TEST_POSTGRES_URL; `drop` removes them. */
+export async function createPostgresDatabases(): Promise<{ urls: Record<string, string>; drop(): Promise<void> }> {
   const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const run = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { REPO_ROOT } from '../paths.js';
+import { readInteger } from '../config.js';
 
 /**
  * One service's database: embedded PGlite (a folder, or `memory://`) or a PostgreSQL server given by a
@@ -36,14 +37,14 @@ let template: Promise<Blob> | undefined;
 /**
  * An empty, initialised data directory to clone new databases from. PGlite's initdb takes ~5 s of CPU;
  * cloning takes well under one, so four subgraphs start in a fraction of the time. Cached on disk per
- * PGlite version under .data/.cache.
+ * PGlite version in the OS temp folder (PGLITE_CACHE_DIR).
  */
 function pgliteTemplate(): Promise<Blob> {
   template ??= (async () => {
     const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     const manifest = join(entry.slice(0, entry.lastIndexOf('node_modules')), 'node_modules', '@electric-sql', 'pglite', 'package.json');
     const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
-    const cacheDir = join(process.env.PGLITE_CACHE_DIR ?? join(REPO_ROOT, '.data', '.cache'));
+    const cacheDir = process.env.PGLITE_CACHE_DIR ?? join(tmpdir(), 'commerce-supergraph-pglite');
     const file = join(cacheDir, `pglite-${version}-template.tar`);
     if (existsSync(file)) return new Blob([readFileSync(file)]);
     const fresh = await PGlite.create();
@@ -82,7 +83,7 @@ async function openPglite(location: string): Promise<Database> {
 const MIGRATION_LOCK_KEY = 7_240_631;
 
 async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  const pool = new pg.Pool({ connectionString: url, max: readInteger(process.env, 'DATABASE_POOL_SIZE', 10, 1, 500) });
   await pool.query('select 1');
   return {
     kind: 'postgres',

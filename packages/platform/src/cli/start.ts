@@ -1,6 +1,6 @@
 // npm start: the whole platform in one process with embedded PGlite databases under .data/<subgraph>.
 import { join } from 'node:path';
-import { createLogger, DEFAULT_PORTS, DEMO_PASSWORD, demoData, readPort, readString, REPO_ROOT, runMain } from '@commerce/kit';
+import { createLogger, logLevelFromEnv, DEFAULT_PORTS, DEMO_PASSWORD, demoData, readPort, readString, REPO_ROOT, runMain } from '@commerce/kit';
 import { startPlatform } from '../embedded.js';
 import { SUBGRAPHS } from '../subgraphs.js';
 
@@ -9,7 +9,7 @@ runMain(async () => {
   const env = process.env;
   const dataDir = readString(env, 'DATA_DIR', join(REPO_ROOT, '.data'));
   const routerPort = readPort(env, 'PORT', DEFAULT_PORTS.router);
-  const logLevel = readString(env, 'LOG_LEVEL', 'warn');
+  const logLevel = logLevelFromEnv('warn');
   const platform = await startPlatform({
     databases: Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, join(dataDir, definition.name)])),
     routerPort,

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createLogger, demoData, openDatabase, REPO_ROOT } from '@commerce/kit';
+import { SUBGRAPHS } from '../src/subgraphs.js';
+import { createPostgresDatabases, testMode } from '../src/testing.js';
+
+/**
+ * Production mode as an operator runs it: migrations with the per-service command, then one OS process per
+ * subgraph and one for the router, configured only by environment variables.
+ */
+const SECRET = 'production-test-shared-secret-0123456789';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`process exited early: ${output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never became ready: ${output()}`);
+}
+
+describe(`production mode, one process per service (${testMode()})`, () => {
+  const processes: ChildProcess[] = [];
+  const dataRoot = mkdtempSync(join(tmpdir(), 'commerce-production-'));
+  let dropDatabases: (() => Promise<void>) | undefined;
+  let databaseUrls: Record<string, string>;
+  let routerUrl: string;
+
+  function launch(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+    let output = '';
+    const child = spawn(process.execPath, [join(REPO_ROOT, script)], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    processes.push(child);
+    return { child, output: () => output };
+  }
+
+  before(async () => {
+    if (testMode() === 'postgres') {
+      const databases = await createPostgresDatabases();
+      databaseUrls = databases.urls;
+      dropDatabases = databases.drop;
+    } else {
+      databaseUrls = Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, join(dataRoot, definition.name)]));
+    }
+    for (const definition of SUBGRAPHS) {
+      const migrate = spawnSync(process.execPath, [join(REPO_ROOT, 'packages/kit/dist/src/cli/migrate.js'), definition.name], {
+        env: { ...process.env, DATABASE_URL: databaseUrls[definition.name] },
+        encoding: 'utf8',
+      });
+      assert.equal(migrate.status, 0, migrate.stderr);
+      assert.match(migrate.stdout, new RegExp(`${definition.name}: applied \\d+_init`));
+      // production never seeds demo data itself; the test gives it some to query
+      const db = await openDatabase(databaseUrls[definition.name]!);
+      const instance = await definition.create({ db, logger: createLogger('seed', 'silent'), schema: await definition.buildSchema() });
+      await instance.seed(demoData());
+      await instance.close();
+      await db.close();
+    }
+    const urls: Record<string, string> = {};
+    for (const definition of SUBGRAPHS) {
+      const port = await freePort();
+      const service = launch(`subgraphs/${definition.name}/dist/src/main.js`, {
+        DATABASE_URL: databaseUrls[definition.name]!,
+        ROUTER_SHARED_SECRET: SECRET,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      });
+      await waitReady(`http://127.0.0.1:${port}/health/ready`, service.child, service.output);
+      urls[`SUBGRAPH_${definition.name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
+    }
+    const routerPort = await freePort();
+    const router = launch('router/dist/src/main.js', { ...urls, ROUTER_SHARED_SECRET: SECRET, PORT: String(routerPort), HOST: '127.0.0.1' });
+    await waitReady(`http://127.0.0.1:${routerPort}/health/ready`, router.child, router.output);
+    routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
+  });
+
+  after(async () => {
+    await Promise.all(
+      processes.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await dropDatabases?.();
+    rmSync(dataRoot, { recursive: true, force: true });
+  });
+
+  const post = async (body: object, token?: string) => {
+    const response = await fetch(routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] }; // any: ad-hoc response shapes
+  };
+
+  it('serves the quick-start query across five processes', async () => {
+    const result = await post({
+      query: '{ products(first: 3) { edges { node { name price { amount } stock { available } rating { count } reviews(first: 1) { edges { node { author { name } } } } } } } }',
+    });
+    assert.equal(result.errors, undefined);
+    assert.equal(result.data!.products.edges.length, 3);
+  });
+
+  it('signs in through identity and verifies the token against its JWKS over HTTP', async () => {
+    const login = await post({ query: 'mutation { logIn(input: { email: "customer1@demo.shop", password: "demo-password" }) { accessToken } }' });
+    const me = await post({ query: '{ me { email role } }' }, login.data!.logIn.accessToken);
+    assert.deepEqual(me.data, { me: { email: 'customer1@demo.shop', role: 'customer' } });
+  });
+
+  it('stops at start with a one-line message when configuration is wrong', () => {
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/catalog/dist/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.catalog, ROUTER_SHARED_SECRET: 'short', PORT: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr.trim(), 'configuration error: ROUTER_SHARED_SECRET must be at least 32 characters');
+    const badPort = spawnSync(process.execPath, [join(REPO_ROOT, 'router/dist/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', ROUTER_SHARED_SECRET: SECRET, PORT: 'abc' },
+      encoding: 'utf8',
+    });
+    assert.equal(badPort.status, 1);
+    assert.match(badPort.stderr, /^configuration error: PORT must be a port number/);
+  });
+});
