@@ -4,8 +4,8 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler } from 'express';
-import { hideInternalErrors, listen, type Logger } from '@commerce/kit';
+import express from 'express';
+import { hideInternalErrors, jsonErrors, listen, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 import { authentication, principalOf } from './policies/authentication.js';
 import { SubgraphSource } from './subgraph-source.js';
@@ -99,21 +99,5 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       closing = true;
       await apollo.stop(); // drains and closes the HTTP server, stops the gateway (and its file watch)
     },
-  };
-}
-
-/**
- * Body-parser failures (bad JSON, body over 1mb) answered as GraphQL-shaped JSON; Express's default
- * handler would answer HTML with a stack trace outside production.
- */
-function jsonErrors(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    const status = (error as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return void res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
-    }
-    logger.error({ err: error }, 'unexpected error in HTTP pipeline');
-    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   };
 }

@@ -144,6 +144,15 @@ describe(`supergraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     }
   });
 
+  it('answers a malformed body with a JSON BAD_REQUEST, never an HTML stack trace', async () => {
+    for (const url of [platform.routerUrl, platform.subgraphs.catalog!.url]) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+      assert.equal(body.errors[0]!.extensions.code, 'BAD_REQUEST');
+    }
+  });
+
   it('refuses a forged token with 401 UNAUTHENTICATED, and subgraphs refuse unsigned principals', async () => {
     const forged = await platform.graphql('{ me { id } }', {}, { token: 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln' });
     assert.equal(forged.status, 401);

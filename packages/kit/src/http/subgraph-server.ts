@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
@@ -83,6 +83,8 @@ export async function startSubgraphServer(
     }),
   );
 
+  app.use(jsonErrors(logger));
+
   const url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
   logger.info({ url: `${url}/graphql` }, `${definition.name} subgraph listening`);
   return {
@@ -112,4 +114,17 @@ export function hideInternalErrors(formatted: GraphQLFormattedError, error: unkn
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
   logger.error({ err: error }, 'unexpected error in resolver');
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Malformed or oversized bodies get a JSON GraphQL error instead of Express's HTML page with a stack trace. */
+export function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return void res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    logger.error({ err: error }, 'unexpected error in HTTP pipeline');
+    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  };
 }
