@@ -3,4 +3,8 @@ import type { Principal } from '@commerce/kit';
 /** Per-request context of the router; the policies read and write it. */
 export interface RouterContext {
   principal?: Principal;
+  /** The client's IP address (express `req.ip`); the rate limit's key for anonymous callers. */
+  clientAddress?: string;
+  /** Set by demand control before planning; the rate limiter weighs the request by it. */
+  estimatedCost?: number;
 }

@@ -8,6 +8,9 @@ import express from 'express';
 import { hideInternalErrors, jsonErrors, listen, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 import { authentication, principalOf } from './policies/authentication.js';
+import { introspection, type IntrospectionMode } from './policies/introspection.js';
+import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
+import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
 import { SubgraphSource } from './subgraph-source.js';
 import { supergraphFromFile } from './supergraph.js';
 
@@ -23,6 +26,15 @@ export interface RouterOptions {
   jwksUrl: string;
   routerSecret: string;
   logger: Logger;
+  /** Operation limits and introspection; defaults: OPERATION_LIMIT_DEFAULTS and introspection 'on'. */
+  limits?: Partial<RouterLimits>;
+  /** Per-caller and per-tenant rate limits; default: on, in memory, 600 and 3000 points per 60 s. */
+  rateLimit?: RateLimitOptions;
+}
+
+export interface RouterLimits extends OperationLimits {
+  /** `on`: anyone may introspect; `scope`: only principals with the schema:read scope; `off`: nobody. */
+  introspection: IntrospectionMode;
 }
 
 export interface RunningRouter {
@@ -36,6 +48,7 @@ export interface RunningRouter {
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const { logger } = options;
+  const limits: RouterLimits = { ...OPERATION_LIMIT_DEFAULTS, introspection: 'on', ...options.limits };
   // Without this the gateway reports usage to Apollo and probes cloud metadata endpoints.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
@@ -61,8 +74,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     gateway,
     logger: logger.child({ component: 'apollo' }),
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: true, // JSON array bodies, at most limits.maxBatch operations (requestLimits below)
     stopOnTerminationSignals: false, // main.ts owns the signals; tests run several routers in one process
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer })],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      introspection(limits.introspection, logger),
+      operationLimits(limits, logger),
+      rateLimit(options.rateLimit ?? {}, logger),
+    ],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });
   await apollo.start();
@@ -78,8 +98,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    requestLimits(limits),
     authentication({ jwksUrl: options.jwksUrl, logger }),
-    expressMiddleware(apollo, { context: async ({ res }) => ({ principal: principalOf(res) }) }),
+    expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: req.ip }) }),
   );
   app.use(jsonErrors(logger));
 

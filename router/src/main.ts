@@ -5,6 +5,8 @@ import {
   createLogger,
   DEFAULT_PORTS,
   readBoolean,
+  readChoice,
+  readInteger,
   readOptional,
   readPort,
   readSecret,
@@ -14,7 +16,10 @@ import {
   runMain,
   SUBGRAPH_NAMES,
 } from '@commerce/kit';
-import { startRouter } from './index.js';
+import { startRouter, type RouterLimits } from './index.js';
+import { INTROSPECTION_MODES } from './policies/introspection.js';
+import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
+import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
 
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
 runMain(async () => {
@@ -34,6 +39,8 @@ runMain(async () => {
     subgraphUrls,
     jwksUrl: readUrl(env, 'IDENTITY_JWKS_URL', jwksUrlOf(identityUrl)),
     logger: createLogger('router'),
+    limits: limitsFromEnv(env),
+    rateLimit: rateLimitFromEnv(env),
   };
   if (!existsSync(options.supergraphPath)) {
     throw new ConfigError(`SUPERGRAPH_PATH: no supergraph at ${options.supergraphPath} (compose it first: npm run compose)`);
@@ -52,6 +59,36 @@ runMain(async () => {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 });
+
+/** Rate limits (router/src/policies/rate-limit.ts); REDIS_URL shares the buckets between router instances. */
+function rateLimitFromEnv(env: NodeJS.ProcessEnv): RateLimitOptions {
+  const redisUrl = readOptional(env, 'REDIS_URL') === undefined ? undefined : readUrl(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:$/.test(new URL(redisUrl).protocol)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  return {
+    enabled: readBoolean(env, 'RATE_LIMIT_ENABLED', RATE_LIMIT_DEFAULTS.enabled),
+    points: readInteger(env, 'RATE_LIMIT_POINTS', RATE_LIMIT_DEFAULTS.points, 1, 1_000_000_000),
+    tenantPoints: readInteger(env, 'RATE_LIMIT_TENANT_POINTS', RATE_LIMIT_DEFAULTS.tenantPoints, 1, 1_000_000_000),
+    windowSeconds: readInteger(env, 'RATE_LIMIT_WINDOW_SECONDS', RATE_LIMIT_DEFAULTS.windowSeconds, 1, 86_400),
+    keyPrefix: readString(env, 'RATE_LIMIT_KEY_PREFIX', RATE_LIMIT_DEFAULTS.keyPrefix),
+    redisUrl,
+  };
+}
+
+/** Operation limits (router/src/policies/operation-limits.ts) and introspection (introspection.ts). */
+function limitsFromEnv(env: NodeJS.ProcessEnv): RouterLimits {
+  const d = OPERATION_LIMIT_DEFAULTS;
+  return {
+    maxDepth: readInteger(env, 'ROUTER_MAX_DEPTH', d.maxDepth, 1, 1000),
+    maxHeight: readInteger(env, 'ROUTER_MAX_HEIGHT', d.maxHeight, 1, 100_000),
+    maxAliases: readInteger(env, 'ROUTER_MAX_ALIASES', d.maxAliases, 0, 100_000),
+    maxRootFields: readInteger(env, 'ROUTER_MAX_ROOT_FIELDS', d.maxRootFields, 1, 100_000),
+    maxTokens: readInteger(env, 'ROUTER_MAX_TOKENS', d.maxTokens, 10, 1_000_000),
+    maxBatch: readInteger(env, 'ROUTER_MAX_BATCH', d.maxBatch, 1, 1000),
+    introspection: readChoice(env, 'ROUTER_INTROSPECTION', INTROSPECTION_MODES, 'scope'),
+  };
+}
 
 /** identity serves its key set beside its GraphQL endpoint. */
 function jwksUrlOf(identityGraphqlUrl: string): string {

@@ -1,5 +1,5 @@
 import { pageFromRows, type ReferenceResolvers } from '@commerce/kit';
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { listCategories, searchProducts } from '../data/product-store.js';
 import { positionCursor, productSearch } from '../domain/product-search.js';
 import type { CatalogContext } from './context.js';
@@ -7,6 +7,7 @@ import { Category, Product, ProductConnection, ProductFilter, Vendor } from './t
 
 @Resolver(() => Product)
 export class ProductResolver {
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @Query(() => ProductConnection, { description: 'Products, newest first; ranked by relevance when searching.' })
   async products(
     @Ctx() ctx: CatalogContext,

@@ -1,5 +1,5 @@
 import { pageFromRows, requireRole, userError, type ReferenceResolvers } from '@commerce/kit';
-import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { createReview, hasReviewed, productExists } from '../data/review-store.js';
 import { reviewCursor, reviewPageKey, validateReview, type ReviewRecord } from '../domain/review.js';
 import type { ReviewsContext } from './context.js';
@@ -11,6 +11,7 @@ function connection(rows: ReviewRecord[], first: number, after: string | null | 
 
 @Resolver(() => Product)
 export class ProductReviewsResolver {
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @FieldResolver(() => ReviewConnection, { description: 'Newest first.' })
   async reviews(
     @Root() product: Product,
@@ -44,6 +45,7 @@ export class ProductReviewsResolver {
 
 @Resolver(() => User)
 export class UserReviewsResolver {
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @FieldResolver(() => ReviewConnection, { description: 'Newest first.' })
   async reviews(
     @Root() user: User,

@@ -1,0 +1,267 @@
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
+import type { Logger } from '@commerce/kit';
+import type { RouterContext } from '../context.js';
+
+/**
+ * Rate limiting: every operation consumes `operationWeight(...)` points from two buckets, one per caller
+ * (the signed-in user's id, which a partner's client id will also be, else the client IP) and one per
+ * tenant (the principal's vendorId, when there is one), so a vendor's staff share one budget between them.
+ *
+ * It is enforced at `didResolveOperation`: after parsing and validation, before the gateway plans or
+ * calls any subgraph. Over the limit the request gets HTTP 429, `Retry-After` (seconds) and the error
+ * code `REQUEST_RATE_LIMITED` (Apollo Router's code for the same rejection). Every limited response, the
+ * accepted ones too, carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until
+ * the window resets; IETF draft-ietf-httpapi-ratelimit-headers) for the bucket closest to its limit.
+ *
+ * Buckets are fixed windows counted by rate-limiter-flexible: in Redis when `redisUrl` is set (one atomic
+ * Lua INCR + TTL per bucket, so every router instance sharing the Redis shares the budget), else in the
+ * process's memory (each instance counts on its own).
+ *
+ * In a batched HTTP request each operation is counted and refused on its own; the batch shares one HTTP
+ * head, so one refused operation makes the whole response a 429 (the other operations still have data).
+ *
+ * **Redis down fails open**: the request is served without a limit (and without RateLimit-* headers for
+ * that bucket) and a warning is logged (at most one per `WARN_INTERVAL_MS`); the client keeps reconnecting
+ * in the background. A limiter outage must never take the API down with it.
+ */
+export interface RateLimitOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** Points per caller (user id or client IP) per window. Default 600. */
+  points?: number;
+  /** Points per tenant (vendor) per window, shared by all of its users. Default 3000. */
+  tenantPoints?: number;
+  /** Window length in seconds. Default 60. */
+  windowSeconds?: number;
+  /** `redis://` URL: count in Redis, shared by every router using the same Redis and prefix. Default: in memory. */
+  redisUrl?: string;
+  /** Prefix of every Redis key, one per deployment (tests use a unique one). Default `rl:`. */
+  keyPrefix?: string;
+  /** A Redis call slower than this fails open. Default 500 ms. */
+  redisTimeoutMs?: number;
+  /** Points an operation costs; default `operationWeight` (1). */
+  weight?: OperationWeight;
+}
+
+type ResolvedOptions = Required<Omit<RateLimitOptions, 'redisUrl' | 'weight'>> & Pick<RateLimitOptions, 'redisUrl'>;
+
+export const RATE_LIMIT_DEFAULTS: Readonly<Omit<ResolvedOptions, 'redisUrl'>> = {
+  enabled: true,
+  points: 600,
+  tenantPoints: 3000,
+  windowSeconds: 60,
+  keyPrefix: 'rl:',
+  redisTimeoutMs: 500,
+};
+
+export const RATE_LIMITED_CODE = 'REQUEST_RATE_LIMITED';
+const WARN_INTERVAL_MS = 30_000;
+
+export type OperationWeight = (requestContext: GraphQLRequestContextDidResolveOperation<RouterContext>) => number | Promise<number>;
+
+/**
+ * How many points an operation consumes. 1 for now.
+ * SEAM: the demand-control (query cost) policy will replace this with the operation's estimated cost
+ * (`requestContext.contextValue.estimatedCost`, or its estimator passed as `RateLimitOptions.weight`), so
+ * expensive operations drain the bucket faster; the point budgets must then be re-sized to cost units.
+ * Apollo Server runs the plugins' didResolveOperation hooks concurrently, each synchronously up to its first
+ * await in plugin order: demand control must be listed before this plugin and set the cost before awaiting.
+ * It runs before any subgraph is called.
+ */
+export const operationWeight: OperationWeight = () => 1;
+
+interface Bucket {
+  name: 'caller' | 'tenant';
+  limit: number;
+  limiter: RateLimiterAbstract;
+}
+
+interface Outcome {
+  bucket: Bucket;
+  res: RateLimiterRes;
+  rejected: boolean;
+}
+
+/** The Apollo Server plugin; it owns its Redis client, opened at server start and closed at stop. */
+export function rateLimit(options: RateLimitOptions, logger: Logger): ApolloServerPlugin<RouterContext> {
+  const config: ResolvedOptions = { ...RATE_LIMIT_DEFAULTS, ...withoutUndefined(options) };
+  const weightOf = options.weight ?? operationWeight;
+  const log = logger.child({ policy: 'rate-limit' });
+  if (!config.enabled) return {};
+  for (const key of ['points', 'tenantPoints', 'windowSeconds'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`rateLimit.${key} must be a positive integer`);
+  }
+
+  let buckets: Bucket[] = [];
+  let closeStore = async () => {};
+  let lastWarning = 0;
+  let suppressed = 0;
+  const warnFailOpen = (error: unknown, bucket: string) => {
+    const now = Date.now();
+    if (now - lastWarning < WARN_INTERVAL_MS) return void (suppressed += 1);
+    log.warn({ err: error, bucket, suppressed }, 'rate limit store unavailable: serving without a limit (fail open)');
+    lastWarning = now;
+    suppressed = 0;
+  };
+
+  const consume = async (bucket: Bucket, key: string, points: number): Promise<Outcome | undefined> => {
+    try {
+      const res = await withTimeout(bucket.limiter.consume(key, points), config.redisUrl ? config.redisTimeoutMs : undefined);
+      return { bucket, res, rejected: false };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return { bucket, res: error, rejected: true };
+      warnFailOpen(error, bucket.name);
+      return undefined;
+    }
+  };
+
+  const pointsFor = async (requestContext: GraphQLRequestContextDidResolveOperation<RouterContext>): Promise<number> => {
+    try {
+      const weight = await weightOf(requestContext);
+      if (Number.isFinite(weight)) return Math.max(0, Math.ceil(weight));
+      throw new Error(`operation weight is ${weight}`);
+    } catch (error) {
+      log.error({ err: error }, 'cannot weigh the operation; charging 1 point');
+      return 1;
+    }
+  };
+
+  return {
+    async serverWillStart() {
+      const store = await openStore(config, log);
+      closeStore = store.close;
+      const limiter = (name: Bucket['name'], points: number): Bucket => ({
+        name,
+        limit: points,
+        limiter: store.limiter({ points, duration: config.windowSeconds, keyPrefix: `${config.keyPrefix}${name}` }),
+      });
+      buckets = [limiter('caller', config.points), limiter('tenant', config.tenantPoints)];
+      log.info({ store: config.redisUrl ? 'redis' : 'memory', points: config.points, tenantPoints: config.tenantPoints, windowSeconds: config.windowSeconds }, 'rate limits on');
+      return { serverWillStop: () => closeStore() };
+    },
+
+    async requestDidStart() {
+      return {
+        async didResolveOperation(requestContext) {
+          const { principal, clientAddress } = requestContext.contextValue;
+          const points = await pointsFor(requestContext);
+          const [caller, tenant] = buckets;
+          const callerKey = principal ? `user:${principal.userId}` : `ip:${clientAddress ?? 'unknown'}`;
+          const outcomes = (
+            await Promise.all([
+              consume(caller!, callerKey, points),
+              principal?.vendorId ? consume(tenant!, `vendor:${principal.vendorId}`, points) : undefined,
+            ])
+          ).filter((outcome): outcome is Outcome => outcome !== undefined);
+          if (outcomes.length === 0) return;
+
+          const rejected = outcomes.filter((outcome) => outcome.rejected);
+          // Report the bucket that refused (the one that frees up last), else the one closest to its limit.
+          const shown = rejected.length
+            ? rejected.reduce((a, b) => (b.res.msBeforeNext > a.res.msBeforeNext ? b : a))
+            : outcomes.reduce((a, b) => (b.res.remainingPoints / b.bucket.limit < a.res.remainingPoints / a.bucket.limit ? b : a));
+          const headers = rateLimitHeaders(shown);
+          if (rejected.length === 0) {
+            for (const [name, value] of headers) requestContext.response.http.headers.set(name, value);
+            return;
+          }
+          const retryAfter = secondsUntil(shown.res.msBeforeNext);
+          headers.set('retry-after', String(retryAfter));
+          log.info({ bucket: shown.bucket.name, key: shown.bucket.name === 'tenant' ? principal?.vendorId : callerKey, points, retryAfter }, 'request rate limited');
+          throw new GraphQLError(`Your request has been rate limited; retry after ${retryAfter} s`, {
+            extensions: { code: RATE_LIMITED_CODE, http: { status: 429, headers } },
+          });
+        },
+      };
+    },
+  };
+}
+
+function rateLimitHeaders({ bucket, res }: Outcome): HeaderMap {
+  return new HeaderMap([
+    ['ratelimit-limit', String(bucket.limit)],
+    ['ratelimit-remaining', String(res.remainingPoints)],
+    ['ratelimit-reset', String(secondsUntil(res.msBeforeNext))],
+  ]);
+}
+
+function secondsUntil(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+interface Store {
+  limiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+async function openStore(config: ResolvedOptions, log: Logger): Promise<Store> {
+  if (!config.redisUrl) {
+    return { limiter: (options) => new RateLimiterMemory(options), close: async () => {} };
+  }
+  const client = createClient({
+    url: config.redisUrl,
+    // Commands fail at once while disconnected instead of queueing (and holding the request).
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) },
+  });
+  let down = false;
+  client.on('error', (error: unknown) => {
+    if (!down) log.warn({ err: error }, 'rate limit Redis connection lost; failing open until it is back');
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) log.info('rate limit Redis connection restored');
+    down = false;
+  });
+  // Do not hold the router's start on Redis: wait briefly, then keep connecting in the background.
+  const connecting = client.connect().then(
+    () => true,
+    () => false,
+  );
+  const connected = await Promise.race([connecting, delay(config.redisTimeoutMs * 4).then(() => false)]);
+  if (!connected) log.warn({ url: redacted(config.redisUrl) }, 'rate limit Redis not reachable at start; failing open until it is');
+  return {
+    // rejectIfRedisNotReady: while the connection is down, fail at once (-> fail open) instead of waiting.
+    limiter: (options) => new RateLimiterRedis({ ...options, storeClient: client, useRedisPackage: true, rejectIfRedisNotReady: true }),
+    close: async () => {
+      try {
+        if (client.isReady) await client.close();
+        else client.destroy();
+      } catch (error) {
+        log.warn({ err: error }, 'closing rate limit Redis client');
+      }
+    },
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`rate limit store did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function redacted(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
