@@ -7,4 +7,6 @@ export interface RouterContext {
   clientAddress?: string;
   /** Set by demand control before planning; the rate limiter weighs the request by it. */
   estimatedCost?: number;
+  /** Set by demand control once the response is known (lists counted as returned). */
+  actualCost?: number;
 }

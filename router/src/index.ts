@@ -8,6 +8,7 @@ import express from 'express';
 import { hideInternalErrors, jsonErrors, listen, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 import { authentication, principalOf } from './policies/authentication.js';
+import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from './policies/demand-control/plugin.js';
 import { introspection, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
 import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
@@ -28,7 +29,9 @@ export interface RouterOptions {
   logger: Logger;
   /** Operation limits and introspection; defaults: OPERATION_LIMIT_DEFAULTS and introspection 'on'. */
   limits?: Partial<RouterLimits>;
-  /** Per-caller and per-tenant rate limits; default: on, in memory, 600 and 3000 points per 60 s. */
+  /** Query cost (IBM cost directives): enforce, measure or off; see DEFAULT_DEMAND_CONTROL. */
+  demandControl?: Partial<DemandControlOptions>;
+  /** Per-caller and per-tenant rate limits weighted by estimated cost; see RATE_LIMIT_DEFAULTS. */
   rateLimit?: RateLimitOptions;
 }
 
@@ -79,8 +82,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Policies, in the order they run; each refuses before the gateway plans or calls a subgraph.
       introspection(limits.introspection, logger),
       operationLimits(limits, logger),
+      demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, logger), // before rateLimit: it sets the cost the limiter weighs by
       rateLimit(options.rateLimit ?? {}, logger),
     ],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),

@@ -17,6 +17,7 @@ import {
   SUBGRAPH_NAMES,
 } from '@commerce/kit';
 import { startRouter, type RouterLimits } from './index.js';
+import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions } from './policies/demand-control/plugin.js';
 import { INTROSPECTION_MODES } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
@@ -40,6 +41,7 @@ runMain(async () => {
     jwksUrl: readUrl(env, 'IDENTITY_JWKS_URL', jwksUrlOf(identityUrl)),
     logger: createLogger('router'),
     limits: limitsFromEnv(env),
+    demandControl: demandControlFromEnv(env),
     rateLimit: rateLimitFromEnv(env),
   };
   if (!existsSync(options.supergraphPath)) {
@@ -73,6 +75,17 @@ function rateLimitFromEnv(env: NodeJS.ProcessEnv): RateLimitOptions {
     windowSeconds: readInteger(env, 'RATE_LIMIT_WINDOW_SECONDS', RATE_LIMIT_DEFAULTS.windowSeconds, 1, 86_400),
     keyPrefix: readString(env, 'RATE_LIMIT_KEY_PREFIX', RATE_LIMIT_DEFAULTS.keyPrefix),
     redisUrl,
+  };
+}
+
+/** Query cost (router/src/policies/demand-control/). */
+function demandControlFromEnv(env: NodeJS.ProcessEnv): DemandControlOptions {
+  const d = DEFAULT_DEMAND_CONTROL;
+  return {
+    mode: readChoice(env, 'ROUTER_COST_MODE', DEMAND_CONTROL_MODES, d.mode),
+    maxCost: readInteger(env, 'ROUTER_MAX_COST', d.maxCost, 1, 1_000_000_000),
+    defaultListSize: readInteger(env, 'ROUTER_COST_LIST_SIZE', d.defaultListSize, 0, 1_000_000),
+    exposeInExtensions: readBoolean(env, 'ROUTER_COST_IN_EXTENSIONS', d.exposeInExtensions),
   };
 }
 

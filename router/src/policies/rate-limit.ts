@@ -30,9 +30,9 @@ import type { RouterContext } from '../context.js';
 export interface RateLimitOptions {
   /** Default true. */
   enabled?: boolean;
-  /** Points per caller (user id or client IP) per window. Default 600. */
+  /** Cost points per caller (user id or client IP) per window. Default 30000. */
   points?: number;
-  /** Points per tenant (vendor) per window, shared by all of its users. Default 3000. */
+  /** Cost points per tenant (vendor) per window, shared by all of its users. Default 150000. */
   tenantPoints?: number;
   /** Window length in seconds. Default 60. */
   windowSeconds?: number;
@@ -42,7 +42,7 @@ export interface RateLimitOptions {
   keyPrefix?: string;
   /** A Redis call slower than this fails open. Default 500 ms. */
   redisTimeoutMs?: number;
-  /** Points an operation costs; default `operationWeight` (1). */
+  /** Points an operation costs; default `operationWeight` (its estimated cost, at least 1). */
   weight?: OperationWeight;
 }
 
@@ -50,8 +50,8 @@ type ResolvedOptions = Required<Omit<RateLimitOptions, 'redisUrl' | 'weight'>> &
 
 export const RATE_LIMIT_DEFAULTS: Readonly<Omit<ResolvedOptions, 'redisUrl'>> = {
   enabled: true,
-  points: 600,
-  tenantPoints: 3000,
+  points: 30_000,
+  tenantPoints: 150_000,
   windowSeconds: 60,
   keyPrefix: 'rl:',
   redisTimeoutMs: 500,
@@ -63,15 +63,10 @@ const WARN_INTERVAL_MS = 30_000;
 export type OperationWeight = (requestContext: GraphQLRequestContextDidResolveOperation<RouterContext>) => number | Promise<number>;
 
 /**
- * How many points an operation consumes. 1 for now.
- * SEAM: the demand-control (query cost) policy will replace this with the operation's estimated cost
- * (`requestContext.contextValue.estimatedCost`, or its estimator passed as `RateLimitOptions.weight`), so
- * expensive operations drain the bucket faster; the point budgets must then be re-sized to cost units.
- * Apollo Server runs the plugins' didResolveOperation hooks concurrently, each synchronously up to its first
- * await in plugin order: demand control must be listed before this plugin and set the cost before awaiting.
- * It runs before any subgraph is called.
+ * How many points an operation consumes: its estimated cost (set by the demand-control policy, which is
+ * listed before this plugin and sets it synchronously in its didResolveOperation hook), at least 1.
  */
-export const operationWeight: OperationWeight = () => 1;
+export const operationWeight: OperationWeight = ({ contextValue }) => Math.max(1, contextValue.estimatedCost ?? 1);
 
 interface Bucket {
   name: 'caller' | 'tenant';

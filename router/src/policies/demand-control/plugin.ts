@@ -1,20 +1,26 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { buildSchema, GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Logger } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
 import { actualCost, estimateCost } from './static-cost.js';
 
 /**
  * Demand control: the estimated cost of every operation, computed from the supergraph's @cost/@listSize before
- * the gateway plans or calls any subgraph. `enforce` rejects operations above `maxCost` with
+ * the gateway plans or calls any subgraph. `enforce` rejects operations above `maxCost` with HTTP 400
  * COST_ESTIMATED_TOO_EXPENSIVE; `measure` only records. The estimate is kept on the context (the rate limiter
- * weighs requests by it) and, when `exposeInExtensions`, returned with the actual cost in `extensions.cost`.
+ * weighs requests by it). The estimated and actual cost are returned in `extensions.cost` when
+ * `exposeInExtensions` is on, or when the request asks with the header `x-include-cost: true`.
  */
 export interface DemandControlOptions {
   mode: 'enforce' | 'measure' | 'off';
   maxCost: number;
+  /** Size of a list field without @listSize (Apollo Router's `static_estimated.list_size`). */
   defaultListSize: number;
   exposeInExtensions: boolean;
 }
+
+export const DEMAND_CONTROL_MODES = ['enforce', 'measure', 'off'] as const;
+export const INCLUDE_COST_HEADER = 'x-include-cost';
 
 export const DEFAULT_DEMAND_CONTROL: DemandControlOptions = {
   mode: 'enforce',
@@ -23,7 +29,7 @@ export const DEFAULT_DEMAND_CONTROL: DemandControlOptions = {
   exposeInExtensions: false,
 };
 
-export function demandControl(options: DemandControlOptions): ApolloServerPlugin<RouterContext> {
+export function demandControl(options: DemandControlOptions, logger: Logger): ApolloServerPlugin<RouterContext> {
   let costSchema: GraphQLSchema | undefined;
   return {
     async serverWillStart() {
@@ -34,28 +40,33 @@ export function demandControl(options: DemandControlOptions): ApolloServerPlugin
         },
       };
     },
-    async requestDidStart() {
+    async requestDidStart({ request }) {
       if (options.mode === 'off') return {};
+      const expose = options.exposeInExtensions || request.http?.headers.get(INCLUDE_COST_HEADER) === 'true';
       return {
-        async didResolveOperation({ document, operationName, request, contextValue }) {
+        // Synchronous up to the throw: the rate limiter's hook (listed after this one) reads estimatedCost.
+        async didResolveOperation({ document, operationName, request: { variables }, contextValue }) {
           if (!costSchema) return;
-          const estimated = estimateCost(costSchema, document, options, operationName, request.variables ?? {});
+          const estimated = estimateCost(costSchema, document, options, operationName, variables ?? {});
           contextValue.estimatedCost = estimated;
           if (options.mode === 'enforce' && estimated > options.maxCost) {
+            logger.info({ operationName, estimated, max: options.maxCost }, 'operation refused: estimated cost too high');
             throw new GraphQLError(`The operation's estimated cost ${estimated} exceeds the maximum ${options.maxCost}`, {
               extensions: {
                 code: 'COST_ESTIMATED_TOO_EXPENSIVE',
                 cost: { estimated, max: options.maxCost },
-                http: { status: 400 },
+                http: { status: 400, headers: new HeaderMap() },
               },
             });
           }
         },
-        async willSendResponse({ response, document, operationName, request, contextValue }) {
-          if (!options.exposeInExtensions || !costSchema || !document || contextValue.estimatedCost === undefined) return;
+        async willSendResponse({ response, document, operationName, request: { variables }, contextValue }) {
+          if (!costSchema || !document || contextValue.estimatedCost === undefined) return;
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const actual = result.data ? actualCost(costSchema, document, result.data, operationName, request.variables ?? {}) : 0;
+          const actual = result.data ? actualCost(costSchema, document, result.data, operationName, variables ?? {}) : 0;
+          contextValue.actualCost = actual;
+          if (!expose) return;
           result.extensions = {
             ...result.extensions,
             cost: { estimated: contextValue.estimatedCost, actual, max: options.maxCost, mode: options.mode },
