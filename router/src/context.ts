@@ -1,4 +1,5 @@
 import type { Principal } from '@commerce/kit';
+import type { AuthorizationPlan } from './policies/authorization/plan.js';
 
 /** Per-request context of the router; the policies read and write it. */
 export interface RouterContext {
@@ -9,4 +10,6 @@ export interface RouterContext {
   estimatedCost?: number;
   /** Set by demand control once the response is known (lists counted as returned). */
   actualCost?: number;
+  /** Set by the authorization policy when it rewrote the operation; applied to the gateway's result. */
+  authorization?: AuthorizationPlan;
 }

@@ -8,6 +8,10 @@ import express from 'express';
 import { hideInternalErrors, jsonErrors, listen, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 import { authentication, principalOf } from './policies/authentication.js';
+import { prepareSupergraph, type AuthorizationRules } from './policies/authorization/directives.js';
+import { subgraphLookups } from './policies/authorization/lookups.js';
+import { authorization, withAuthorizedResults, type AuthorizationMode } from './policies/authorization/plugin.js';
+import { POLICIES } from './policies/authorization/policies.js';
 import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from './policies/demand-control/plugin.js';
 import { introspection, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
@@ -29,6 +33,8 @@ export interface RouterOptions {
   logger: Logger;
   /** Operation limits and introspection; defaults: OPERATION_LIMIT_DEFAULTS and introspection 'on'. */
   limits?: Partial<RouterLimits>;
+  /** `filter` (default): unauthorized fields come back null with errors; `reject`: the whole operation is refused. */
+  authorizationMode?: AuthorizationMode;
   /** Query cost (IBM cost directives): enforce, measure or off; see DEFAULT_DEMAND_CONTROL. */
   demandControl?: Partial<DemandControlOptions>;
   /** Per-caller and per-tenant rate limits weighted by estimated cost; see RATE_LIMIT_DEFAULTS. */
@@ -55,15 +61,27 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   // Without this the gateway reports usage to Apollo and probes cloud metadata endpoints.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
-  const gateway = new ApolloGateway({
+  // The gateway refuses the authorization directives: they are taken out of the SDL and enforced here.
+  const rulesBySdl = new Map<string, AuthorizationRules>();
+  const prepare = (sdl: string) => {
+    const prepared = prepareSupergraph(sdl);
+    rulesBySdl.set(prepared.gatewaySdl, prepared.rules);
+    if (rulesBySdl.size > 4) rulesBySdl.delete(rulesBySdl.keys().next().value!); // keep the few latest reloads
+    return prepared.gatewaySdl;
+  };
+  const serviceUrls = new Map<string, string>();
+  const lookups = subgraphLookups((name) => serviceUrls.get(name), logger.child({ policy: 'authorization' }));
+  const apolloGateway = new ApolloGateway({
     logger: logger.child({ component: 'gateway' }),
-    supergraphSdl: supergraphFromFile({ path: options.supergraphPath, watch: options.watchSupergraph, logger }),
+    supergraphSdl: supergraphFromFile({ path: options.supergraphPath, watch: options.watchSupergraph, logger, prepare }),
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
+      serviceUrls.set(name, target);
       return new SubgraphSource(target, options.routerSecret);
     },
   });
+  const gateway = withAuthorizedResults(apolloGateway, { policies: POLICIES, lookups });
   let version = 0;
   gateway.onSchemaLoadOrUpdate(() => {
     version += 1;
@@ -85,6 +103,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       // Policies, in the order they run; each refuses before the gateway plans or calls a subgraph.
       introspection(limits.introspection, logger),
       operationLimits(limits, logger),
+      authorization({
+        mode: options.authorizationMode ?? 'filter',
+        policies: POLICIES,
+        lookups,
+        rulesFor: (sdl) => rulesBySdl.get(sdl),
+        logger: logger.child({ policy: 'authorization' }),
+      }), // after operationLimits: both answer in responseForOperation, the limits first
       demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, logger), // before rateLimit: it sets the cost the limiter weighs by
       rateLimit(options.rateLimit ?? {}, logger),
     ],

@@ -18,6 +18,7 @@ import {
 } from '@commerce/kit';
 import { startRouter, type RouterLimits } from './index.js';
 import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions } from './policies/demand-control/plugin.js';
+import { AUTHORIZATION_MODES } from './policies/authorization/plugin.js';
 import { INTROSPECTION_MODES } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
@@ -42,6 +43,7 @@ runMain(async () => {
     logger: createLogger('router'),
     limits: limitsFromEnv(env),
     demandControl: demandControlFromEnv(env),
+    authorizationMode: readChoice(env, 'ROUTER_AUTHORIZATION_MODE', AUTHORIZATION_MODES, 'filter'),
     rateLimit: rateLimitFromEnv(env),
   };
   if (!existsSync(options.supergraphPath)) {

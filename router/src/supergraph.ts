@@ -8,6 +8,8 @@ export interface SupergraphFileOptions {
   path: string;
   watch: boolean;
   logger: Logger;
+  /** Turns the file's SDL into what the gateway loads (the router strips its authorization directives). */
+  prepare?: (supergraphSdl: string) => string;
 }
 
 const DEBOUNCE_MS = 100;
@@ -18,9 +20,10 @@ const DEBOUNCE_MS = 100;
  */
 export function supergraphFromFile(options: SupergraphFileOptions): SupergraphSdlHook {
   const { path, logger } = options;
+  const prepare = options.prepare ?? ((sdl: string) => sdl);
   return async ({ update }) => {
     let current = await readFile(path, 'utf8');
-    if (!options.watch) return { supergraphSdl: current };
+    if (!options.watch) return { supergraphSdl: prepare(current) };
 
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
@@ -33,7 +36,7 @@ export function supergraphFromFile(options: SupergraphFileOptions): SupergraphSd
       }
       if (closed || next === current) return;
       try {
-        update(next); // synchronous: throws when the gateway cannot build a schema from it
+        update(prepare(next)); // synchronous: throws when the SDL does not parse or the gateway cannot build a schema from it
         current = next;
       } catch (error) {
         logger.error({ err: error, path }, 'new supergraph rejected; keeping the current one');
@@ -50,7 +53,7 @@ export function supergraphFromFile(options: SupergraphFileOptions): SupergraphSd
     logger.info({ path }, 'watching the supergraph file');
 
     return {
-      supergraphSdl: current,
+      supergraphSdl: prepare(current),
       cleanup: async () => {
         closed = true;
         clearTimeout(timer);

@@ -6,7 +6,7 @@ import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphq
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", ' +
-  'import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@tag", "@cost", "@listSize"])';
+  'import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@tag", "@cost", "@listSize", "@authenticated", "@requiresScopes", "@policy"])';
 
 /** `__resolveReference` per entity type name: (representation, context) => entity. */
 export type ReferenceResolvers = Record<string, { __resolveReference: GraphQLFieldResolver<unknown, unknown> }>;

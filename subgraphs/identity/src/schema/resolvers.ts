@@ -27,7 +27,7 @@ export class UserResolver {
     return ctx.principal ? ctx.loaders.user.load(ctx.principal.userId) : null;
   }
 
-  @FieldResolver(() => String)
+  @FieldResolver(() => String, { nullable: true })
   email(@Root() user: User, @Ctx() ctx: IdentityContext): string {
     const principal = ctx.principal;
     if (user.viewedBySelf || (principal && (principal.userId === user.id || principal.role === 'admin'))) return user.email;

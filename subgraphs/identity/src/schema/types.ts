@@ -17,7 +17,8 @@ export class User {
   @Field()
   name!: string;
 
-  @Field({ description: 'Visible to the user themself and to admins.' })
+  @Directive('@policy(policies: [["self_or_admin"]])')
+  @Field(() => String, { nullable: true, description: 'Visible to the user themself and to admins; null (UNAUTHORIZED_FIELD_OR_TYPE) for anyone else.' })
   email!: string;
 
   @Field({ description: 'customer, vendor_staff or admin.' })

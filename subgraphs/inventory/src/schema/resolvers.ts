@@ -1,5 +1,5 @@
 import { forbidden, requireRole, userError, type ReferenceResolvers } from '@commerce/kit';
-import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { applyAdjustment, listWarehouses } from '../data/stock-store.js';
 import { available, summarize, validateAdjustment } from '../domain/stock.js';
 import type { InventoryContext } from './context.js';
@@ -18,13 +18,16 @@ export class ProductStockResolver {
     return summarize(await ctx.loaders.stockByProduct.load(product.id)).available > 0;
   }
 
-  @Query(() => [Warehouse], { description: 'Vendor staff and admins.' })
+  @Directive('@requiresScopes(scopes: [["inventory:read"]])')
+  @Query(() => [Warehouse], { description: 'Vendor staff and admins (scope inventory:read).' })
   warehouses(@Ctx() ctx: InventoryContext) {
     requireRole(ctx.principal, 'vendor_staff', 'admin');
     return listWarehouses(ctx.db);
   }
 
-  @Mutation(() => AdjustStockPayload, { description: 'Vendor staff of the product\'s vendor, or admins.' })
+  @Directive('@requiresScopes(scopes: [["inventory:write"]])')
+  @Directive('@policy(policies: [["vendor_owns_product"]])')
+  @Mutation(() => AdjustStockPayload, { description: 'Vendor staff of the product\'s vendor, or admins (scope inventory:write).' })
   async adjustStock(@Arg('input') input: AdjustStockInput, @Ctx() ctx: InventoryContext): Promise<AdjustStockPayload> {
     const principal = requireRole(ctx.principal, 'vendor_staff', 'admin');
     const change = { ...input, reason: input.reason?.trim() || 'adjustment' };

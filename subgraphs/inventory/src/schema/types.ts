@@ -36,13 +36,16 @@ export class StockLevel {
   @Field(() => Int, { description: 'Units that can be sold now.' })
   available!: number;
 
-  @Field(() => Int, { description: 'Units held for orders in progress.' })
+  @Directive('@policy(policies: [["vendor_owns_product"]])')
+  @Field(() => Int, { nullable: true, description: 'Units held for orders in progress. Staff of the product\'s vendor and admins.' })
   reserved!: number;
 
-  @Field(() => Int)
+  @Directive('@policy(policies: [["vendor_owns_product"]])')
+  @Field(() => Int, { nullable: true, description: 'Units in the warehouses. Staff of the product\'s vendor and admins.' })
   onHand!: number;
 
-  @Field(() => [WarehouseStock])
+  @Directive('@policy(policies: [["vendor_owns_product"]])')
+  @Field(() => [WarehouseStock], { nullable: true, description: 'Stock per warehouse. Staff of the product\'s vendor and admins.' })
   warehouses!: WarehouseStock[];
 }
 

@@ -28,7 +28,9 @@ export class ProductReviewsResolver {
     return ctx.loaders.rating.load(product.id);
   }
 
-  @Mutation(() => AddReviewPayload, { description: 'Signed-in customers; one review per product.' })
+  @Directive('@authenticated')
+  @Directive('@requiresScopes(scopes: [["reviews:write"]])')
+  @Mutation(() => AddReviewPayload, { description: 'Signed-in customers (scope reviews:write); one review per product.' })
   async addReview(@Arg('input') input: AddReviewInput, @Ctx() ctx: ReviewsContext): Promise<AddReviewPayload> {
     const principal = requireRole(ctx.principal, 'customer');
     const invalid = validateReview(input);
