@@ -46,7 +46,8 @@ export const POLICIES: PolicyRegistry = {
     entity: { type: 'Product', keyField: 'id', argument: ['input', 'productId'] },
     allowedKeys: async (principal, keys, lookups) => {
       const vendors = await lookups.productVendors(keys);
-      return new Set(keys.filter((id) => vendors.get(id) === principal.vendorId));
+      // An unknown product (null) passes, so the subgraph can answer PRODUCT_NOT_FOUND; a failed lookup (no entry) denies.
+      return new Set(keys.filter((id) => vendors.get(id) === principal.vendorId || vendors.get(id) === null));
     },
   },
   /** Admins only, for admin fields. */
