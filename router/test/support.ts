@@ -1,0 +1,134 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { createLogger } from '@commerce/kit';
+import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
+
+/** Shared by the router tests: a token issuer with a JWKS, stub subgraphs that record what they are asked, a router over them. */
+export const TEST_SECRET = 'test-router-secret-that-is-long-enough-0123';
+
+export interface Issuer {
+  jwksUrl: string;
+  sign(claims: JWTPayload): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startIssuer(kid = 'test-key'): Promise<Issuer> {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA');
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
+  const server: Server = createServer((req, res) => {
+    if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
+    sign: (claims) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setIssuer('commerce-identity')
+        .setAudience('commerce-supergraph')
+        .setExpirationTime('5m')
+        .sign(privateKey),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface StubSubgraph {
+  name: string;
+  sdl: string;
+  url: string;
+  /** The query string of every request the subgraph received, in order. */
+  received: string[];
+  stop(): Promise<void>;
+}
+
+type Resolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
+
+export async function startStubSubgraph(name: string, sdl: string, resolvers: Resolvers): Promise<StubSubgraph> {
+  const received: string[] = [];
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers }),
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: 0, host: '127.0.0.1' },
+    context: async ({ req }) => {
+      const body = (req as unknown as { body?: { query?: string } }).body;
+      received.push(body?.query ?? '');
+      return {};
+    },
+  });
+  return { name, sdl, url, received, stop: () => server.stop() };
+}
+
+export interface TestRouter {
+  router: RunningRouter;
+  stop(): Promise<void>;
+}
+
+/** Composes the stubs into a supergraph file and starts a router over it. */
+export async function startTestRouter(
+  subgraphs: StubSubgraph[],
+  issuer: Issuer,
+  options: Partial<RouterOptions> = {},
+): Promise<TestRouter> {
+  const dir = await mkdtemp(join(tmpdir(), 'router-test-'));
+  const composed = composeServices(subgraphs.map((subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: parse(subgraph.sdl) })));
+  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
+  await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
+  const router = await startRouter({
+    supergraphPath: join(dir, 'supergraph.graphql'),
+    watchSupergraph: false,
+    port: 0,
+    host: '127.0.0.1',
+    subgraphUrls: {},
+    jwksUrl: issuer.jwksUrl,
+    routerSecret: TEST_SECRET,
+    logger: createLogger('router-test', process.env.TEST_LOG_LEVEL ?? 'silent'),
+    rateLimit: { enabled: false },
+    ...options,
+  });
+  return {
+    router,
+    stop: async () => {
+      await router.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+    extensions?: Record<string, unknown>;
+  };
+}
+
+export async function postQuery(
+  url: string,
+  query: string,
+  options: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: JSON.stringify({ query, variables: options.variables }),
+  });
+  return { status: response.status, body: (await response.json()) as Reply['body'] };
+}
