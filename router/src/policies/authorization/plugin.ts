@@ -14,12 +14,12 @@ import { applyPlan, stripAddedFields, UNAUTHORIZED_CODE } from './response.js';
  * Apollo Router's semantics. Before the gateway plans, every field the principal may not see is removed from
  * the operation (so no subgraph is asked for it); it comes back null with an `UNAUTHORIZED_FIELD_OR_TYPE`
  * error per removed path, and the null propagates through non-null parents. `reject` mode refuses the whole
- * operation instead (HTTP 403), before any subgraph is called.
+ * operation instead (HTTP 403), before any subgraph is called. `off` enforces nothing (subgraphs still check).
  *
  * Per-entity policies (see policies.ts) are decided before execution on root fields (from arguments) and
  * after the fetch elsewhere (from the entity's key, which the router adds to the operation).
  */
-export const AUTHORIZATION_MODES = ['filter', 'reject'] as const;
+export const AUTHORIZATION_MODES = ['filter', 'reject', 'off'] as const;
 export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
 
 export interface AuthorizationOptions {
@@ -37,6 +37,7 @@ const UNGUARDED_CACHE_SIZE = 2000;
 export function authorization(options: AuthorizationOptions): ApolloServerPlugin<RouterContext> {
   let rules = emptyRules();
   const unguarded = new Set<string>();
+  if (options.mode === 'off') return {};
   return {
     async serverWillStart() {
       return {
