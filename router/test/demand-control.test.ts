@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
+
+const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])
+type Query {
+  items(first: Int = 10): [Item!]! @listSize(slicingArguments: ["first"])
+  hello: String
+}
+type Mutation { touch: Item }
+type Item { id: ID! name: String! expensive: String @cost(weight: 25) }`;
+
+const items = (first = 10) => Array.from({ length: Math.min(first, 3) }, (_, index) => ({ id: String(index), name: `item ${index}`, expensive: 'x' }));
+
+describe('demand control (static cost) through the router', () => {
+  let issuer: Issuer;
+  let subgraph: StubSubgraph;
+  let enforcing: TestRouter;
+  let measuring: TestRouter;
+  let limited: TestRouter;
+
+  before(async () => {
+    issuer = await startIssuer();
+    subgraph = await startStubSubgraph('things', SDL, {
+      Query: { items: (_: unknown, { first }: { first?: number }) => items(first), hello: () => 'world' },
+      Mutation: { touch: () => items(1)[0] },
+    });
+    enforcing = await startTestRouter([subgraph], issuer, { demandControl: { mode: 'enforce', maxCost: 100 } });
+    measuring = await startTestRouter([subgraph], issuer, { demandControl: { mode: 'measure', maxCost: 100, exposeInExtensions: true } });
+    // The rate limiter weighs each operation by its estimated cost: 120 points per window.
+    limited = await startTestRouter([subgraph], issuer, {
+      demandControl: { mode: 'enforce', maxCost: 1000 },
+      rateLimit: { enabled: true, points: 120, tenantPoints: 1000, windowSeconds: 60, keyPrefix: `cost-${Date.now()}:` },
+    });
+  });
+
+  after(async () => {
+    await Promise.all([enforcing?.stop(), measuring?.stop(), limited?.stop()]);
+    await subgraph?.stop();
+    await issuer?.stop();
+  });
+
+  beforeEach(() => {
+    subgraph.received.length = 0;
+  });
+
+  test('just under the maximum runs; just over gets 400 COST_ESTIMATED_TOO_EXPENSIVE and no subgraph call', async () => {
+    const under = await postQuery(enforcing.router.url, '{ items(first: 100) { id name } }'); // 100 x 1
+    assert.equal(under.status, 200);
+    assert.equal((under.body.data?.items as unknown[]).length, 3);
+    assert.equal(subgraph.received.length, 1);
+
+    const over = await postQuery(enforcing.router.url, '{ items(first: 101) { id } }');
+    assert.equal(over.status, 400);
+    assert.equal(over.body.data, undefined);
+    assert.equal(over.body.errors?.[0]?.extensions?.code, 'COST_ESTIMATED_TOO_EXPENSIVE');
+    assert.deepEqual(over.body.errors?.[0]?.extensions?.cost, { estimated: 101, max: 100 });
+    assert.equal(subgraph.received.length, 1, 'the refused operation never reached the subgraph');
+  });
+
+  test('variables, defaults, @cost weights and the mutation base all count', async () => {
+    const viaVariable = await postQuery(enforcing.router.url, 'query($n: Int) { items(first: $n) { id } }', { variables: { n: 150 } });
+    assert.equal(viaVariable.body.errors?.[0]?.extensions?.code, 'COST_ESTIMATED_TOO_EXPENSIVE');
+    // default first = 10: 10 x (1 + 25) = 260
+    const weighted = await postQuery(enforcing.router.url, '{ items { expensive } }');
+    assert.deepEqual(weighted.body.errors?.[0]?.extensions?.cost, { estimated: 260, max: 100 });
+    assert.equal(subgraph.received.length, 0);
+  });
+
+  test('measure mode serves over-budget operations and reports estimated and actual cost', async () => {
+    const reply = await postQuery(measuring.router.url, '{ items(first: 200) { id } }');
+    assert.equal(reply.status, 200);
+    assert.equal((reply.body.data?.items as unknown[]).length, 3);
+    // estimated from first: 200; actual counts the 3 items returned
+    assert.deepEqual(reply.body.extensions?.cost, { estimated: 200, actual: 3, max: 100, mode: 'measure' });
+    const mutation = await postQuery(measuring.router.url, 'mutation { touch { id } }');
+    assert.deepEqual(mutation.body.extensions?.cost, { estimated: 11, actual: 11, max: 100, mode: 'measure' });
+  });
+
+  test('the cost is in the response only when asked, with x-include-cost: true', async () => {
+    const plain = await postQuery(enforcing.router.url, '{ items(first: 5) { id } }');
+    assert.equal(plain.body.extensions, undefined);
+    const asked = await postQuery(enforcing.router.url, '{ items(first: 5) { id } }', { headers: { 'x-include-cost': 'true' } });
+    assert.deepEqual(asked.body.extensions?.cost, { estimated: 5, actual: 3, max: 100, mode: 'enforce' });
+  });
+
+  test('rate limits are charged by estimated cost', async () => {
+    const page = '{ items(first: 50) { id } }'; // cost 50
+    const first = await postQuery(limited.router.url, page);
+    const second = await postQuery(limited.router.url, page);
+    assert.deepEqual([first.status, second.status], [200, 200]);
+    const third = await postQuery(limited.router.url, page); // 150 > 120
+    assert.equal(third.status, 429);
+    assert.equal(third.body.errors?.[0]?.extensions?.code, 'REQUEST_RATE_LIMITED');
+    assert.equal(subgraph.received.length, 2);
+  });
+});
