@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -11,13 +9,12 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { getOperationAST, parse, type ValidationContext } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { createLogger } from '@commerce/kit';
+import { startIssuer, type Issuer } from './support.js';
 import { startRouter, type RouterLimits, type RouterOptions, type RunningRouter } from '../src/index.js';
 import { countTokens, measureOperation, OPERATION_LIMIT_DEFAULTS } from '../src/policies/operation-limits.js';
 
 const SECRET = 'test-router-secret-that-is-long-enough-0123';
-const KID = 'limits-key-1';
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query {
   hello: String!
@@ -74,27 +71,6 @@ async function startSubgraph(): Promise<Subgraph> {
       state.received = value;
     },
     stop: () => server.stop(),
-  };
-}
-
-async function startIssuer() {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA');
-  const jwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'EdDSA', use: 'sig' };
-  const server: Server = createServer((req, res) => {
-    if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
-    sign: (claims: JWTPayload) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', kid: KID })
-        .setIssuer('commerce-identity')
-        .setAudience('commerce-supergraph')
-        .setExpirationTime('5m')
-        .sign(privateKey),
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -169,7 +145,7 @@ describe('measuring operations (Apollo Router semantics)', () => {
 
 describe('operation limits and introspection on a running router', () => {
   let subgraph: Subgraph;
-  let issuer: Awaited<ReturnType<typeof startIssuer>>;
+  let issuer: Issuer;
   let dir: string;
   let router: RunningRouter;
   const extra: RunningRouter[] = [];
@@ -193,7 +169,7 @@ describe('operation limits and introspection on a running router', () => {
 
   before(async () => {
     subgraph = await startSubgraph();
-    issuer = await startIssuer();
+    issuer = await startIssuer('limits-key-1');
     dir = await mkdtemp(join(tmpdir(), 'router-limits-test-'));
     const composed = composeServices([{ name: 'things', url: 'http://unreachable.invalid/graphql', typeDefs: parse(SDL) }]);
     if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -11,16 +10,15 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { createClient } from 'redis';
 import { createLogger, type Logger } from '@commerce/kit';
+import { listenOnAnyPort, startIssuer, type Issuer } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 import type { RateLimitOptions } from '../src/policies/rate-limit.js';
 
 // CI starts Redis; these tests fail (they do not skip) when it is not reachable.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'test-router-secret-that-is-long-enough-0123';
-const KID = 'rate-limit-test-key';
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query { hello: String! }`;
 
@@ -43,40 +41,6 @@ async function startSubgraph(): Promise<Subgraph> {
   });
   subgraph.url = url;
   return subgraph;
-}
-
-interface Issuer {
-  jwksUrl: string;
-  sign(claims: JWTPayload): Promise<string>;
-  stop(): Promise<void>;
-}
-
-async function startIssuer(): Promise<Issuer> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA');
-  const jwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'EdDSA', use: 'sig' };
-  const server = createServer((req, res) => {
-    if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  });
-  const base = await listenOnAnyPort(server);
-  return {
-    jwksUrl: `${base}/.well-known/jwks.json`,
-    sign: (claims) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', kid: KID })
-        .setIssuer('commerce-identity')
-        .setAudience('commerce-supergraph')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(privateKey),
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-function listenOnAnyPort(server: Server): Promise<string> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
 }
 
 interface Reply {
@@ -160,7 +124,7 @@ describe('rate limits', () => {
 
   before(async () => {
     subgraph = await startSubgraph();
-    issuer = await startIssuer();
+    issuer = await startIssuer('rate-limit-test-key');
     dir = await mkdtemp(join(tmpdir(), 'rate-limit-test-'));
     const composed = composeServices([{ name: 'things', url: 'http://unreachable.invalid/graphql', typeDefs: parse(SDL) }]);
     if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));

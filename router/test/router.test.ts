@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -10,12 +9,12 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { generateKeyPair } from 'jose';
 import { createLogger, readPrincipal, type Logger } from '@commerce/kit';
+import { listenOnAnyPort, startIssuer, type Issuer } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 
 const SECRET = 'test-router-secret-that-is-long-enough-0123';
-const KID = 'test-key-1';
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 
 /** A one-field-per-version subgraph: it always serves every field, the supergraph decides what is exposed. */
@@ -51,40 +50,6 @@ async function startSubgraph(): Promise<Subgraph> {
     },
   });
   return { url, received, stop: () => server.stop() };
-}
-
-interface Issuer {
-  jwksUrl: string;
-  sign(claims: JWTPayload, options?: { key?: CryptoKey; expiresAt?: number }): Promise<string>;
-  stop(): Promise<void>;
-}
-
-async function startIssuer(): Promise<Issuer> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA');
-  const jwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'EdDSA', use: 'sig' };
-  const server = createServer((req, res) => {
-    if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  });
-  const base = await listenOnAnyPort(server);
-  return {
-    jwksUrl: `${base}/.well-known/jwks.json`,
-    sign: (claims, options = {}) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', kid: KID })
-        .setIssuer('commerce-identity')
-        .setAudience('commerce-supergraph')
-        .setIssuedAt(options.expiresAt ? options.expiresAt - 600 : undefined)
-        .setExpirationTime(options.expiresAt ?? '5m')
-        .sign(options.key ?? privateKey),
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-function listenOnAnyPort(server: Server): Promise<string> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
 }
 
 function testLogger(): Logger {
@@ -130,7 +95,7 @@ describe('router', () => {
 
   before(async () => {
     subgraph = await startSubgraph();
-    issuer = await startIssuer();
+    issuer = await startIssuer('test-key-1');
     dir = await mkdtemp(join(tmpdir(), 'router-test-'));
     await writeFile(join(dir, 'supergraph.graphql'), supergraphFor(['hello']));
     router = await startRouter(options({}));

@@ -9,7 +9,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { createLogger } from '@commerce/kit';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 
@@ -18,7 +18,8 @@ export const TEST_SECRET = 'test-router-secret-that-is-long-enough-0123';
 
 export interface Issuer {
   jwksUrl: string;
-  sign(claims: JWTPayload): Promise<string>;
+  /** Signs an access token; `key` signs with another key (a forgery), `expiresAt` (seconds) backdates it. */
+  sign(claims: JWTPayload, options?: { key?: CryptoKey; expiresAt?: number }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -29,18 +30,25 @@ export async function startIssuer(kid = 'test-key'): Promise<Issuer> {
     if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = await listenOnAnyPort(server);
   return {
-    jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
-    sign: (claims) =>
+    jwksUrl: `${base}/.well-known/jwks.json`,
+    sign: (claims, options = {}) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'EdDSA', kid })
         .setIssuer('commerce-identity')
         .setAudience('commerce-supergraph')
-        .setExpirationTime('5m')
-        .sign(privateKey),
+        .setIssuedAt(options.expiresAt ? options.expiresAt - 600 : undefined)
+        .setExpirationTime(options.expiresAt ?? '5m')
+        .sign(options.key ?? privateKey),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export function listenOnAnyPort(server: Server): Promise<string> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
 }
 
 export interface StubSubgraph {
