@@ -94,4 +94,15 @@ describe('demand control (static cost) through the router', () => {
     assert.equal(third.body.errors?.[0]?.extensions?.code, 'REQUEST_RATE_LIMITED');
     assert.equal(subgraph.received.length, 2);
   });
+
+  test('estimated and actual costs and the rejections are in /metrics', async () => {
+    await postQuery(enforcing.router.url, '{ items(first: 7) { id } }');
+    await postQuery(enforcing.router.url, '{ items(first: 700) { id } }');
+    const text = await (await fetch(`${enforcing.router.baseUrl}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    assert.ok(value('router_operation_cost_count{kind="estimated"}') >= 2, text.slice(0, 400));
+    assert.ok(value('router_operation_cost_count{kind="actual"}') >= 1);
+    assert.ok(value('router_rejections_total{code="COST_ESTIMATED_TOO_EXPENSIVE"}') >= 1);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+  });
 });

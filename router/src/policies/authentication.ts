@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { ROLES, type Logger, type Principal, type Role } from '@commerce/kit';
+import { recordRejection } from '../metrics.js';
 
 /**
  * Authentication: verifies the `Authorization: Bearer <jwt>` access token issued by identity and turns
@@ -74,5 +75,6 @@ function toPrincipal(payload: JWTPayload): Principal {
 }
 
 function failure(message: string, code: string) {
+  recordRejection(code);
   return { errors: [{ message, extensions: { code } }] };
 }

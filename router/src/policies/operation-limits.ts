@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import type { Logger } from '@commerce/kit';
 import type { RouterContext } from '../context.js';
+import { recordRejection } from '../metrics.js';
 
 /**
  * Operation limits: rejects operations that are too deep, too wide, alias-heavy, have too many root
@@ -204,6 +205,7 @@ export function requestLimits(limits: Pick<OperationLimits, 'maxBatch' | 'maxTok
   return (req, res, next) => {
     const body: unknown = req.body;
     if (Array.isArray(body) && body.length > limits.maxBatch) {
+      recordRejection('BATCH_LIMIT_EXCEEDED');
       return void res.status(422).json({
         errors: [
           {
@@ -220,6 +222,7 @@ export function requestLimits(limits: Pick<OperationLimits, 'maxBatch' | 'maxTok
       .map((entry: unknown) => (entry && typeof entry === 'object' ? (entry as { query?: unknown }).query : undefined))
       .filter((query): query is string => typeof query === 'string');
     if (queries.some((query) => countTokens(query, limits.maxTokens) > limits.maxTokens)) {
+      recordRejection('PARSING_ERROR');
       return void res.status(400).json({
         errors: [{ message: 'parsing error: token limit reached, aborting lexing', extensions: { code: 'PARSING_ERROR' } }],
       });

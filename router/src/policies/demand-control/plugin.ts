@@ -2,6 +2,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { buildSchema, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
+import { recordCost } from '../../metrics.js';
 import { actualCost, estimateCost } from './static-cost.js';
 
 /**
@@ -49,6 +50,7 @@ export function demandControl(options: DemandControlOptions, logger: Logger): Ap
           if (!costSchema) return;
           const estimated = estimateCost(costSchema, document, options, operationName, variables ?? {});
           contextValue.estimatedCost = estimated;
+          recordCost('estimated', estimated);
           if (options.mode === 'enforce' && estimated > options.maxCost) {
             logger.info({ operationName, estimated, max: options.maxCost }, 'operation refused: estimated cost too high');
             throw new GraphQLError(`The operation's estimated cost ${estimated} exceeds the maximum ${options.maxCost}`, {
@@ -66,6 +68,7 @@ export function demandControl(options: DemandControlOptions, logger: Logger): Ap
           const result = response.body.singleResult;
           const actual = result.data ? actualCost(costSchema, document, result.data, operationName, variables ?? {}) : 0;
           contextValue.actualCost = actual;
+          recordCost('actual', actual);
           if (!expose) return;
           result.extensions = {
             ...result.extensions,
