@@ -7,7 +7,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { hideInternalErrors, jsonErrors, listen, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
-import { authentication, principalOf } from './policies/authentication.js';
+import { registry, rejectionMetrics, trackSubscriptions } from './metrics.js';
+import { authentication, principalOf, tokenVerifier } from './policies/authentication.js';
 import { prepareSupergraph, type AuthorizationRules } from './policies/authorization/directives.js';
 import { subgraphLookups } from './policies/authorization/lookups.js';
 import { authorization, withAuthorizedResults, type AuthorizationMode } from './policies/authorization/plugin.js';
@@ -15,8 +16,10 @@ import { POLICIES } from './policies/authorization/policies.js';
 import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from './policies/demand-control/plugin.js';
 import { introspection, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
+import { persistedQueries as persistedQueriesPolicy, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
 import { SubgraphSource } from './subgraph-source.js';
+import { startSubscriptions, type SessionLimits, type UpstreamOptions } from './subscriptions/index.js';
 import { supergraphFromFile } from './supergraph.js';
 
 export type { RouterContext } from './context.js';
@@ -35,10 +38,14 @@ export interface RouterOptions {
   limits?: Partial<RouterLimits>;
   /** `filter` (default): unauthorized fields come back null with errors; `reject`: the whole operation is refused. */
   authorizationMode?: AuthorizationMode;
+  /** Subscriptions (graphql-ws on /graphql, graphql-sse on /graphql/stream): limits and upstream behaviour. */
+  subscriptions?: { limits?: Partial<SessionLimits>; upstream?: Partial<UpstreamOptions>; keepAliveMs?: number };
   /** Query cost (IBM cost directives): enforce, measure or off; see DEFAULT_DEMAND_CONTROL. */
   demandControl?: Partial<DemandControlOptions>;
   /** Per-caller and per-tenant rate limits weighted by estimated cost; see RATE_LIMIT_DEFAULTS. */
   rateLimit?: RateLimitOptions;
+  /** APQ and the persisted-query safelist; default: free-form allowed, committed manifests, APQ in memory (PERSISTED_QUERY_DEFAULTS). */
+  persistedQueries?: PersistedQueryOptions;
 }
 
 export interface RouterLimits extends OperationLimits {
@@ -53,6 +60,8 @@ export interface RunningRouter {
   close(): Promise<void>;
   /** Increments on each successful (re)load of the supergraph. */
   supergraphVersion(): number;
+  /** Active client subscriptions and upstream subgraph subscriptions. */
+  subscriptionStats(): { subscribers: number; upstreams: number };
 }
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
@@ -88,6 +97,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger.info({ version }, 'supergraph loaded');
   });
 
+  const persistedQueries = persistedQueriesPolicy(options.persistedQueries ?? {}, logger);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -95,11 +105,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     gateway,
     logger: logger.child({ component: 'apollo' }),
     includeStacktraceInErrorResponses: false,
+    persistedQueries: persistedQueries.apq, // APQ; the safelist is persistedQueries.middleware below
     allowBatchedHttpRequests: true, // JSON array bodies, at most limits.maxBatch operations (requestLimits below)
     stopOnTerminationSignals: false, // main.ts owns the signals; tests run several routers in one process
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      rejectionMetrics(),
+      persistedQueries.plugin, // manifest reloads, APQ store lifecycle, logs unknown operations
       // Policies, in the order they run; each refuses before the gateway plans or calls a subgraph.
       introspection(limits.introspection, logger),
       operationLimits(limits, logger),
@@ -115,11 +128,40 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });
+  // Before apollo.start(): it listens for the first supergraph load, and mounts /graphql/stream ahead of /graphql.
+  const subscriptions = startSubscriptions({
+    httpServer,
+    app,
+    gateway: apolloGateway,
+    verify: tokenVerifier({ jwksUrl: options.jwksUrl, logger }),
+    rulesFor: (sdl) => rulesBySdl.get(sdl),
+    limits,
+    demandControl: { ...DEFAULT_DEMAND_CONTROL, ...options.demandControl },
+    authorizationMode: options.authorizationMode ?? 'filter',
+    policies: POLICIES,
+    lookups,
+    executeOperation: async ({ query, variables, operationName }, principal) => {
+      const response = await apollo.executeOperation(
+        { query, variables: variables ?? undefined, operationName: operationName ?? undefined },
+        { contextValue: { principal } },
+      );
+      return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+    },
+    resolveQuery: (incoming, clientName) => persistedQueries.resolve(incoming, clientName),
+    sessionLimits: options.subscriptions?.limits,
+    upstream: options.subscriptions?.upstream,
+    keepAliveMs: options.subscriptions?.keepAliveMs,
+    logger,
+  });
+  const untrackSubscriptions = trackSubscriptions(() => subscriptions.stats().subscribers);
   await apollo.start();
 
   let closing = false;
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
   });
   app.get('/health/ready', (_req, res) => {
     if (version > 0 && !closing) res.json({ status: 'ok' });
@@ -129,6 +171,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     '/graphql',
     express.json({ limit: '1mb' }),
     requestLimits(limits),
+    persistedQueries.middleware, // resolves manifest ids, refuses what the client's mode forbids, before anything else runs
     authentication({ jwksUrl: options.jwksUrl, logger }),
     expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: req.ip }) }),
   );
@@ -146,8 +189,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     url: `${baseUrl}/graphql`,
     baseUrl,
     supergraphVersion: () => version,
+    subscriptionStats: () => subscriptions.stats(),
     close: async () => {
       closing = true;
+      untrackSubscriptions();
+      await subscriptions.close();
       await apollo.stop(); // drains and closes the HTTP server, stops the gateway (and its file watch)
     },
   };

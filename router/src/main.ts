@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import {
   ConfigError,
   createLogger,
@@ -21,6 +21,7 @@ import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions
 import { AUTHORIZATION_MODES } from './policies/authorization/plugin.js';
 import { INTROSPECTION_MODES } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
+import { DEFAULT_MANIFESTS, PERSISTED_QUERY_DEFAULTS, PERSISTED_QUERY_MODES, type PersistedQueryMode, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
 
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
@@ -45,6 +46,7 @@ runMain(async () => {
     demandControl: demandControlFromEnv(env),
     authorizationMode: readChoice(env, 'ROUTER_AUTHORIZATION_MODE', AUTHORIZATION_MODES, 'filter'),
     rateLimit: rateLimitFromEnv(env),
+    persistedQueries: persistedQueriesFromEnv(env),
   };
   if (!existsSync(options.supergraphPath)) {
     throw new ConfigError(`SUPERGRAPH_PATH: no supergraph at ${options.supergraphPath} (compose it first: npm run compose)`);
@@ -63,6 +65,51 @@ runMain(async () => {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 });
+
+/**
+ * Persisted queries (router/src/policies/persisted-queries/): free-form GraphQL is served and logged when
+ * unknown (`log`), except for clients naming themselves `mobile`, which must send manifest ids. The
+ * manifests reload when their directory changes and on SIGHUP; APQ shares REDIS_URL with the rate limits.
+ */
+function persistedQueriesFromEnv(env: NodeJS.ProcessEnv): PersistedQueryOptions {
+  const manifests = (readOptional(env, 'PERSISTED_QUERIES_MANIFEST')?.split(',') ?? DEFAULT_MANIFESTS)
+    .map((path) => path.trim())
+    .filter((path) => path !== '')
+    .map((path) => (isAbsolute(path) ? path : join(REPO_ROOT, path)));
+  if (manifests.length === 0) throw new ConfigError('PERSISTED_QUERIES_MANIFEST must name at least one manifest file');
+  for (const path of manifests) {
+    if (!existsSync(path)) throw new ConfigError(`PERSISTED_QUERIES_MANIFEST: no manifest at ${path} (generate it: npm run codegen)`);
+  }
+  return {
+    modes: {
+      default: readChoice(env, 'PERSISTED_QUERIES_MODE', PERSISTED_QUERY_MODES, 'log'),
+      clients: clientModesFromEnv(readString(env, 'PERSISTED_QUERIES_CLIENT_MODES', 'mobile=id-only')),
+    },
+    manifests,
+    watch: readBoolean(env, 'PERSISTED_QUERIES_WATCH', true),
+    reloadSignal: 'SIGHUP',
+    apq: readBoolean(env, 'APQ_ENABLED', PERSISTED_QUERY_DEFAULTS.apq),
+    apqTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', PERSISTED_QUERY_DEFAULTS.apqTtlSeconds, 0, 31_536_000),
+    keyPrefix: readString(env, 'APQ_KEY_PREFIX', PERSISTED_QUERY_DEFAULTS.keyPrefix),
+    redisUrl: rateLimitFromEnv(env).redisUrl, // REDIS_URL, read and validated in one place
+  };
+}
+
+/** `mobile=id-only,web-tooling=off` (or `none`) -> { mobile: 'id-only', 'web-tooling': 'off' }. */
+function clientModesFromEnv(raw: string): Record<string, PersistedQueryMode> {
+  const modes: Record<string, PersistedQueryMode> = {};
+  if (raw.trim() === 'none') return modes;
+  for (const pair of raw.split(',')) {
+    const [client, mode, ...rest] = pair.split('=').map((part) => part.trim());
+    if (!client || rest.length || !PERSISTED_QUERY_MODES.includes(mode as PersistedQueryMode)) {
+      throw new ConfigError(
+        `PERSISTED_QUERIES_CLIENT_MODES must be client=mode pairs separated by commas (mode one of ${PERSISTED_QUERY_MODES.join(', ')}) or none, got "${raw}"`,
+      );
+    }
+    modes[client] = mode as PersistedQueryMode;
+  }
+  return modes;
+}
 
 /** Rate limits (router/src/policies/rate-limit.ts); REDIS_URL shares the buckets between router instances. */
 function rateLimitFromEnv(env: NodeJS.ProcessEnv): RateLimitOptions {

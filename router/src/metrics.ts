@@ -1,11 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RouterContext } from './context.js';
 
 /**
  * The router's Prometheus metrics, served at `GET /metrics`. One registry per process (several routers in
- * one process, as in the tests, add to the same series). Label values are bounded: a code outside
- * REJECTION_CODES is counted as `OTHER`.
+ * one process, as in the tests, add to the same series). Label values are bounded: only the codes in
+ * REJECTION_CODES are counted.
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -26,6 +26,8 @@ export const REJECTION_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_IN_LIST',
   'PERSISTED_QUERY_ID_REQUIRED',
+  'PERSISTED_QUERY_HASH_MISMATCH',
+  'CANNOT_SEND_PQ_ID_AND_BODY',
 ]);
 
 const rejections = new Counter({
@@ -43,8 +45,27 @@ const operationCost = new Histogram({
   registers: [registry],
 });
 
+/** Counts a policy rejection; codes that are not policy rejections (validation errors, ...) are ignored. */
 export function recordRejection(code: string): void {
-  rejections.inc({ code: REJECTION_CODES.has(code) ? code : 'OTHER' });
+  if (REJECTION_CODES.has(code)) rejections.inc({ code });
+}
+
+const subscriptionSources = new Set<() => number>();
+new Gauge({
+  name: 'router_subscriptions_active',
+  help: 'Client subscriptions open on this process (WebSocket and SSE)',
+  registers: [registry],
+  collect() {
+    let active = 0;
+    for (const source of subscriptionSources) active += source();
+    this.set(active);
+  },
+});
+
+/** Adds a router's active subscription count to the gauge; returns the function that removes it. */
+export function trackSubscriptions(source: () => number): () => void {
+  subscriptionSources.add(source);
+  return () => subscriptionSources.delete(source);
 }
 
 export function recordCost(kind: 'estimated' | 'actual', cost: number): void {
@@ -59,7 +80,7 @@ export function rejectionMetrics(): ApolloServerPlugin<RouterContext> {
         async willSendResponse({ response }) {
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
           const codes = new Set((errors ?? []).map((error) => error.extensions?.code).filter((code): code is string => typeof code === 'string'));
-          for (const code of codes) if (REJECTION_CODES.has(code)) recordRejection(code);
+          for (const code of codes) recordRejection(code);
         },
       };
     },

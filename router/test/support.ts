@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { startStandaloneServer } from '@apollo/server/standalone';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
@@ -55,28 +58,50 @@ export interface StubSubgraph {
   name: string;
   sdl: string;
   url: string;
-  /** The query string of every request the subgraph received, in order. */
+  /** The query string of every HTTP request the subgraph received, in order. */
   received: string[];
   stop(): Promise<void>;
 }
 
 type Resolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
 
-export async function startStubSubgraph(name: string, sdl: string, resolvers: Resolvers): Promise<StubSubgraph> {
+/**
+ * A subgraph from SDL and resolvers, over HTTP and graphql-ws (on /graphql, for Subscription fields whose
+ * resolvers have `subscribe`). `port` 0 picks a free port; pass the old port to restart it in place.
+ */
+export async function startStubSubgraph(name: string, sdl: string, resolvers: Resolvers, port = 0): Promise<StubSubgraph> {
   const received: string[] = [];
-  const server = new ApolloServer({
-    schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers }),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-  });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => {
-      const body = (req as unknown as { body?: { query?: string } }).body;
-      received.push(body?.query ?? '');
-      return {};
+  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers });
+  const server = new ApolloServer({ schema, plugins: [ApolloServerPluginInlineTraceDisabled()] });
+  await server.start();
+  const app = express();
+  app.use(
+    '/graphql',
+    express.json(),
+    expressMiddleware(server, {
+      context: async ({ req }) => {
+        received.push((req.body as { query?: string } | undefined)?.query ?? '');
+        return {};
+      },
+    }),
+  );
+  const httpServer = createServer(app);
+  const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const subscriptions = useServer({ schema }, webSockets, 1000);
+  await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
+  return {
+    name,
+    sdl,
+    url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`,
+    received,
+    stop: async () => {
+      for (const socket of webSockets.clients) socket.terminate();
+      await subscriptions.dispose();
+      await server.stop();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
-  });
-  return { name, sdl, url, received, stop: () => server.stop() };
+  };
 }
 
 export interface TestRouter {

@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './log.js';
 import type { Principal } from './principal.js';
 
 /** Errors with Apollo's standard codes; business-rule failures use `userErrors` instead. */
@@ -23,4 +24,12 @@ export function requireRole(principal: Principal | undefined, ...roles: Principa
   const signedIn = requirePrincipal(principal);
   if (!roles.includes(signedIn.role)) throw forbidden(`This needs one of the roles: ${roles.join(', ')}`);
   return signedIn;
+}
+
+/** Errors a client caused keep their message; anything unexpected is logged and reported without details. */
+export function hideInternalErrors(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  logger.error({ err: error }, 'unexpected error in resolver');
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -5,6 +5,7 @@ import type { QueryCounter } from './db/query-counter.js';
 import type { DemoData } from './demo/dataset.js';
 import type { Logger } from './log.js';
 import type { Principal } from './principal.js';
+import type { PubSub } from './pubsub/pubsub.js';
 
 /**
  * The shape every subgraph package exports (`export const subgraph: SubgraphDefinition`), so that the
@@ -16,8 +17,11 @@ export interface SubgraphDefinition {
   defaultPort: number;
   /** Builds the federated schema; needs no database (composition uses it). */
   buildSchema(): Promise<GraphQLSchema>;
-  /** Wires the schema to a database. */
-  create(deps: { db: Database; logger: Logger; schema: GraphQLSchema }): Promise<SubgraphInstance>;
+  /**
+   * Wires the schema to a database. `pubsub` carries live updates to subscriptions (served over graphql-ws
+   * on /graphql when the schema has a Subscription type); the caller owns and closes it.
+   */
+  create(deps: { db: Database; logger: Logger; schema: GraphQLSchema; pubsub: PubSub }): Promise<SubgraphInstance>;
 }
 
 export interface RequestContext {
@@ -25,7 +29,7 @@ export interface RequestContext {
 }
 
 export interface SubgraphInstance {
-  /** Per-request context: the principal plus this subgraph's fresh DataLoaders. */
+  /** Per-request context (and per subscription event): the principal plus this subgraph's fresh DataLoaders. */
   createContext(principal: Principal | undefined): RequestContext;
   /** Extra HTTP routes beside /graphql (e.g. identity's JWKS). */
   routes?(router: Router): void;

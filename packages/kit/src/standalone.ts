@@ -4,12 +4,13 @@ import { applyMigrations } from './db/migrations.js';
 import { startSubgraphServer } from './http/subgraph-server.js';
 import { createLogger } from './log.js';
 import { migrationsDir } from './paths.js';
+import { createPubSub, pubSubConfigFromEnv } from './pubsub/from-env.js';
 import type { SubgraphDefinition } from './service.js';
 
 /**
- * Production entry point of a subgraph: one process, PostgreSQL from DATABASE_URL, configuration from
- * the environment. Migrations are a separate step (`npm run migrate -w subgraphs/<name>`) unless
- * MIGRATE_ON_START=true.
+ * Production entry point of a subgraph: one process, PostgreSQL from DATABASE_URL, pub/sub over Redis when
+ * REDIS_URL is set (else in this process only), configuration from the environment. Migrations are a
+ * separate step (`npm run migrate -w subgraphs/<name>`) unless MIGRATE_ON_START=true.
  */
 export function runStandalone(definition: SubgraphDefinition): void {
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
@@ -20,15 +21,18 @@ export function runStandalone(definition: SubgraphDefinition): void {
     const port = readPort(env, 'PORT', definition.defaultPort);
     const host = readString(env, 'HOST', '0.0.0.0');
     const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', false);
+    const pubsubConfig = pubSubConfigFromEnv(env);
     const logger = createLogger(definition.name);
     const db = await openDatabase(databaseUrl);
     if (migrateOnStart) {
       const applied = await applyMigrations(db, migrationsDir(definition.name));
       logger.info({ applied }, 'migrations applied');
     }
-    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host });
+    const pubsub = createPubSub(pubsubConfig, logger);
+    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub });
     const stop = async () => {
       await running.close();
+      await pubsub.close();
       await db.close();
       process.exit(0);
     };

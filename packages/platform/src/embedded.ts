@@ -27,6 +27,8 @@ export interface PlatformOptions {
   watchSupergraph?: boolean;
   supergraphPath?: string;
   logger?: (service: string) => Logger;
+  /** HMAC key for the principals the router signs; default: a random one per start (embedded services share this process). */
+  routerSecret?: string;
 }
 
 export interface RunningPlatform {
@@ -36,6 +38,8 @@ export interface RunningPlatform {
   databases: Record<string, Database>;
   /** Subgraphs that were seeded by this start. */
   seeded: string[];
+  /** The secret subgraphs check principals with: another router in this process needs it to sign them. */
+  routerSecret: string;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const loggerFor = options.logger ?? ((service: string) => createLogger(service));
   const host = options.host ?? '127.0.0.1';
   // Embedded services share this process, so a fresh secret per start is enough to sign principals.
-  const routerSecret = randomBytes(32).toString('base64url');
+  const routerSecret = options.routerSecret ?? randomBytes(32).toString('base64url');
   const databases: Record<string, Database> = {};
   const subgraphs: Record<string, RunningSubgraph> = {};
   const closeAll = async () => {
@@ -102,6 +106,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       subgraphs,
       databases,
       seeded,
+      routerSecret,
       close: async () => {
         await router.close();
         await closeAll();

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, demoData, openDatabase, REPO_ROOT } from '@commerce/kit';
+import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT } from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { createPostgresDatabases, testMode } from '../src/testing.js';
 
@@ -73,9 +73,12 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       assert.match(migrate.stdout, new RegExp(`${definition.name}: applied \\d+_init`));
       // production never seeds demo data itself; the test gives it some to query
       const db = await openDatabase(databaseUrls[definition.name]!);
-      const instance = await definition.create({ db, logger: createLogger('seed', 'silent'), schema: await definition.buildSchema() });
+      const logger = createLogger('seed', 'silent');
+      const pubsub = new InProcessPubSub({ logger });
+      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub });
       await instance.seed(demoData());
       await instance.close();
+      await pubsub.close();
       await db.close();
     }
     const urls: Record<string, string> = {};

@@ -23,14 +23,25 @@ class InvalidToken extends Error {
 /** jose errors that mean "we could not get the keys", not "the token is bad". */
 const KEY_SET_UNAVAILABLE = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID']);
 
-export function authentication(options: AuthenticationOptions): RequestHandler {
+/** A verified access token: who it is, and when it stops being valid (ms since the epoch). */
+export interface VerifiedToken {
+  principal: Principal;
+  expiresAt: number;
+}
+
+export type TokenCheck =
+  | { ok: true; token: VerifiedToken }
+  | { ok: false; status: 401 | 503; code: 'UNAUTHENTICATED' | 'SERVICE_UNAVAILABLE'; message: string };
+
+/**
+ * Verifies an `Authorization` header value against identity's key set. Shared by HTTP requests and
+ * subscription connections (WebSocket `connection_init`, SSE requests).
+ */
+export function tokenVerifier(options: AuthenticationOptions): (header: string) => Promise<TokenCheck> {
   const { logger } = options;
   // jose caches the key set and refetches it (rate limited) when a token names an unknown kid.
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
-
-  return async (req, res, next) => {
-    const header = req.headers.authorization;
-    if (header === undefined) return next();
+  return async (header) => {
     try {
       const token = /^Bearer (\S+)$/.exec(header)?.[1];
       if (!token) throw new InvalidToken('expected "Bearer <token>"');
@@ -39,18 +50,34 @@ export function authentication(options: AuthenticationOptions): RequestHandler {
         audience: TOKEN_AUDIENCE,
         algorithms: ['EdDSA'],
       });
-      res.locals.principal = toPrincipal(payload);
+      return { ok: true, token: { principal: toPrincipal(payload), expiresAt: (payload.exp ?? Infinity) * 1000 } };
     } catch (error) {
       if (error instanceof InvalidToken || (error instanceof errors.JOSEError && !KEY_SET_UNAVAILABLE.has(error.code))) {
         // Never log the token; the error code (ERR_JWT_EXPIRED, ...) is enough to diagnose.
         logger.info({ reason: error.code, detail: error.message }, 'access token refused');
-        res.status(401).set('WWW-Authenticate', 'Bearer error="invalid_token"');
-        return void res.json(failure('The access token is invalid or expired', 'UNAUTHENTICATED'));
+        recordRejection('UNAUTHENTICATED');
+        return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'The access token is invalid or expired' };
       }
       // Identity's key set is unreachable: fail closed, but do not tell the client its token is bad.
       logger.error({ err: error }, 'cannot verify access tokens: key set unavailable');
-      return void res.status(503).json(failure('Authentication is temporarily unavailable', 'SERVICE_UNAVAILABLE'));
+      recordRejection('SERVICE_UNAVAILABLE');
+      return { ok: false, status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Authentication is temporarily unavailable' };
     }
+  };
+}
+
+export function authentication(options: AuthenticationOptions): RequestHandler {
+  const verify = tokenVerifier(options);
+  return async (req, res, next) => {
+    const header = req.headers.authorization;
+    if (header === undefined) return next();
+    const check = await verify(header);
+    if (!check.ok) {
+      res.status(check.status);
+      if (check.status === 401) res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      return void res.json(failure(check.message, check.code));
+    }
+    res.locals.principal = check.token.principal;
     next();
   };
 }
@@ -75,6 +102,5 @@ function toPrincipal(payload: JWTPayload): Principal {
 }
 
 function failure(message: string, code: string) {
-  recordRejection(code);
   return { errors: [{ message, extensions: { code } }] };
 }

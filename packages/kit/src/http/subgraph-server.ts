@@ -5,16 +5,22 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { Database } from '../db/database.js';
+import { hideInternalErrors } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PrincipalHeaderError, readPrincipal } from '../principal.js';
+import { InProcessPubSub } from '../pubsub/in-process.js';
+import type { PubSub } from '../pubsub/pubsub.js';
 import type { RequestContext, SubgraphDefinition, SubgraphInstance } from '../service.js';
+import { serveSubscriptions } from './subscription-server.js';
 
 export interface RunningSubgraph {
   name: string;
   url: string;
   instance: SubgraphInstance;
+  /** The pub/sub behind this subgraph's subscriptions. */
+  pubsub: PubSub;
   close(): Promise<void>;
 }
 
@@ -25,18 +31,27 @@ export interface SubgraphServerOptions {
   routerSecret: string;
   port: number;
   host?: string;
+  /** Pub/sub for live updates, owned by the caller; default: one in this process, owned (and closed) by the server. */
+  pubsub?: PubSub;
 }
 
-/** Serves one subgraph: POST/GET /graphql, /health/live, /health/ready and the subgraph's own routes. */
+/**
+ * Serves one subgraph: POST/GET /graphql, /health/live, /health/ready and the subgraph's own routes, plus
+ * graphql-ws on /graphql when the schema has a Subscription type.
+ */
 export async function startSubgraphServer(
   definition: SubgraphDefinition,
   options: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
   const { db, logger } = options;
   const schema = await definition.buildSchema();
-  const instance = await definition.create({ db, logger, schema });
+  const pubsub = options.pubsub ?? new InProcessPubSub({ logger });
+  const instance = await definition.create({ db, logger, schema, pubsub });
   const app = express();
   const httpServer = createServer(app);
+  const subscriptions = schema.getSubscriptionType()
+    ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger })
+    : undefined;
   const apollo = new ApolloServer<RequestContext>({
     schema,
     includeStacktraceInErrorResponses: false,
@@ -91,9 +106,12 @@ export async function startSubgraphServer(
     name: definition.name,
     url: `${url}/graphql`,
     instance,
+    pubsub,
     close: async () => {
+      await subscriptions?.close(); // upgraded sockets are not the HTTP server's to drain
       await apollo.stop();
       await instance.close();
+      if (!options.pubsub) await pubsub.close();
     },
   };
 }
@@ -106,14 +124,6 @@ export function listen(server: Server, port: number, host: string): Promise<stri
       resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`);
     });
   });
-}
-
-/** Errors a client caused keep their message; anything unexpected is logged and reported without details. */
-export function hideInternalErrors(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-  logger.error({ err: error }, 'unexpected error in resolver');
-  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
 /** Malformed or oversized bodies get a JSON GraphQL error instead of Express's HTML page with a stack trace. */

@@ -48,6 +48,7 @@ export class ProductStockResolver {
         userErrors: [userError('INSUFFICIENT_STOCK', 'Stock cannot go below zero or below what is reserved', ['input', 'delta'])],
       };
     }
+    await ctx.stockEvents.changed(input.productId); // committed: tell live subscribers
     return { stock: { ...level, available: available(level) }, product: { id: input.productId }, userErrors: [] };
   }
 }

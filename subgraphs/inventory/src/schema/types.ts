@@ -56,6 +56,18 @@ export class Product {
   id!: string;
 }
 
+@ObjectType({ description: 'A change of a product\'s stock, pushed to stockChanged subscribers.' })
+export class StockChange {
+  @Field(() => Product)
+  product!: Product;
+
+  @Field(() => Int, { description: 'Units that can be sold now, over all warehouses, after the change.' })
+  available!: number;
+
+  @Field({ description: 'When the change happened (ISO 8601).' })
+  at!: string;
+}
+
 @InputType()
 export class AdjustStockInput {
   @Field(() => ID)

@@ -1,0 +1,75 @@
+import type { FormattedExecutionResult } from 'graphql';
+
+export interface Guard {
+  /** When the subscriber's access token expires (ms since the epoch); Infinity for anonymous. */
+  expiresAt: number;
+  /** Called once when the stream ends, however it ends. */
+  onEnd(): void;
+}
+
+const TOKEN_EXPIRED: FormattedExecutionResult = {
+  errors: [{ message: 'The access token expired; subscribe again with a new one', extensions: { code: 'UNAUTHENTICATED' } }],
+};
+// setTimeout's limit; a longer token is re-checked when the timer fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Wraps a subscriber's stream: when its access token expires the stream gets one UNAUTHENTICATED error
+ * and ends (and releases its upstream); `onEnd` lets the transports count active subscriptions.
+ */
+export function guarded(
+  inner: AsyncIterableIterator<FormattedExecutionResult>,
+  guard: Guard,
+): AsyncIterableIterator<FormattedExecutionResult> {
+  let finished = false;
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    guard.onEnd();
+    await inner.return?.();
+  };
+  const expiry = new Promise<void>((resolve) => {
+    if (!Number.isFinite(guard.expiresAt)) return;
+    const arm = () => {
+      const left = guard.expiresAt - Date.now();
+      if (left <= 0) return resolve();
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    arm();
+  }).then(() => {
+    expired = true;
+  });
+
+  const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
+    async next() {
+      if (finished) return { value: undefined, done: true };
+      if (expired) {
+        await finish();
+        return { value: TOKEN_EXPIRED, done: false };
+      }
+      const result = await Promise.race([inner.next(), expiry.then(() => 'expired' as const)]);
+      if (result === 'expired') {
+        await finish();
+        return { value: TOKEN_EXPIRED, done: false };
+      }
+      if (result.done) await finish();
+      return result;
+    },
+    async return() {
+      await finish();
+      return { value: undefined, done: true };
+    },
+    // Transports tell an async generator by its throw() (graphql-sse only returns() what has one).
+    async throw() {
+      await finish();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

@@ -1,0 +1,103 @@
+import type { Server } from 'node:http';
+import type { ApolloGateway } from '@apollo/gateway';
+import type { Express } from 'express';
+import { buildSchema, type FormattedExecutionResult } from 'graphql';
+import type { Logger, Principal } from '@commerce/kit';
+import type { TokenCheck } from '../policies/authentication.js';
+import type { AuthorizationRules } from '../policies/authorization/directives.js';
+import { emptyRules } from '../policies/authorization/directives.js';
+import type { AuthorizationMode } from '../policies/authorization/plugin.js';
+import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
+import type { DemandControlOptions } from '../policies/demand-control/plugin.js';
+import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
+import type { OperationLimits } from '../policies/operation-limits.js';
+import { FederatedSubscriptions } from './executor.js';
+import { gatewayState } from './gateway-state.js';
+import type { IncomingOperation, PolicySchemas } from './prepare.js';
+import { SESSION_LIMIT_DEFAULTS, SubscriptionSessions, type SessionLimits } from './sessions.js';
+import { sseTransport } from './sse.js';
+import { UPSTREAM_DEFAULTS, UpstreamSubscriptions, type UpstreamOptions } from './upstreams.js';
+import { webSocketTransport } from './websocket.js';
+
+export { SESSION_LIMIT_DEFAULTS, type SessionLimits } from './sessions.js';
+export { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstreams.js';
+
+export interface SubscriptionOptions {
+  httpServer: Server;
+  app: Express;
+  gateway: ApolloGateway;
+  verify(header: string): Promise<TokenCheck>;
+  rulesFor(gatewaySdl: string): AuthorizationRules | undefined;
+  limits: OperationLimits;
+  demandControl: DemandControlOptions;
+  authorizationMode: AuthorizationMode;
+  policies: PolicyRegistry;
+  lookups: EntityLookups;
+  executeOperation(incoming: IncomingOperation, principal: Principal | undefined): Promise<FormattedExecutionResult>;
+  resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
+  sessionLimits?: Partial<SessionLimits>;
+  upstream?: Partial<UpstreamOptions>;
+  /** Ping interval towards clients. */
+  keepAliveMs?: number;
+  logger: Logger;
+}
+
+export interface RunningSubscriptions {
+  stats(): { subscribers: number; upstreams: number };
+  close(): Promise<void>;
+}
+
+/** Federated subscriptions on the router: graphql-ws on `/graphql`, graphql-sse on `/graphql/stream`. */
+export function startSubscriptions(options: SubscriptionOptions): RunningSubscriptions {
+  const logger = options.logger.child({ component: 'subscriptions' });
+  let schemas: PolicySchemas | undefined;
+  options.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    schemas = {
+      apiSchema,
+      costSchema: buildSchema(coreSupergraphSdl, { assumeValidSDL: true }),
+      rules: options.rulesFor(coreSupergraphSdl) ?? emptyRules(),
+    };
+  });
+  const upstreams = new UpstreamSubscriptions(logger, { ...UPSTREAM_DEFAULTS, ...options.upstream });
+  const subscriptions = new FederatedSubscriptions({
+    state: () => gatewayState(options.gateway),
+    upstreams,
+    policies: options.policies,
+    lookups: options.lookups,
+    logger,
+    queueCapacity: 100,
+  });
+  const sessions = new SubscriptionSessions({
+    verify: options.verify,
+    prepare: {
+      schemas: () => schemas,
+      limits: options.limits,
+      demandControl: options.demandControl,
+      authorizationMode: options.authorizationMode,
+      policies: options.policies,
+      lookups: options.lookups,
+    },
+    subscriptions,
+    executeOperation: options.executeOperation,
+    resolveQuery: options.resolveQuery,
+    limits: { ...SESSION_LIMIT_DEFAULTS, ...options.sessionLimits },
+    logger,
+  });
+  const apiSchema = () => schemas?.apiSchema;
+  const webSocket = webSocketTransport({
+    httpServer: options.httpServer,
+    path: '/graphql',
+    sessions,
+    apiSchema,
+    keepAliveMs: options.keepAliveMs ?? 12_000,
+    logger,
+  });
+  options.app.use('/graphql/stream', sseTransport(sessions, apiSchema));
+  return {
+    stats: () => ({ subscribers: subscriptions.subscribers, upstreams: upstreams.active }),
+    close: async () => {
+      await webSocket.close();
+      await upstreams.close();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Principal } from '@commerce/kit';
+import { recordRejection } from '../metrics.js';
+import { hasRules, type AuthorizationRules } from '../policies/authorization/directives.js';
+import type { AuthorizationMode } from '../policies/authorization/plugin.js';
+import { planAuthorization } from '../policies/authorization/plan.js';
+import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
+import { UNAUTHORIZED_CODE } from '../policies/authorization/response.js';
+import type { DemandControlOptions } from '../policies/demand-control/plugin.js';
+import { estimateCost } from '../policies/demand-control/static-cost.js';
+import { countTokens, measureOperation, type OperationLimits } from '../policies/operation-limits.js';
+import type { PreparedSubscription } from './executor.js';
+
+/** The schemas and rules of the loaded supergraph that the policies need. */
+export interface PolicySchemas {
+  apiSchema: GraphQLSchema;
+  /** The supergraph with @cost/@listSize, for demand control. */
+  costSchema: GraphQLSchema;
+  rules: AuthorizationRules;
+}
+
+export interface PrepareOptions {
+  schemas(): PolicySchemas | undefined;
+  limits: OperationLimits;
+  demandControl: DemandControlOptions;
+  authorizationMode: AuthorizationMode;
+  policies: PolicyRegistry;
+  lookups: EntityLookups;
+}
+
+export interface IncomingOperation {
+  /** Empty when the operation is sent by persisted-query id. */
+  query: string;
+  extensions?: Record<string, unknown> | null;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+export type Prepared =
+  | { kind: 'subscription'; subscription: PreparedSubscription }
+  /** A query or mutation sent over a subscription transport: executed like an HTTP request. */
+  | { kind: 'operation' }
+  | { kind: 'refused'; errors: GraphQLFormattedError[] };
+
+/**
+ * The router's policies for an operation arriving over WebSocket or SSE, in the same order and with the
+ * same codes as over HTTP: token limit, parse, validation, operation limits, field authorization, cost.
+ * Nothing is subscribed upstream for a refused operation.
+ */
+export async function prepareSubscription(
+  options: PrepareOptions,
+  incoming: IncomingOperation,
+  principal: Principal | undefined,
+): Promise<Prepared> {
+  const schemas = options.schemas();
+  if (!schemas) return refused('The supergraph is not loaded yet', 'SERVICE_UNAVAILABLE');
+  if (countTokens(incoming.query, options.limits.maxTokens) > options.limits.maxTokens) {
+    return refused('parsing error: token limit reached, aborting lexing', 'PARSING_ERROR');
+  }
+  let document: DocumentNode;
+  try {
+    document = parse(incoming.query);
+  } catch (error) {
+    return { kind: 'refused', errors: [{ message: (error as Error).message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }] };
+  }
+  const invalid = validate(schemas.apiSchema, document, specifiedRules);
+  if (invalid.length) {
+    return { kind: 'refused', errors: invalid.map((error) => ({ message: error.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+  }
+  const operation = getOperationAST(document, incoming.operationName ?? undefined);
+  if (!operation) return refused('Unknown or ambiguous operation name', 'BAD_REQUEST');
+  if (operation.operation !== 'subscription') return { kind: 'operation' };
+
+  const measured = measureOperation(document, operation);
+  const exceeded: GraphQLFormattedError[] = [];
+  if (measured.depth > options.limits.maxDepth) exceeded.push(error('Maximum depth limit exceeded in this operation', 'MAX_DEPTH_LIMIT'));
+  if (measured.height > options.limits.maxHeight) exceeded.push(error('Maximum height (field count) limit exceeded in this operation', 'MAX_HEIGHT_LIMIT'));
+  if (measured.rootFields > options.limits.maxRootFields) exceeded.push(error('Maximum root fields limit exceeded in this operation', 'MAX_ROOT_FIELDS_LIMIT'));
+  if (measured.aliases > options.limits.maxAliases) exceeded.push(error('Maximum aliases limit exceeded in this operation', 'MAX_ALIASES_LIMIT'));
+  if (exceeded.length) return refusedWith(exceeded);
+
+  const variables = incoming.variables ?? {};
+  if (options.demandControl.mode !== 'off') {
+    const estimated = estimateCost(schemas.costSchema, document, options.demandControl, incoming.operationName, variables);
+    if (options.demandControl.mode === 'enforce' && estimated > options.demandControl.maxCost) {
+      return refusedWith([
+        {
+          message: `The operation's estimated cost ${estimated} exceeds the maximum ${options.demandControl.maxCost}`,
+          extensions: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated, max: options.demandControl.maxCost } },
+        },
+      ]);
+    }
+  }
+
+  const context: PreparedSubscription['context'] = { principal };
+  let planned = document;
+  if (options.authorizationMode !== 'off' && hasRules(schemas.rules)) {
+    const plan = await planAuthorization({
+      schema: schemas.apiSchema,
+      rules: schemas.rules,
+      policies: options.policies,
+      document,
+      operation,
+      variables,
+      principal,
+      lookups: options.lookups,
+    });
+    const rootRemoved = plan.root.length > 0 && plan.root.every((field) => field.verdict === 'removed');
+    if (plan.removedPaths.length && (options.authorizationMode === 'reject' || rootRemoved)) {
+      return refusedWith(plan.removedPaths.map((path) => ({ message: 'Unauthorized field or type', path, extensions: { code: UNAUTHORIZED_CODE } })));
+    }
+    if (plan.document) {
+      planned = plan.document;
+      context.authorization = plan;
+    }
+  }
+  return {
+    kind: 'subscription',
+    subscription: { document: planned, operationName: incoming.operationName ?? undefined, variables, context },
+  };
+}
+
+function error(message: string, code: string): GraphQLFormattedError {
+  return { message, extensions: { code } };
+}
+
+function refused(message: string, code: string): Prepared {
+  return refusedWith([error(message, code)]);
+}
+
+function refusedWith(errors: GraphQLFormattedError[]): Prepared {
+  for (const code of new Set(errors.map((entry) => String(entry.extensions?.code)))) recordRejection(code);
+  return { kind: 'refused', errors };
+}
+
+export function toGraphQLErrors(errors: readonly GraphQLFormattedError[]): GraphQLError[] {
+  return errors.map((entry) => new GraphQLError(entry.message, { path: entry.path, extensions: entry.extensions }));
+}
