@@ -1,0 +1,38 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark. Each prints its figures and its ratios against a baseline
+ * measured in the same run, and writes them to bench/results/<name>.json.
+ */
+import { BenchError } from './errors.js';
+
+const BENCHMARKS: Record<string, { describe: string; run: () => Promise<number> }> = {
+  'router-overhead': {
+    describe: 'latency of the router with every policy on vs off, same query mix, same process',
+    run: async () => (await import('./router-overhead.js')).main(),
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(BENCHMARKS).map(([name, { describe }]) => `  ${name.padEnd(18)} ${describe}`);
+  return `usage: npm run bench -- <benchmark>\n\nbenchmarks:\n${lines.join('\n')}\n`;
+}
+
+const name = process.argv[2];
+if (name === undefined || name === '--help' || name === '-h') {
+  process.stdout.write(usage());
+  process.exit(name === undefined ? 1 : 0);
+}
+const benchmark = BENCHMARKS[name];
+if (!benchmark) {
+  process.stderr.write(`unknown benchmark "${name}"\n\n${usage()}`);
+  process.exit(1);
+}
+try {
+  process.exitCode = await benchmark.run();
+} catch (error) {
+  if (error instanceof BenchError) {
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}
