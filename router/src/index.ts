@@ -133,6 +133,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     httpServer,
     app,
     gateway: apolloGateway,
+    urlOf: (name) => serviceUrls.get(name),
     verify: tokenVerifier({ jwksUrl: options.jwksUrl, logger }),
     rulesFor: (sdl) => rulesBySdl.get(sdl),
     limits,

@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT } from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { createPostgresDatabases, testMode } from '../src/testing.js';
@@ -14,6 +16,15 @@ import { createPostgresDatabases, testMode } from '../src/testing.js';
  * subgraph and one for the router, configured only by environment variables.
  */
 const SECRET = 'production-test-shared-secret-0123456789';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// One namespace per run in the shared Redis: pub/sub channels, rate-limit buckets, APQ entries.
+const RUN = `prod-${process.pid}-${Date.now().toString(36)}`;
+const REDIS_ENV = {
+  REDIS_URL,
+  PUBSUB_CHANNEL_PREFIX: `${RUN}:ps:`,
+  RATE_LIMIT_KEY_PREFIX: `${RUN}:rl:`,
+  APQ_KEY_PREFIX: `${RUN}:pq:`,
+};
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -43,6 +54,7 @@ describe(`production mode, one process per service (${testMode()})`, () => {
   let dropDatabases: (() => Promise<void>) | undefined;
   let databaseUrls: Record<string, string>;
   let routerUrl: string;
+  let subgraphUrls: Record<string, string>;
 
   function launch(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
     let output = '';
@@ -89,12 +101,14 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         ROUTER_SHARED_SECRET: SECRET,
         PORT: String(port),
         HOST: '127.0.0.1',
+        ...REDIS_ENV,
       });
       await waitReady(`http://127.0.0.1:${port}/health/ready`, service.child, service.output);
       urls[`SUBGRAPH_${definition.name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
     }
+    subgraphUrls = urls;
     const routerPort = await freePort();
-    const router = launch('router/dist/src/main.js', { ...urls, ROUTER_SHARED_SECRET: SECRET, PORT: String(routerPort), HOST: '127.0.0.1' });
+    const router = launch('router/dist/src/main.js', { ...urls, ...REDIS_ENV, ROUTER_SHARED_SECRET: SECRET, PORT: String(routerPort), HOST: '127.0.0.1' });
     await waitReady(`http://127.0.0.1:${routerPort}/health/ready`, router.child, router.output);
     routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
   });
@@ -150,5 +164,80 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     });
     assert.equal(badPort.status, 1);
     assert.match(badPort.stderr, /^configuration error: PORT must be a port number/);
+  });
+
+  it('a stock change made through one router and inventory reaches a subscriber of another pair (Redis)', async () => {
+    // A second inventory process (the same PostgreSQL database; embedded: its own copy of the data) and a
+    // second router that sends stock subscriptions to it.
+    let inventoryB = databaseUrls.inventory!;
+    if (testMode() !== 'postgres') {
+      inventoryB = join(dataRoot, 'inventory-b');
+      const migrate = spawnSync(process.execPath, [join(REPO_ROOT, 'packages/kit/dist/src/cli/migrate.js'), 'inventory'], {
+        env: { ...process.env, DATABASE_URL: inventoryB },
+        encoding: 'utf8',
+      });
+      assert.equal(migrate.status, 0, migrate.stderr);
+    }
+    const inventoryPort = await freePort();
+    const inventory = launch('subgraphs/inventory/dist/src/main.js', {
+      DATABASE_URL: inventoryB,
+      ROUTER_SHARED_SECRET: SECRET,
+      PORT: String(inventoryPort),
+      HOST: '127.0.0.1',
+      ...REDIS_ENV,
+    });
+    await waitReady(`http://127.0.0.1:${inventoryPort}/health/ready`, inventory.child, inventory.output);
+    const routerPort = await freePort();
+    const routerB = launch('router/dist/src/main.js', {
+      ...subgraphUrls,
+      SUBGRAPH_INVENTORY_URL: `http://127.0.0.1:${inventoryPort}/graphql`,
+      ...REDIS_ENV,
+      ROUTER_SHARED_SECRET: SECRET,
+      PORT: String(routerPort),
+      HOST: '127.0.0.1',
+    });
+    await waitReady(`http://127.0.0.1:${routerPort}/health/ready`, routerB.child, routerB.output);
+
+    const data = demoData();
+    const vendor1 = data.vendors[0]!.id;
+    const level = data.stock.find((row) => row.vendorId === vendor1 && row.onHand > 5)!;
+    const received: { data?: { stockChanged?: { available: number; product: { id: string; name: string } } } }[] = [];
+    let failure: unknown;
+    const client = createClient({ url: `ws://127.0.0.1:${routerPort}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const unsubscribe = client.subscribe(
+      { query: 'subscription($id: ID!) { stockChanged(productId: $id) { available product { id name } } }', variables: { id: level.productId } },
+      {
+        next: (result) => void received.push(result as (typeof received)[number]),
+        error: (error) => void (failure = error),
+        complete: () => {},
+      },
+    );
+    try {
+      // Subscribed through router B and inventory B once inventory B's Redis subscription is in place: retry the change until it lands.
+      const login = await post({ query: 'mutation { logIn(input: { email: "vendor1@demo.shop", password: "demo-password" }) { accessToken } }' });
+      const token = login.data!.logIn.accessToken as string;
+      const deadline = Date.now() + 10_000;
+      let available: number | undefined;
+      while (received.length === 0 && Date.now() < deadline) {
+        const adjusted = await post(
+          {
+            query: 'mutation($input: AdjustStockInput!) { adjustStock(input: $input) { product { stock { available } } userErrors { code } } }',
+            variables: { input: { productId: level.productId, warehouseId: level.warehouseId, delta: 1, reason: 'delivery' } },
+          },
+          token,
+        );
+        assert.deepEqual(adjusted.data!.adjustStock.userErrors, []);
+        available = adjusted.data!.adjustStock.product.stock.available as number;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      assert.ok(received.length > 0, `no event reached router B: ${JSON.stringify(failure)} ${routerB.output()} ${inventory.output()}`);
+      const event = received.at(-1)!.data!.stockChanged!;
+      assert.equal(event.product.id, level.productId);
+      assert.ok(event.product.name.length > 0, 'the product name came from catalog through router B');
+      assert.equal(event.available, available, 'the total inventory A computed after the change');
+    } finally {
+      unsubscribe();
+      await client.dispose();
+    }
   });
 });

@@ -27,6 +27,8 @@ interface Group {
 
 export interface ExecutorOptions {
   state(): GatewayState | undefined;
+  /** Where a subgraph is (the router's URL overrides applied; the gateway keeps the supergraph's). */
+  urlOf(subgraph: string): string | undefined;
   upstreams: UpstreamSubscriptions;
   policies: PolicyRegistry;
   lookups: EntityLookups;
@@ -88,7 +90,7 @@ export class FederatedSubscriptions {
       return failure('The subscription could not be planned', 'INTERNAL_SERVER_ERROR');
     }
     const { primary } = plan;
-    const url = state.urls[primary.serviceName];
+    const url = this.options.urlOf(primary.serviceName);
     if (!url) return failure(`No URL for subgraph ${primary.serviceName}`, 'INTERNAL_SERVER_ERROR');
     const upstreamVariables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((name) => name in prepared.variables).map((name) => [name, prepared.variables[name]]),

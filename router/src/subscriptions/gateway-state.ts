@@ -17,7 +17,6 @@ export interface GatewayState {
   supergraphSchema: GraphQLSchema;
   queryPlanner: QueryPlanner;
   dataSources: Record<string, GraphQLDataSource>;
-  urls: Record<string, string | undefined>;
 }
 
 interface GatewayInternals {
@@ -39,6 +38,5 @@ export function gatewayState(gateway: ApolloGateway): GatewayState | undefined {
     supergraphSchema,
     queryPlanner,
     dataSources: Object.fromEntries(entries.map(([name, service]) => [name, service.dataSource])),
-    urls: Object.fromEntries(entries.map(([name, service]) => [name, service.url])),
   };
 }

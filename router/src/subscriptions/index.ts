@@ -26,6 +26,8 @@ export interface SubscriptionOptions {
   httpServer: Server;
   app: Express;
   gateway: ApolloGateway;
+  /** Where a subgraph is, with the router's URL overrides applied. */
+  urlOf(subgraph: string): string | undefined;
   verify(header: string): Promise<TokenCheck>;
   rulesFor(gatewaySdl: string): AuthorizationRules | undefined;
   limits: OperationLimits;
@@ -61,6 +63,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
   const upstreams = new UpstreamSubscriptions(logger, { ...UPSTREAM_DEFAULTS, ...options.upstream });
   const subscriptions = new FederatedSubscriptions({
     state: () => gatewayState(options.gateway),
+    urlOf: options.urlOf,
     upstreams,
     policies: options.policies,
     lookups: options.lookups,
