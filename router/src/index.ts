@@ -105,6 +105,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     gateway,
     logger: logger.child({ component: 'apollo' }),
     includeStacktraceInErrorResponses: false,
+    introspection: true, // the introspection policy decides (Apollo Server would turn it off under NODE_ENV=production)
     persistedQueries: persistedQueries.apq, // APQ; the safelist is persistedQueries.middleware below
     allowBatchedHttpRequests: true, // JSON array bodies, at most limits.maxBatch operations (requestLimits below)
     stopOnTerminationSignals: false, // main.ts owns the signals; tests run several routers in one process

@@ -2,6 +2,8 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { principalHeaders } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 
+const signedPrincipals = new WeakMap<RouterContext, Record<string, string>>();
+
 /**
  * How the router calls a subgraph: the verified principal travels as HMAC-signed headers. Nothing from
  * the client's request is forwarded (the gateway builds a fresh request), in particular not its token.
@@ -17,8 +19,12 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     const headers = request.http?.headers;
     if (!headers || !context.principal) return;
-    for (const [name, value] of Object.entries(principalHeaders(context.principal, this.routerSecret))) {
-      headers.set(name, value);
+    // Signed once per request, however many subgraph fetches it makes.
+    let signed = signedPrincipals.get(context);
+    if (!signed) {
+      signed = principalHeaders(context.principal, this.routerSecret);
+      signedPrincipals.set(context, signed);
     }
+    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
   }
 }

@@ -37,6 +37,7 @@ export function selectsIntrospection(document: DocumentNode): boolean {
   return found;
 }
 
+const MENTIONS_INTROSPECTION = /__schema|__type\b/;
 const SUGGESTION = / ?Did you mean .*\?$/s;
 
 export function withoutSuggestions(error: GraphQLFormattedError): GraphQLFormattedError {
@@ -48,7 +49,8 @@ export function introspection(mode: IntrospectionMode, logger: Logger): ApolloSe
     async requestDidStart({ contextValue }) {
       if (introspectionAllowed(mode, contextValue.principal)) return;
       return {
-        async didResolveOperation({ document }) {
+        async didResolveOperation({ document, source }) {
+          if (!MENTIONS_INTROSPECTION.test(source)) return; // cheap: most operations never mention them
           if (!selectsIntrospection(document)) return;
           logger.info({ userId: contextValue.principal?.userId }, 'introspection refused');
           throw new GraphQLError('introspection has been disabled', {

@@ -85,10 +85,39 @@ function skipped(node: FieldNode | { directives?: readonly DirectiveNode[] }, va
   return skip === true || include === false;
 }
 
+/** What the cost rules read from a field's definition, read once per field (the schema does not change). */
+interface FieldCostInfo {
+  weight: number;
+  isList: boolean;
+  slicing?: string[];
+  assumedSize?: number;
+  sizedFields: string[];
+  argumentWeights: Map<string, number>;
+}
+
+const fieldInfo = new WeakMap<GraphQLField<unknown, unknown>, FieldCostInfo>();
+
+function costInfo(definition: GraphQLField<unknown, unknown>): FieldCostInfo {
+  let info = fieldInfo.get(definition);
+  if (!info) {
+    const listSize = directive(definition.astNode?.directives, 'listSize');
+    const assumed = argumentValue(listSize, 'assumedSize');
+    info = {
+      weight: weightOf(definition.astNode?.directives) ?? typeWeight(getNamedType(definition.type)),
+      isList: isListType(getNullableType(definition.type)),
+      slicing: argumentValue(listSize, 'slicingArguments') as string[] | undefined,
+      assumedSize: typeof assumed === 'number' ? assumed : undefined,
+      sizedFields: (argumentValue(listSize, 'sizedFields') as string[] | undefined) ?? [],
+      argumentWeights: new Map(definition.args.map((argument) => [argument.name, weightOf(argument.astNode?.directives) ?? 0])),
+    };
+    fieldInfo.set(definition, info);
+  }
+  return info;
+}
+
 /** The list size a field declares for itself or, with sizedFields, for its children. */
 function declaredListSize(definition: GraphQLField<unknown, unknown>, field: FieldNode, walk: Walk): number {
-  const listSize = directive(definition.astNode?.directives, 'listSize');
-  const slicing = argumentValue(listSize, 'slicingArguments') as string[] | undefined;
+  const { slicing, assumedSize } = costInfo(definition);
   if (slicing?.length) {
     const given = slicing.flatMap((name) => {
       const argument = field.arguments?.find((candidate) => candidate.name.value === name);
@@ -99,16 +128,13 @@ function declaredListSize(definition: GraphQLField<unknown, unknown>, field: Fie
     });
     if (given.length) return Math.max(...given);
   }
-  const assumed = argumentValue(listSize, 'assumedSize');
-  return typeof assumed === 'number' ? assumed : walk.options.defaultListSize;
+  return assumedSize ?? walk.options.defaultListSize;
 }
 
 function argumentsWeight(definition: GraphQLField<unknown, unknown>, field: FieldNode): number {
+  const weights = costInfo(definition).argumentWeights;
   let weight = 0;
-  for (const argument of field.arguments ?? []) {
-    const declared = definition.args.find((candidate) => candidate.name === argument.name.value);
-    weight += weightOf(declared?.astNode?.directives) ?? 0;
-  }
+  for (const argument of field.arguments ?? []) weight += weights.get(argument.name.value) ?? 0;
   return weight;
 }
 
@@ -118,13 +144,10 @@ function fieldCost(parent: GraphQLObjectType | GraphQLNamedType, field: FieldNod
   const definition = parent.getFields()[field.name.value] as GraphQLField<unknown, unknown> | undefined;
   if (!definition) return 0;
   const named = getNamedType(definition.type);
-  const ownWeight = weightOf(definition.astNode?.directives) ?? typeWeight(named);
-  const listSize = directive(definition.astNode?.directives, 'listSize');
-  const sizedFields = (argumentValue(listSize, 'sizedFields') as string[] | undefined) ?? [];
+  const { weight: ownWeight, sizedFields, isList } = costInfo(definition);
   const childSizes = sizedFields.length ? { names: sizedFields, size: declaredListSize(definition, field, walk) } : undefined;
   const selection = field.selectionSet ? selectionSetCost(named, field.selectionSet, walk, childSizes) : 0;
   const perItem = ownWeight + selection;
-  const isList = isListType(getNullableType(definition.type));
   const size = !isList ? 1 : inheritedSize ?? (sizedFields.length ? walk.options.defaultListSize : declaredListSize(definition, field, walk));
   return perItem * size + argumentsWeight(definition, field);
 }
@@ -225,7 +248,7 @@ function actualSelectionCost(parent: GraphQLNamedType, selectionSet: SelectionSe
       const definition = type.getFields()[selection.name.value] as GraphQLField<unknown, unknown> | undefined;
       if (!definition) continue;
       const named = getNamedType(definition.type);
-      const weight = weightOf(definition.astNode?.directives) ?? typeWeight(named);
+      const weight = costInfo(definition).weight;
       const fieldValue = object[selection.alias?.value ?? selection.name.value];
       const items = Array.isArray(fieldValue) ? fieldValue : [fieldValue];
       for (const item of items) {
