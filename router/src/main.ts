@@ -17,6 +17,7 @@ import {
   SUBGRAPH_NAMES,
 } from '@commerce/kit';
 import { startRouter, type RouterLimits } from './index.js';
+import { SESSION_LIMIT_DEFAULTS } from './subscriptions/index.js';
 import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions } from './policies/demand-control/plugin.js';
 import { AUTHORIZATION_MODES } from './policies/authorization/plugin.js';
 import { INTROSPECTION_MODES } from './policies/introspection.js';
@@ -45,6 +46,12 @@ runMain(async () => {
     limits: limitsFromEnv(env),
     demandControl: demandControlFromEnv(env),
     authorizationMode: readChoice(env, 'ROUTER_AUTHORIZATION_MODE', AUTHORIZATION_MODES, 'filter'),
+    subscriptions: {
+      limits: {
+        perConnection: readInteger(env, 'SUBSCRIPTIONS_MAX_PER_CONNECTION', SESSION_LIMIT_DEFAULTS.perConnection, 1, 100_000),
+        perPrincipal: readInteger(env, 'SUBSCRIPTIONS_MAX_PER_PRINCIPAL', SESSION_LIMIT_DEFAULTS.perPrincipal, 1, 1_000_000),
+      },
+    },
     rateLimit: rateLimitFromEnv(env),
     persistedQueries: persistedQueriesFromEnv(env),
   };
