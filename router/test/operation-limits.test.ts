@@ -4,13 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { getOperationAST, parse, type ValidationContext } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
 import { createLogger } from '@commerce/kit';
-import { startIssuer, type Issuer } from './support.js';
+import { startIssuer, type Issuer, startStubSubgraph, type StubSubgraph } from './support.js';
 import { startRouter, type RouterLimits, type RouterOptions, type RunningRouter } from '../src/index.js';
 import { countTokens, measureOperation, OPERATION_LIMIT_DEFAULTS } from '../src/policies/operation-limits.js';
 
@@ -40,38 +37,12 @@ const LIMITS: RouterLimits = {
 
 type Body = { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
 
-interface Subgraph {
-  url: string;
-  received: number;
-  stop(): Promise<void>;
-}
+type Subgraph = StubSubgraph;
 
-async function startSubgraph(): Promise<Subgraph> {
-  const state = { received: 0 };
+function startSubgraph(): Promise<Subgraph> {
   let serial = 0;
   const node = () => ({ id: String(++serial), name: 'n' });
-  const schema = buildSubgraphSchema({
-    typeDefs: parse(SDL),
-    resolvers: { Query: { hello: () => 'world', goodbye: () => 'moon', node }, Node: { child: node } },
-  });
-  const server = new ApolloServer({ schema });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async () => {
-      state.received += 1;
-      return {};
-    },
-  });
-  return {
-    url,
-    get received() {
-      return state.received;
-    },
-    set received(value: number) {
-      state.received = value;
-    },
-    stop: () => server.stop(),
-  };
+  return startStubSubgraph('things', SDL, { Query: { hello: () => 'world', goodbye: () => 'moon', node }, Node: { child: node } });
 }
 
 async function send(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -186,7 +157,7 @@ describe('operation limits and introspection on a running router', () => {
   });
 
   beforeEach(() => {
-    subgraph.received = 0;
+    subgraph.requests = 0;
   });
 
   const cases: [string, string, string, string][] = [
@@ -203,13 +174,13 @@ describe('operation limits and introspection on a running router', () => {
       const passed = await post(router.url, under);
       assert.equal(passed.status, 200, JSON.stringify(passed.body));
       assert.equal(passed.body.errors, undefined);
-      assert.equal(subgraph.received, 1);
+      assert.equal(subgraph.requests, 1);
 
       const refused = await post(router.url, over);
       assert.equal(refused.status, 400);
       assert.deepEqual(codes(refused.body), [code]);
       assert.equal(refused.body.data, undefined);
-      assert.equal(subgraph.received, 1);
+      assert.equal(subgraph.requests, 1);
     });
   }
 
@@ -218,7 +189,7 @@ describe('operation limits and introspection on a running router', () => {
     assert.equal(refused.status, 400);
     assert.deepEqual(codes(refused.body), ['MAX_DEPTH_LIMIT', 'MAX_HEIGHT_LIMIT', 'MAX_ROOT_FIELDS_LIMIT', 'MAX_ALIASES_LIMIT']);
     assert.equal(refused.body.errors?.[1]?.message, 'Maximum height (field count) limit exceeded in this operation');
-    assert.equal(subgraph.received, 0);
+    assert.equal(subgraph.requests, 0);
   });
 
   test('tokens: 200 tokens pass, 201 get 400 PARSING_ERROR before parsing', async () => {
@@ -226,32 +197,32 @@ describe('operation limits and introspection on a running router', () => {
     assert.equal(countTokens(query(194)), 200);
     const passed = await post(router.url, query(194));
     assert.equal(passed.status, 200);
-    assert.equal(subgraph.received, 1);
+    assert.equal(subgraph.requests, 1);
 
     const refused = await post(router.url, query(195));
     assert.equal(refused.status, 400);
     assert.deepEqual(codes(refused.body), ['PARSING_ERROR']);
     assert.match(refused.body.errors?.[0]?.message ?? '', /token limit reached/);
-    assert.equal(subgraph.received, 1);
+    assert.equal(subgraph.requests, 1);
 
     const get = await fetch(`${router.url}?query=${encodeURIComponent(query(195))}`, { headers: { 'apollo-require-preflight': 'true' } });
     assert.equal(get.status, 400);
     const inBatch = await send(router.url, [{ query: '{ hello }' }, { query: query(195) }]);
     assert.equal(inBatch.status, 400);
     assert.deepEqual(codes(inBatch.body), ['PARSING_ERROR']);
-    assert.equal(subgraph.received, 1);
+    assert.equal(subgraph.requests, 1);
   });
 
   test('batches: 2 operations run, 3 get 422 BATCH_LIMIT_EXCEEDED and nothing runs', async () => {
     const passed = await send(router.url, [{ query: '{ hello }' }, { query: '{ goodbye }' }]);
     assert.equal(passed.status, 200);
     assert.deepEqual(passed.body, [{ data: { hello: 'world' } }, { data: { goodbye: 'moon' } }]);
-    assert.equal(subgraph.received, 2);
+    assert.equal(subgraph.requests, 2);
 
     const refused = await send(router.url, [{ query: '{ hello }' }, { query: '{ hello }' }, { query: '{ hello }' }]);
     assert.equal(refused.status, 422);
     assert.deepEqual(codes(refused.body), ['BATCH_LIMIT_EXCEEDED']);
-    assert.equal(subgraph.received, 2);
+    assert.equal(subgraph.requests, 2);
   });
 
   test('a body over 1 MB is a JSON 413', async () => {
@@ -259,7 +230,7 @@ describe('operation limits and introspection on a running router', () => {
     assert.equal(refused.status, 413);
     assert.match(refused.contentType, /application\/json/);
     assert.deepEqual(codes(refused.body), ['BAD_REQUEST']);
-    assert.equal(subgraph.received, 0);
+    assert.equal(subgraph.requests, 0);
   });
 
   const schemaQuery = '{ __schema { queryType { name } } }';
@@ -275,7 +246,7 @@ describe('operation limits and introspection on a running router', () => {
         assert.equal(refused.body.errors?.[0]?.message, 'introspection has been disabled');
       }
     }
-    assert.equal(subgraph.received, 0);
+    assert.equal(subgraph.requests, 0);
   });
 
   test('introspection with the schema:read scope is allowed; __typename always is', async () => {
@@ -301,7 +272,7 @@ describe('operation limits and introspection on a running router', () => {
     const admin = await issuer.sign({ sub: 'admin-1', role: 'admin', scope: 'schema:read' });
     const allowed = await post(router.url, typo, { authorization: `Bearer ${admin}` });
     assert.match(allowed.body.errors?.[0]?.message ?? '', /Did you mean "hello"\?$/);
-    assert.equal(subgraph.received, 0);
+    assert.equal(subgraph.requests, 0);
   });
 
   test("introspection 'off' refuses even schema:read; the default ('on', as embedded) allows anyone", async () => {

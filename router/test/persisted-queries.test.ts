@@ -7,12 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createClient } from 'redis';
 import { ConfigError, createLogger, type Logger } from '@commerce/kit';
+import { startStubSubgraph, type StubSubgraph } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 import { normalizeBody, parseManifest, PersistedQueryList, redactedBody } from '../src/policies/persisted-queries/manifest.js';
 import type { PersistedQueryOptions } from '../src/policies/persisted-queries/policy.js';
@@ -99,29 +97,13 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
   assert.fail(`timed out waiting for ${what}`);
 }
 
-interface Subgraph {
-  url: string;
-  requests: number;
-  stop(): Promise<void>;
-}
+type Subgraph = StubSubgraph;
 
 /** A subgraph counting its requests: a refused operation must never reach it. */
-async function startSubgraph(): Promise<Subgraph> {
-  const schema = buildSubgraphSchema({
-    typeDefs: parse(SDL),
-    resolvers: { Query: { hello: () => 'world', greet: (_: unknown, { name }: { name: string }) => `hi ${name}` } },
+function startSubgraph(): Promise<Subgraph> {
+  return startStubSubgraph('things', SDL, {
+    Query: { hello: () => 'world', greet: (_: unknown, { name }: { name: string }) => `hi ${name}` },
   });
-  const server = new ApolloServer({ schema });
-  const subgraph: Subgraph = { url: '', requests: 0, stop: () => server.stop() };
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async () => {
-      subgraph.requests += 1;
-      return {};
-    },
-  });
-  subgraph.url = url;
-  return subgraph;
 }
 
 describe('persisted queries', () => {

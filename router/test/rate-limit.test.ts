@@ -6,13 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createClient } from 'redis';
 import { createLogger, type Logger } from '@commerce/kit';
-import { listenOnAnyPort, startIssuer, type Issuer } from './support.js';
+import { listenOnAnyPort, startIssuer, type Issuer, startStubSubgraph, type StubSubgraph } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 import type { RateLimitOptions } from '../src/policies/rate-limit.js';
 
@@ -22,25 +19,11 @@ const SECRET = 'test-router-secret-that-is-long-enough-0123';
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query { hello: String! }`;
 
-interface Subgraph {
-  url: string;
-  requests: number;
-  stop(): Promise<void>;
-}
+type Subgraph = StubSubgraph;
 
 /** A subgraph that counts the requests it receives: a refused operation must not reach it. */
-async function startSubgraph(): Promise<Subgraph> {
-  const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(SDL), resolvers: { Query: { hello: () => 'world' } } }) });
-  const subgraph: Subgraph = { url: '', requests: 0, stop: () => server.stop() };
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async () => {
-      subgraph.requests += 1;
-      return {};
-    },
-  });
-  subgraph.url = url;
-  return subgraph;
+function startSubgraph(): Promise<Subgraph> {
+  return startStubSubgraph('things', SDL, { Query: { hello: () => 'world' } });
 }
 
 interface Reply {

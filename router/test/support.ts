@@ -60,6 +60,8 @@ export interface StubSubgraph {
   url: string;
   /** The query string of every HTTP request the subgraph received, in order. */
   received: string[];
+  /** How many HTTP requests it received (a refused operation must never reach it); set 0 to start counting anew. */
+  requests: number;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,12 @@ export async function startStubSubgraph(name: string, sdl: string, resolvers: Re
     sdl,
     url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`,
     received,
+    get requests() {
+      return received.length;
+    },
+    set requests(count: number) {
+      received.length = count;
+    },
     stop: async () => {
       for (const socket of webSockets.clients) socket.terminate();
       await subscriptions.dispose();
