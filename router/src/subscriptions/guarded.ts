@@ -16,6 +16,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Wraps a subscriber's stream: when its access token expires the stream gets one UNAUTHENTICATED error
  * and ends (and releases its upstream); `onEnd` lets the transports count active subscriptions.
+ *
+ * The expiry timer wakes the one pending `next()` through a callback: racing every `next()` against a
+ * long-lived expiry promise would keep a reaction per event alive until the token expires.
  */
 export function guarded(
   inner: AsyncIterableIterator<FormattedExecutionResult>,
@@ -24,6 +27,7 @@ export function guarded(
   let finished = false;
   let expired = false;
   let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
   const finish = async () => {
     if (finished) return;
     finished = true;
@@ -31,30 +35,30 @@ export function guarded(
     guard.onEnd();
     await inner.return?.();
   };
-  const expiry = new Promise<void>((resolve) => {
-    if (!Number.isFinite(guard.expiresAt)) return;
+  if (Number.isFinite(guard.expiresAt)) {
     const arm = () => {
       const left = guard.expiresAt - Date.now();
-      if (left <= 0) return resolve();
-      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      if (left > 0) return void (timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
+      expired = true;
+      wake?.();
     };
     arm();
-  }).then(() => {
-    expired = true;
-  });
+  }
+  const expiredResult = async (): Promise<IteratorResult<FormattedExecutionResult>> => {
+    await finish();
+    return { value: TOKEN_EXPIRED, done: false };
+  };
 
   const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
     async next() {
       if (finished) return { value: undefined, done: true };
-      if (expired) {
-        await finish();
-        return { value: TOKEN_EXPIRED, done: false };
-      }
-      const result = await Promise.race([inner.next(), expiry.then(() => 'expired' as const)]);
-      if (result === 'expired') {
-        await finish();
-        return { value: TOKEN_EXPIRED, done: false };
-      }
+      if (expired) return expiredResult();
+      const result = await new Promise<IteratorResult<FormattedExecutionResult> | 'expired'>((resolve, reject) => {
+        wake = () => resolve('expired');
+        inner.next().then(resolve, reject);
+      });
+      wake = undefined;
+      if (result === 'expired') return expiredResult();
       if (result.done) await finish();
       return result;
     },

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { parse, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { parse, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '@commerce/kit';
@@ -63,7 +63,7 @@ export function webSocketTransport(options: WebSocketTransportOptions): { close(
         if (started.kind === 'refused') return toGraphQLErrors(started.errors);
         if (started.kind === 'stream') connection.active += 1;
         // The operation already runs; graphql-ws picks execute or subscribe by the document, and both hand it back.
-        return { schema, document: parse(started.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: started };
+        return { schema, document: parsedOnce(started.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: started };
       },
       execute: (args) => resultOf(args.contextValue as Started),
       subscribe: (args) => resultOf(args.contextValue as Started),
@@ -78,6 +78,23 @@ export function webSocketTransport(options: WebSocketTransportOptions): { close(
       await disposable.dispose();
     },
   };
+}
+
+/**
+ * graphql-ws keeps each subscription's document for its lifetime: subscribers of the same query share one
+ * (location-free) parse instead of holding ~10 KiB each.
+ */
+const documents = new Map<string, DocumentNode>();
+const DOCUMENT_CACHE_SIZE = 1000;
+
+function parsedOnce(query: string): DocumentNode {
+  let document = documents.get(query);
+  if (!document) {
+    document = parse(query, { noLocation: true });
+    if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
+    documents.set(query, document);
+  }
+  return document;
 }
 
 function resultOf(started: Started): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
