@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,6 +18,7 @@ import { createPostgresDatabases, testMode } from '../src/testing.js';
  */
 const SECRET = 'production-test-shared-secret-0123456789';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ORDERS_KEYS = `test-${process.pid}:${randomBytes(32).toString('base64')}`;
 // One namespace per run in the shared Redis: pub/sub channels, rate-limit buckets, APQ entries.
 const RUN = `prod-${process.pid}-${Date.now().toString(36)}`;
 const REDIS_ENV = {
@@ -101,6 +103,7 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         ROUTER_SHARED_SECRET: SECRET,
         PORT: String(port),
         HOST: '127.0.0.1',
+        ORDERS_ENCRYPTION_KEYS: ORDERS_KEYS, // orders refuses to start without its keys
         ...REDIS_ENV,
       });
       await waitReady(`http://127.0.0.1:${port}/health/ready`, service.child, service.output);
@@ -164,6 +167,12 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     });
     assert.equal(badPort.status, 1);
     assert.match(badPort.stderr, /^configuration error: PORT must be a port number/);
+    const badKey = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/orders/dist/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.orders, ROUTER_SHARED_SECRET: SECRET, ORDERS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
+      encoding: 'utf8',
+    });
+    assert.equal(badKey.status, 1);
+    assert.equal(badKey.stderr.trim(), 'configuration error: ORDERS_ENCRYPTION_KEYS: key "k1" must be 32 bytes (AES-256), got 5');
   });
 
   it('a stock change made through one router and inventory reaches a subscriber of another pair (Redis)', async () => {

@@ -19,9 +19,19 @@ export interface Database {
   /** Runs one or more SQL statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws.
+   * Inside, query through `tx` only: on PGlite a query on the database itself waits for the transaction to end.
+   */
+  transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
   /** Runs `work` with an exclusive session-level lock so that two processes never migrate at once. */
   withExclusiveLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Queries inside one transaction (see `Database.transaction`). */
+export interface SqlSession {
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
 }
 
 export function isPostgresUrl(location: string): boolean {
@@ -74,6 +84,8 @@ async function openPglite(location: string): Promise<Database> {
       await client.exec(sql);
     },
     query: async <Row>(sql: string, params: unknown[] = []) => (await client.query<Row>(sql, params)).rows,
+    transaction: (work) =>
+      client.transaction((tx) => work({ query: async <Row>(sql: string, params: unknown[] = []) => (await tx.query<Row>(sql, params)).rows })),
     // A PGlite database belongs to this one process, and PGlite serialises its queries.
     withExclusiveLock: (work) => work(),
     close: () => client.close(),
@@ -92,6 +104,23 @@ async function openPostgres(url: string): Promise<Database> {
       await pool.query(sql);
     },
     query: async <Row>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as Row[],
+    transaction: async (work) => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work({ query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as Row[] });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError; // the connection is unusable: the pool discards it below
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
     withExclusiveLock: async (work) => {
       const client = await pool.connect();
       try {

@@ -1,0 +1,10 @@
+import type { RequestContext } from '@commerce/kit';
+import type { OrdersDb } from '../data/client.js';
+import type { OrdersLoaders } from '../data/loaders.js';
+import type { Keyring } from '../domain/encryption.js';
+
+export interface OrdersContext extends RequestContext {
+  db: OrdersDb;
+  loaders: OrdersLoaders;
+  keyring: Keyring;
+}
