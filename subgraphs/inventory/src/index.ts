@@ -25,3 +25,13 @@ export const subgraph: SubgraphDefinition = {
 };
 
 export { STOCK_CHANGED_TOPIC, type StockChangeEvent } from './domain/stock-change.js';
+export { createClient as createInventoryClient, type InventoryDb } from './data/client.js';
+export {
+  commitReservation,
+  releaseExpired,
+  releaseReservation,
+  reserveStock,
+  type ReservationOptions,
+} from './data/reservations.js';
+export { createStockEvents, type StockEvents } from './data/stock-events.js';
+export * from './domain/reservation.js';
