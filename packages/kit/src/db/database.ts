@@ -96,6 +96,11 @@ const MIGRATION_LOCK_KEY = 7_240_631;
 
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: readInteger(process.env, 'DATABASE_POOL_SIZE', 10, 1, 500) });
+  // An idle connection that the server ends (restart, failover, a forced drop) must not crash the process:
+  // the pool discards it and opens a new one on the next query. Without a listener the 'error' event throws.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
+  });
   await pool.query('select 1');
   return {
     kind: 'postgres',
