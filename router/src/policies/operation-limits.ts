@@ -173,6 +173,11 @@ export function countTokens(query: string, stopAfter = Infinity): number {
   }
 }
 
+/** One error per limit the operation exceeds (none when it is within every limit). */
+export function exceededLimits(measured: OperationMeasurements, limits: OperationLimits): GraphQLFormattedError[] {
+  return LIMITS.filter(([measure, limit]) => measured[measure] > limits[limit]).map(([, , code, message]) => ({ message, extensions: { code } }));
+}
+
 /** The Apollo Server plugin enforcing the operation limits, after validation and before planning or execution. */
 export function operationLimits(limits: OperationLimits, logger: Logger): ApolloServerPlugin<RouterContext> {
   return {
@@ -180,10 +185,7 @@ export function operationLimits(limits: OperationLimits, logger: Logger): Apollo
       return {
         async responseForOperation({ document, operation, operationName }): Promise<GraphQLResponse | null> {
           const measured = measureOperation(document, operation);
-          const errors: GraphQLFormattedError[] = [];
-          for (const [measure, limit, code, message] of LIMITS) {
-            if (measured[measure] > limits[limit]) errors.push({ message, extensions: { code } });
-          }
+          const errors = exceededLimits(measured, limits);
           if (errors.length === 0) return null;
           logger.info({ operationName, measured, codes: errors.map((error) => error.extensions?.code) }, 'operation refused: limits');
           return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors } } };

@@ -14,10 +14,10 @@ import { hasRules, type AuthorizationRules } from '../policies/authorization/dir
 import type { AuthorizationMode } from '../policies/authorization/plugin.js';
 import { planAuthorization } from '../policies/authorization/plan.js';
 import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
-import { UNAUTHORIZED_CODE } from '../policies/authorization/response.js';
-import type { DemandControlOptions } from '../policies/demand-control/plugin.js';
+import { unauthorizedError } from '../policies/authorization/response.js';
+import { costTooHigh, type DemandControlOptions } from '../policies/demand-control/plugin.js';
 import { estimateCost } from '../policies/demand-control/static-cost.js';
-import { countTokens, measureOperation, type OperationLimits } from '../policies/operation-limits.js';
+import { countTokens, exceededLimits, measureOperation, type OperationLimits } from '../policies/operation-limits.js';
 import type { PreparedSubscription } from './executor.js';
 
 /** The schemas and rules of the loaded supergraph that the policies need. */
@@ -80,24 +80,14 @@ export async function prepareSubscription(
   if (!operation) return refused('Unknown or ambiguous operation name', 'BAD_REQUEST');
   if (operation.operation !== 'subscription') return { kind: 'operation' };
 
-  const measured = measureOperation(document, operation);
-  const exceeded: GraphQLFormattedError[] = [];
-  if (measured.depth > options.limits.maxDepth) exceeded.push(error('Maximum depth limit exceeded in this operation', 'MAX_DEPTH_LIMIT'));
-  if (measured.height > options.limits.maxHeight) exceeded.push(error('Maximum height (field count) limit exceeded in this operation', 'MAX_HEIGHT_LIMIT'));
-  if (measured.rootFields > options.limits.maxRootFields) exceeded.push(error('Maximum root fields limit exceeded in this operation', 'MAX_ROOT_FIELDS_LIMIT'));
-  if (measured.aliases > options.limits.maxAliases) exceeded.push(error('Maximum aliases limit exceeded in this operation', 'MAX_ALIASES_LIMIT'));
+  const exceeded = exceededLimits(measureOperation(document, operation), options.limits);
   if (exceeded.length) return refusedWith(exceeded);
 
   const variables = incoming.variables ?? {};
   if (options.demandControl.mode !== 'off') {
     const estimated = estimateCost(schemas.costSchema, document, options.demandControl, incoming.operationName, variables);
     if (options.demandControl.mode === 'enforce' && estimated > options.demandControl.maxCost) {
-      return refusedWith([
-        {
-          message: `The operation's estimated cost ${estimated} exceeds the maximum ${options.demandControl.maxCost}`,
-          extensions: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated, max: options.demandControl.maxCost } },
-        },
-      ]);
+      return refusedWith([costTooHigh(estimated, options.demandControl.maxCost)]);
     }
   }
 
@@ -116,7 +106,7 @@ export async function prepareSubscription(
     });
     const rootRemoved = plan.root.length > 0 && plan.root.every((field) => field.verdict === 'removed');
     if (plan.removedPaths.length && (options.authorizationMode === 'reject' || rootRemoved)) {
-      return refusedWith(plan.removedPaths.map((path) => ({ message: 'Unauthorized field or type', path, extensions: { code: UNAUTHORIZED_CODE } })));
+      return refusedWith(plan.removedPaths.map((path) => unauthorizedError(path).toJSON()));
     }
     if (plan.document) {
       planned = plan.document;

@@ -5,7 +5,6 @@ import {
   isAbstractType,
   isCompositeType,
   isListType,
-  isNonNullType,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -352,8 +351,4 @@ function rebuildDocument(operation: OperationDefinitionNode, rootType: GraphQLCo
 
 function aliasedField(alias: string, name: string): FieldNode {
   return { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: name } };
-}
-
-export function isNonNull(type: GraphQLOutputType): boolean {
-  return isNonNullType(type);
 }

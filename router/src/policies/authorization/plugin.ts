@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextResponseForOperation } from '@apollo/server';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { print, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import { print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
 import { emptyRules, hasRules, type AuthorizationRules } from './directives.js';
 import { planAuthorization } from './plan.js';
 import type { EntityLookups, PolicyRegistry } from './policies.js';
-import { applyPlan, stripAddedFields, UNAUTHORIZED_CODE } from './response.js';
+import { applyPlan, stripAddedFields, unauthorizedError } from './response.js';
 
 /**
  * Field-level authorization from the supergraph's `@authenticated`, `@requiresScopes` and `@policy`, with
@@ -75,11 +75,7 @@ export function authorization(options: AuthorizationOptions): ApolloServerPlugin
             options.logger.info({ userId: contextValue.principal?.userId, paths: plan.removedPaths.map((path) => path.join('.')) }, 'unauthorized fields');
           }
           if (options.mode === 'reject' && plan.removedPaths.length > 0) {
-            const errors: GraphQLFormattedError[] = plan.removedPaths.map((path) => ({
-              message: 'Unauthorized field or type',
-              path,
-              extensions: { code: UNAUTHORIZED_CODE },
-            }));
+            const errors = plan.removedPaths.map((path) => unauthorizedError(path).toJSON());
             return { http: { status: 403, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors } } };
           }
           if (!plan.document) return null;

@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { buildSchema, GraphQLError, type GraphQLSchema } from 'graphql';
+import { buildSchema, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
 import { recordCost } from '../../metrics.js';
@@ -30,6 +30,14 @@ export const DEFAULT_DEMAND_CONTROL: DemandControlOptions = {
   exposeInExtensions: false,
 };
 
+/** The refusal of an operation whose estimated cost is over the maximum (HTTP 400). */
+export function costTooHigh(estimated: number, max: number): GraphQLFormattedError {
+  return {
+    message: `The operation's estimated cost ${estimated} exceeds the maximum ${max}`,
+    extensions: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', cost: { estimated, max } },
+  };
+}
+
 export function demandControl(options: DemandControlOptions, logger: Logger): ApolloServerPlugin<RouterContext> {
   let costSchema: GraphQLSchema | undefined;
   return {
@@ -53,12 +61,9 @@ export function demandControl(options: DemandControlOptions, logger: Logger): Ap
           recordCost('estimated', estimated);
           if (options.mode === 'enforce' && estimated > options.maxCost) {
             logger.info({ operationName, estimated, max: options.maxCost }, 'operation refused: estimated cost too high');
-            throw new GraphQLError(`The operation's estimated cost ${estimated} exceeds the maximum ${options.maxCost}`, {
-              extensions: {
-                code: 'COST_ESTIMATED_TOO_EXPENSIVE',
-                cost: { estimated, max: options.maxCost },
-                http: { status: 400, headers: new HeaderMap() },
-              },
+            const refusal = costTooHigh(estimated, options.maxCost);
+            throw new GraphQLError(refusal.message, {
+              extensions: { ...refusal.extensions, http: { status: 400, headers: new HeaderMap() } },
             });
           }
         },
