@@ -13,6 +13,10 @@ const BENCHMARKS: Record<string, { describe: string; run: () => Promise<number> 
     describe: 'memory per subscriber and event-to-client latency of one event fanned out to 2,000 graphql-ws subscribers',
     run: async () => (await import('./subscriptions.js')).main(),
   },
+  checkout: {
+    describe: 'checkout-to-CONFIRMED latency of the checkout saga (p50/p99, orders/s), embedded vs production (PostgreSQL, Redis Streams)',
+    run: async () => (await import('./checkout.js')).main(),
+  },
 };
 
 function usage(): string {

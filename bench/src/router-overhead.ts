@@ -8,6 +8,7 @@ import { createLogger, DEMO_PASSWORD, demoData, LOG_LEVELS, REPO_ROOT, type Demo
 import { startPlatform, SUBGRAPHS, SUPERGRAPH_PATH, type RunningPlatform } from '@commerce/platform';
 import { startRouter, type RouterOptions, type RunningRouter } from '@commerce/router';
 import { BenchError } from './errors.js';
+import { envReaders } from './settings.js';
 import { BenchClient, type TimedResponse } from './http.js';
 import { fixed, round, signedPercent, summarize, table, type LatencySummary } from './stats.js';
 
@@ -46,13 +47,7 @@ interface Settings {
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) throw new BenchError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-    return value;
-  };
+  const { int } = envReaders(env);
   const requests = int('BENCH_REQUESTS', 2000, 10);
   const logLevel = env.BENCH_LOG_LEVEL || 'silent';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);

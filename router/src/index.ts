@@ -5,16 +5,21 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { hideInternalErrors, jsonErrors, listen, type Logger } from '@commerce/kit';
+import type { GraphQLSchema } from 'graphql';
+import { hideInternalErrors, jsonErrors, listen, readBoolean, traceRequests, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
-import { registry, rejectionMetrics, trackSubscriptions } from './metrics.js';
+import { explorerRoutes } from './explorer/routes.js';
+import { RouterMetrics } from './metrics.js';
+import { instrumentGateway } from './metrics/gateway.js';
+import { operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
 import { authentication, principalOf, tokenVerifier } from './policies/authentication.js';
 import { prepareSupergraph, type AuthorizationRules } from './policies/authorization/directives.js';
 import { subgraphLookups } from './policies/authorization/lookups.js';
+import { routerTracer, tracingPlugin } from './tracing.js';
 import { authorization, withAuthorizedResults, type AuthorizationMode } from './policies/authorization/plugin.js';
 import { POLICIES } from './policies/authorization/policies.js';
 import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from './policies/demand-control/plugin.js';
-import { introspection, type IntrospectionMode } from './policies/introspection.js';
+import { introspection, introspectionAllowed, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
 import { persistedQueries as persistedQueriesPolicy, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
@@ -46,6 +51,11 @@ export interface RouterOptions {
   rateLimit?: RateLimitOptions;
   /** APQ and the persisted-query safelist; default: free-form allowed, committed manifests, APQ in memory (PERSISTED_QUERY_DEFAULTS). */
   persistedQueries?: PersistedQueryOptions;
+  /**
+   * `GET /schema.graphql` open to anyone (`true`), or only to whom introspection is allowed (`false`: with
+   * introspection `scope`, tokens with schema:read). Default: SCHEMA_SDL_PUBLIC, else false.
+   */
+  schemaSdlPublic?: boolean;
 }
 
 export interface RouterLimits extends OperationLimits {
@@ -69,6 +79,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const limits: RouterLimits = { ...OPERATION_LIMIT_DEFAULTS, introspection: 'on', ...options.limits };
   // Without this the gateway reports usage to Apollo and probes cloud metadata endpoints.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+  const schemaSdlPublic = options.schemaSdlPublic ?? readBoolean(process.env, 'SCHEMA_SDL_PUBLIC', false);
+  const metrics = new RouterMetrics();
 
   // The gateway refuses the authorization directives: they are taken out of the SDL and enforced here.
   const rulesBySdl = new Map<string, AuthorizationRules>();
@@ -79,7 +91,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     return prepared.gatewaySdl;
   };
   const serviceUrls = new Map<string, string>();
-  const lookups = subgraphLookups((name) => serviceUrls.get(name), logger.child({ policy: 'authorization' }));
+  const lookups = subgraphLookups((name) => serviceUrls.get(name), logger.child({ policy: 'authorization' }), options.routerSecret);
   const apolloGateway = new ApolloGateway({
     logger: logger.child({ component: 'gateway' }),
     supergraphSdl: supergraphFromFile({ path: options.supergraphPath, watch: options.watchSupergraph, logger, prepare }),
@@ -87,19 +99,24 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
       serviceUrls.set(name, target);
-      return new SubgraphSource(target, options.routerSecret);
+      return new SubgraphSource(target, options.routerSecret, metrics.subgraphTimer(name), name);
     },
   });
+  instrumentGateway(apolloGateway, metrics, logger); // query-plan cache hits and misses, planning time
   const gateway = withAuthorizedResults(apolloGateway, { policies: POLICIES, lookups });
   let version = 0;
-  gateway.onSchemaLoadOrUpdate(() => {
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate((loaded) => {
     version += 1;
+    apiSchema = loaded.apiSchema;
     logger.info({ version }, 'supergraph loaded');
   });
 
   const persistedQueries = persistedQueriesPolicy(options.persistedQueries ?? {}, logger);
   const app = express();
   app.disable('x-powered-by');
+  // Policy modules record into "the current" metrics (metrics.ts): each request runs in this router's.
+  app.use((_req, _res, next) => metrics.run(next));
   const httpServer = createServer(app);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
@@ -110,9 +127,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     allowBatchedHttpRequests: true, // JSON array bodies, at most limits.maxBatch operations (requestLimits below)
     stopOnTerminationSignals: false, // main.ts owns the signals; tests run several routers in one process
     plugins: [
+      tracingPlugin(),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      rejectionMetrics(),
+      operationMetrics(metrics), // operations, their duration, rejections, APQ and document cache lookups
       persistedQueries.plugin, // manifest reloads, APQ store lifecycle, logs unknown operations
       // Policies, in the order they run; each refuses before the gateway plans or calls a subgraph.
       introspection(limits.introspection, logger),
@@ -130,12 +148,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });
   // Before apollo.start(): it listens for the first supergraph load, and mounts /graphql/stream ahead of /graphql.
+  const verifyToken = tokenVerifier({ jwksUrl: options.jwksUrl, logger });
+  // The WebSocket transport calls these from socket events, outside any HTTP request: enter the router's
+  // metrics there, for the rest of that flow (and that socket).
   const subscriptions = startSubscriptions({
     httpServer,
     app,
     gateway: apolloGateway,
     urlOf: (name) => serviceUrls.get(name),
-    verify: tokenVerifier({ jwksUrl: options.jwksUrl, logger }),
+    verify: (header) => {
+      metrics.enter();
+      return verifyToken(header);
+    },
     rulesFor: (sdl) => rulesBySdl.get(sdl),
     limits,
     demandControl: { ...DEFAULT_DEMAND_CONTROL, ...options.demandControl },
@@ -143,19 +167,23 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     policies: POLICIES,
     lookups,
     executeOperation: async ({ query, variables, operationName }, principal) => {
+      metrics.enter();
       const response = await apollo.executeOperation(
         { query, variables: variables ?? undefined, operationName: operationName ?? undefined },
         { contextValue: { principal } },
       );
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
-    resolveQuery: (incoming, clientName) => persistedQueries.resolve(incoming, clientName),
+    resolveQuery: (incoming, clientName) => {
+      metrics.enter();
+      return persistedQueries.resolve(incoming, clientName);
+    },
     sessionLimits: options.subscriptions?.limits,
     upstream: options.subscriptions?.upstream,
     keepAliveMs: options.subscriptions?.keepAliveMs,
     logger,
   });
-  const untrackSubscriptions = trackSubscriptions(() => subscriptions.stats().subscribers);
+  const untrackSubscriptions = metrics.trackSubscriptions(() => subscriptions.stats().subscribers);
   await apollo.start();
 
   let closing = false;
@@ -163,19 +191,32 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     res.json({ status: 'ok' });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/health/ready', (_req, res) => {
     if (version > 0 && !closing) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'unavailable' });
   });
+  const refused = refusedRequestMetrics(metrics);
   app.use(
     '/graphql',
+    refused.start, // counts what the middleware below refuses before Apollo Server sees it
     express.json({ limit: '1mb' }),
+    traceRequests(routerTracer()), // a span per request, continuing the client's traceparent
     requestLimits(limits),
     persistedQueries.middleware, // resolves manifest ids, refuses what the client's mode forbids, before anything else runs
     authentication({ jwksUrl: options.jwksUrl, logger }),
+    refused.reached,
     expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: req.ip }) }),
+  );
+  app.use(
+    explorerRoutes({
+      apiSchema: () => apiSchema,
+      schemaSdlPublic,
+      mayIntrospect: (principal) => introspectionAllowed(limits.introspection, principal),
+      verify: verifyToken,
+      logger: logger.child({ component: 'explorer' }),
+    }),
   );
   app.use(jsonErrors(logger));
 
@@ -195,6 +236,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     close: async () => {
       closing = true;
       untrackSubscriptions();
+      metrics.close();
       await subscriptions.close();
       await apollo.stop(); // drains and closes the HTTP server, stops the gateway (and its file watch)
     },

@@ -14,6 +14,8 @@ import {
   readUrl,
   REPO_ROOT,
   runMain,
+  setupTracing,
+  shutdownTracing,
   SUBGRAPH_NAMES,
 } from '@commerce/kit';
 import { startRouter, type RouterLimits } from './index.js';
@@ -28,6 +30,7 @@ import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limi
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
 runMain(async () => {
   const env = process.env;
+  setupTracing(env);
   const subgraphUrls: Record<string, string> = {};
   for (const name of SUBGRAPH_NAMES) {
     const key = `SUBGRAPH_${name.toUpperCase()}_URL`;
@@ -61,7 +64,7 @@ runMain(async () => {
   const router = await startRouter(options);
   const stop = (signal: NodeJS.Signals) => {
     options.logger.info({ signal }, 'shutting down');
-    router.close().then(
+    router.close().then(shutdownTracing).then(
       () => process.exit(0),
       (error: unknown) => {
         options.logger.error({ err: error }, 'unclean shutdown');

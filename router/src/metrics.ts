@@ -1,14 +1,17 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RouterContext } from './context.js';
 
 /**
- * The router's Prometheus metrics, served at `GET /metrics`. One registry per process (several routers in
- * one process, as in the tests, add to the same series). Label values are bounded: only the codes in
- * REJECTION_CODES are counted.
+ * The router's Prometheus metrics, served at `GET /metrics`: one RouterMetrics (and registry) per router,
+ * so several routers in one process (tests, the bench) count apart. Node's process metrics are process-wide
+ * and appear in every router's exposition.
+ *
+ * Label values are bounded: rejection codes come from REJECTION_CODES, operation and client names from
+ * BoundedLabel (at most N distinct names per router, then `other`), operation types and outcomes from fixed
+ * lists, subgraph names from the supergraph.
  */
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+const processRegistry = new Registry();
+collectDefaultMetrics({ register: processRegistry });
 
 export const REJECTION_CODES = new Set([
   'UNAUTHENTICATED',
@@ -30,59 +33,208 @@ export const REJECTION_CODES = new Set([
   'CANNOT_SEND_PQ_ID_AND_BODY',
 ]);
 
-const rejections = new Counter({
-  name: 'router_rejections_total',
-  help: 'Requests (or fields, for UNAUTHORIZED_FIELD_OR_TYPE) refused by a router policy, by error code',
-  labelNames: ['code'],
-  registers: [registry],
-});
+/** `rejected`: a router policy refused the operation before it ran; `error`: it ran (or failed validation) with errors. */
+export type OperationOutcome = 'success' | 'error' | 'rejected';
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
+export type SubgraphOutcome = 'success' | 'error';
+/** query_plan: the gateway's plan cache; apq: APQ lookups by hash; token: verified access tokens; document: parsed and validated operations. */
+export const CACHES = ['query_plan', 'apq', 'token', 'document'] as const;
+export type CacheName = (typeof CACHES)[number];
 
-const operationCost = new Histogram({
-  name: 'router_operation_cost',
-  help: 'Static cost of operations: the estimate before execution, and the actual cost of the response',
-  labelNames: ['kind'],
-  buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 50_000],
-  registers: [registry],
-});
+/** Label value for a missing name (anonymous operation, no client header). */
+export const UNKNOWN = 'unknown';
+/** Label value for names past the limit, or that do not look like names. */
+export const OTHER = 'other';
 
-/** Counts a policy rejection; codes that are not policy rejections (validation errors, ...) are ignored. */
-export function recordRejection(code: string): void {
-  if (REJECTION_CODES.has(code)) rejections.inc({ code });
+export const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+/** Client names are often `web-app` or `ios.store`: dashes and dots are allowed there. */
+export const CLIENT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+export interface MetricsLimits {
+  /** Distinct operation names kept as label values (per router); later ones are `other`. */
+  operationNames: number;
+  /** Distinct `apollographql-client-name` values kept (per router). */
+  clientNames: number;
 }
 
-const subscriptionSources = new Set<() => number>();
-new Gauge({
-  name: 'router_subscriptions_active',
-  help: 'Client subscriptions open on this process (WebSocket and SSE)',
-  registers: [registry],
-  collect() {
-    let active = 0;
-    for (const source of subscriptionSources) active += source();
-    this.set(active);
-  },
-});
+export const METRICS_LIMITS: MetricsLimits = { operationNames: 200, clientNames: 50 };
 
-/** Adds a router's active subscription count to the gauge; returns the function that removes it. */
-export function trackSubscriptions(source: () => number): () => void {
-  subscriptionSources.add(source);
-  return () => subscriptionSources.delete(source);
+/** Maps a client-chosen name to a label value, keeping at most `max` distinct values. */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly max: number,
+    private readonly pattern: RegExp,
+  ) {}
+
+  value(raw: string | null | undefined): string {
+    if (!raw) return UNKNOWN;
+    if (this.seen.has(raw)) return raw; // the per-request path: one Set lookup
+    if (this.seen.size >= this.max || !this.pattern.test(raw)) return OTHER;
+    this.seen.add(raw);
+    return raw;
+  }
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const PLANNING_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export class RouterMetrics {
+  /** What `GET /metrics` serves: this router's series and the process metrics. */
+  readonly registry: Registry;
+  readonly operationNames: BoundedLabel;
+  readonly clientNames: BoundedLabel;
+  private readonly rejections: Counter<'code'>;
+  private readonly cost: Histogram<'kind'>;
+  private readonly operations: Counter<'operation_name' | 'operation_type' | 'client_name' | 'outcome'>;
+  private readonly operationSeconds: Histogram<'operation_type' | 'outcome'>;
+  private readonly subgraphSeconds: Histogram<'subgraph' | 'outcome'>;
+  private readonly planningSeconds: Histogram;
+  private readonly cacheHits: Record<CacheName, Counter.Internal>;
+  private readonly cacheMisses: Record<CacheName, Counter.Internal>;
+  private readonly subscriptionSources = new Set<() => number>();
+
+  constructor(limits: MetricsLimits = METRICS_LIMITS) {
+    const own = new Registry();
+    const registers = [own];
+    this.operationNames = new BoundedLabel(limits.operationNames, OPERATION_NAME);
+    this.clientNames = new BoundedLabel(limits.clientNames, CLIENT_NAME);
+    this.rejections = new Counter({
+      name: 'router_rejections_total',
+      help: 'Requests (or fields, for UNAUTHORIZED_FIELD_OR_TYPE) refused by a router policy, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.cost = new Histogram({
+      name: 'router_operation_cost',
+      help: 'Static cost of operations: the estimate before execution, and the actual cost of the response',
+      labelNames: ['kind'],
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 50_000],
+      registers,
+    });
+    this.operations = new Counter({
+      name: 'router_operations_total',
+      help: 'GraphQL operations answered over HTTP, by operation name, type, client name and outcome',
+      labelNames: ['operation_name', 'operation_type', 'client_name', 'outcome'],
+      registers,
+    });
+    this.operationSeconds = new Histogram({
+      name: 'router_operation_duration_seconds',
+      help: 'Time from the request reaching the router to the response, per operation',
+      labelNames: ['operation_type', 'outcome'],
+      buckets: SECONDS,
+      registers,
+    });
+    this.subgraphSeconds = new Histogram({
+      name: 'router_subgraph_request_duration_seconds',
+      help: 'Time of each fetch from a subgraph; outcome error: HTTP failure or GraphQL errors in the response',
+      labelNames: ['subgraph', 'outcome'],
+      buckets: SECONDS,
+      registers,
+    });
+    this.planningSeconds = new Histogram({
+      name: 'router_query_planning_duration_seconds',
+      help: 'Time the gateway spent building a query plan (cache misses only)',
+      buckets: PLANNING_SECONDS,
+      registers,
+    });
+    const hits = new Counter({ name: 'router_cache_hits_total', help: 'Cache lookups that found an entry', labelNames: ['cache'], registers });
+    const misses = new Counter({ name: 'router_cache_misses_total', help: 'Cache lookups that found nothing', labelNames: ['cache'], registers });
+    for (const cache of CACHES) {
+      hits.inc({ cache }, 0); // every cache's series exists from the start, so rate() works before the first lookup
+      misses.inc({ cache }, 0);
+    }
+    this.cacheHits = Object.fromEntries(CACHES.map((cache) => [cache, hits.labels({ cache })])) as Record<CacheName, Counter.Internal>;
+    this.cacheMisses = Object.fromEntries(CACHES.map((cache) => [cache, misses.labels({ cache })])) as Record<CacheName, Counter.Internal>;
+    const sources = this.subscriptionSources;
+    new Gauge({
+      name: 'router_subscriptions_active',
+      help: 'Client subscriptions open on this router (WebSocket and SSE)',
+      registers,
+      collect() {
+        let active = 0;
+        for (const source of sources) active += source();
+        this.set(active);
+      },
+    });
+    this.registry = Registry.merge([processRegistry, own]);
+    live.add(this);
+  }
+
+  /** Counts a policy rejection; codes that are not policy rejections (validation errors, ...) are ignored. */
+  rejection(code: string): void {
+    if (REJECTION_CODES.has(code)) this.rejections.inc({ code });
+  }
+
+  operationCost(kind: 'estimated' | 'actual', cost: number): void {
+    this.cost.observe({ kind }, cost);
+  }
+
+  /** `operationName` and `clientName` must come from `operationNames.value()` and `clientNames.value()`. */
+  operation(operationName: string, operationType: OperationType, clientName: string, outcome: OperationOutcome, seconds: number): void {
+    this.operations.inc({ operation_name: operationName, operation_type: operationType, client_name: clientName, outcome });
+    this.operationSeconds.observe({ operation_type: operationType, outcome }, seconds);
+  }
+
+  /** The timer of one subgraph's fetches, its label values bound once. */
+  subgraphTimer(subgraph: string): (outcome: SubgraphOutcome, seconds: number) => void {
+    const success = this.subgraphSeconds.labels({ subgraph, outcome: 'success' });
+    const error = this.subgraphSeconds.labels({ subgraph, outcome: 'error' });
+    return (outcome, seconds) => (outcome === 'success' ? success : error).observe(seconds);
+  }
+
+  queryPlanning(seconds: number): void {
+    this.planningSeconds.observe(seconds);
+  }
+
+  cacheLookup(cache: CacheName, hit: boolean): void {
+    (hit ? this.cacheHits : this.cacheMisses)[cache].inc();
+  }
+
+  /** Adds a count of active subscriptions to the gauge; returns the function that removes it. */
+  trackSubscriptions(source: () => number): () => void {
+    this.subscriptionSources.add(source);
+    return () => this.subscriptionSources.delete(source);
+  }
+
+  /** Runs `fn` with these as the current metrics (see metricsScope). */
+  run<T>(fn: () => T): T {
+    return live.size > 1 ? metricsScope.run(this, fn) : fn();
+  }
+
+  /** Makes these the current metrics for the rest of the calling async flow (see metricsScope). */
+  enter(): void {
+    if (live.size > 1) metricsScope.enterWith(this);
+  }
+
+  close(): void {
+    live.delete(this);
+  }
+}
+
+/**
+ * Which router's metrics a policy module records into: they call recordRejection() & co. without a handle.
+ * With one router in the process (production) that is the one. With several (tests, the bench), each HTTP
+ * request runs in its router's scope (run(), the first middleware), and the WebSocket transport's callbacks
+ * into the router enter it (their events come from sockets, outside any request); outside any scope the
+ * oldest router counts it. The scope is only used then: AsyncLocalStorage hooks every promise of the process.
+ */
+const metricsScope = new AsyncLocalStorage<RouterMetrics>();
+const live = new Set<RouterMetrics>();
+
+function current(): RouterMetrics | undefined {
+  return metricsScope.getStore() ?? live.values().next().value;
+}
+
+export function recordRejection(code: string): void {
+  current()?.rejection(code);
 }
 
 export function recordCost(kind: 'estimated' | 'actual', cost: number): void {
-  operationCost.observe({ kind }, cost);
+  current()?.operationCost(kind, cost);
 }
 
-/** Counts the policy rejections Apollo Server answers (each code once per response). */
-export function rejectionMetrics(): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
-          const codes = new Set((errors ?? []).map((error) => error.extensions?.code).filter((code): code is string => typeof code === 'string'));
-          for (const code of codes) recordRejection(code);
-        },
-      };
-    },
-  };
+export function recordCacheLookup(cache: CacheName, hit: boolean): void {
+  current()?.cacheLookup(cache, hit);
 }

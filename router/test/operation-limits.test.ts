@@ -160,6 +160,13 @@ describe('operation limits and introspection on a running router', () => {
     subgraph.requests = 0;
   });
 
+  test('an operationName that names no operation of the document gets a 400 and no subgraph call, not a 500', async () => {
+    const result = await send(router.url, { query: 'query A { hello }', operationName: 'B' });
+    assert.equal(result.status, 400, JSON.stringify(result.body));
+    assert.deepEqual(codes(result.body), ['OPERATION_RESOLUTION_FAILURE']);
+    assert.equal(subgraph.requests, 0);
+  });
+
   const cases: [string, string, string, string][] = [
     // name, just under (passes), just over (refused), expected code
     ['depth', '{ node { child { name } } }', '{ node { child { child { name } } } }', 'MAX_DEPTH_LIMIT'],

@@ -114,6 +114,8 @@ export async function startStubSubgraph(name: string, sdl: string, resolvers: Re
 
 export interface TestRouter {
   router: RunningRouter;
+  /** The supergraph file the router loaded (rewrite it to test reloads, with `watchSupergraph: true`). */
+  supergraphPath: string;
   stop(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export async function startTestRouter(
   });
   return {
     router,
+    supergraphPath: join(dir, 'supergraph.graphql'),
     stop: async () => {
       await router.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentTraceContext } from '@commerce/kit';
 
 /** A JSON value: what an event payload may hold (it travels as JSON through the outbox and the transport). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -40,7 +41,7 @@ export interface NewEvent<P> {
   tenantId?: string | null;
   /** Defaults to 1. */
   schemaVersion?: number;
-  /** From the incoming request or the current span; an invalid `traceparent` is dropped (W3C: start a new trace). */
+  /** Defaults to the current span's (OpenTelemetry); an invalid `traceparent` is dropped (W3C: start a new trace). */
   traceContext?: TraceContext;
   /** Defaults to now. */
   occurredAt?: Date;
@@ -65,7 +66,7 @@ export function newEvent<P>(event: NewEvent<P>): EventEnvelope<P> {
     version: event.version,
     occurredAt: (event.occurredAt ?? new Date()).toISOString(),
     tenantId: event.tenantId ?? null,
-    traceContext: event.traceContext ?? {},
+    traceContext: event.traceContext ?? currentTraceContext(),
     schemaVersion: event.schemaVersion ?? 1,
     payload: event.payload,
   };

@@ -48,7 +48,7 @@ export function prismaTransactions<Tx extends PrismaRawSql>(
   client: PrismaTransactional<Tx>,
   options: { timeoutMs?: number; maxWaitMs?: number } = {},
 ): Transactions<Tx> {
-  const settings = { timeout: options.timeoutMs ?? 15_000, maxWait: options.maxWaitMs ?? 5_000 };
+  const settings = { timeout: options.timeoutMs ?? 15_000, maxWait: options.maxWaitMs ?? 15_000 };
   return {
     run: async (work) => client.$transaction(work, settings),
     sql: (tx) => prismaSql(tx),

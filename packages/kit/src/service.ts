@@ -4,8 +4,10 @@ import type { Database } from './db/database.js';
 import type { QueryCounter } from './db/query-counter.js';
 import type { DemoData } from './demo/dataset.js';
 import type { Logger } from './log.js';
+import type { EventMetricsSource } from './metrics/events.js';
 import type { Principal } from './principal.js';
 import type { PubSub } from './pubsub/pubsub.js';
+import type { SharedResources } from './shared.js';
 
 /**
  * The shape every subgraph package exports (`export const subgraph: SubgraphDefinition`), so that the
@@ -19,9 +21,20 @@ export interface SubgraphDefinition {
   buildSchema(): Promise<GraphQLSchema>;
   /**
    * Wires the schema to a database. `pubsub` carries live updates to subscriptions (served over graphql-ws
-   * on /graphql when the schema has a Subscription type); the caller owns and closes it.
+   * on /graphql when the schema has a Subscription type); the caller owns and closes it. `shared` holds what the
+   * services of this deployment unit share (the event bus: `serviceEventBus(shared, logger)` of @commerce/events).
    */
-  create(deps: { db: Database; logger: Logger; schema: GraphQLSchema; pubsub: PubSub }): Promise<SubgraphInstance>;
+  create(deps: SubgraphDeps): Promise<SubgraphInstance>;
+}
+
+export interface SubgraphDeps {
+  db: Database;
+  logger: Logger;
+  schema: GraphQLSchema;
+  pubsub: PubSub;
+  shared: SharedResources;
+  /** Environment the service reads its settings from (process.env in production). */
+  env: Record<string, string | undefined>;
 }
 
 export interface RequestContext {
@@ -35,8 +48,12 @@ export interface SubgraphInstance {
   routes?(router: Router): void;
   /** Writes this subgraph's slice of the demo data set into an empty database. */
   seed(data: DemoData): Promise<void>;
+  /** Resolves once background work (event consumers) runs; the server listens after it. */
+  ready?(): Promise<void>;
   /** True when the database holds no data yet (the embedded launcher seeds then). */
   isEmpty(): Promise<boolean>;
   queries: QueryCounter;
+  /** The service's event bus handle (its `ServiceEvents`), for the outbox, consumer and dead-letter metrics. */
+  events?: EventMetricsSource;
   close(): Promise<void>;
 }

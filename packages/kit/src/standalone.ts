@@ -6,6 +6,7 @@ import { createLogger } from './log.js';
 import { migrationsDir } from './paths.js';
 import { createPubSub, pubSubConfigFromEnv } from './pubsub/from-env.js';
 import type { SubgraphDefinition } from './service.js';
+import { setupTracing, shutdownTracing } from './tracing.js';
 
 /**
  * Production entry point of a subgraph: one process, PostgreSQL from DATABASE_URL, pub/sub over Redis when
@@ -16,6 +17,7 @@ export function runStandalone(definition: SubgraphDefinition): void {
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   runMain(async () => {
     const env = process.env;
+    setupTracing(env);
     const databaseUrl = readString(env, 'DATABASE_URL');
     const routerSecret = readSecret(env, 'ROUTER_SHARED_SECRET');
     const port = readPort(env, 'PORT', definition.defaultPort);
@@ -34,6 +36,7 @@ export function runStandalone(definition: SubgraphDefinition): void {
       await running.close();
       await pubsub.close();
       await db.close();
+      await shutdownTracing();
       process.exit(0);
     };
     process.once('SIGTERM', stop);

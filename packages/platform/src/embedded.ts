@@ -7,11 +7,13 @@ import {
   migrationsDir,
   openDatabase,
   REPO_ROOT,
+  SharedResources,
   startSubgraphServer,
   type Database,
   type Logger,
   type RunningSubgraph,
 } from '@commerce/kit';
+import { provideEventTransport, type EventTransport } from '@commerce/events';
 import { startRouter, type RunningRouter } from '@commerce/router';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -29,6 +31,13 @@ export interface PlatformOptions {
   logger?: (service: string) => Logger;
   /** HMAC key for the principals the router signs; default: a random one per start (embedded services share this process). */
   routerSecret?: string;
+  /**
+   * The event bus every subgraph shares (closed with the platform); default: made from `env` (REDIS_URL: Redis
+   * Streams, else in this process).
+   */
+  eventTransport?: EventTransport;
+  /** Settings the services read (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunningPlatform {
@@ -38,6 +47,8 @@ export interface RunningPlatform {
   databases: Record<string, Database>;
   /** Subgraphs that were seeded by this start. */
   seeded: string[];
+  /** What the services share (the event bus). */
+  shared: SharedResources;
   /** The secret subgraphs check principals with: another router in this process needs it to sign them. */
   routerSecret: string;
   close(): Promise<void>;
@@ -56,8 +67,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const routerSecret = options.routerSecret ?? randomBytes(32).toString('base64url');
   const databases: Record<string, Database> = {};
   const subgraphs: Record<string, RunningSubgraph> = {};
+  const shared = new SharedResources();
+  if (options.eventTransport) provideEventTransport(shared, options.eventTransport);
   const closeAll = async () => {
     await Promise.allSettled(Object.values(subgraphs).map((running) => running.close()));
+    await shared.close();
     await Promise.allSettled(Object.values(databases).map((db) => db.close()));
   };
   try {
@@ -74,6 +88,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           routerSecret,
           port: options.subgraphPorts?.[definition.name] ?? 0,
           host,
+          shared,
+          env: options.env,
         });
       }),
     );
@@ -106,6 +122,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       subgraphs,
       databases,
       seeded,
+      shared,
       routerSecret,
       close: async () => {
         await router.close();

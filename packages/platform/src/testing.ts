@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { RedisStreamsTransport, type EventTransport } from '@commerce/events';
 import { createLogger, DEMO_PASSWORD } from '@commerce/kit';
 import { startPlatform, type RunningPlatform } from './embedded.js';
 import { SUBGRAPHS } from './subgraphs.js';
@@ -67,7 +68,26 @@ export async function createPostgresDatabases(): Promise<{ urls: Record<string, 
   };
 }
 
-export async function startTestPlatform(options: { supergraphPath?: string; watchSupergraph?: boolean } = {}): Promise<TestPlatform> {
+/**
+ * The production event bus for tests: Redis Streams on TEST_REDIS_URL, under a prefix of its own so that test
+ * runs never see each other's events.
+ */
+export function testRedisEventTransport(level = process.env.TEST_LOG_LEVEL ?? 'silent'): EventTransport {
+  return new RedisStreamsTransport({
+    url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `test-${Date.now().toString(36)}${randomBytes(3).toString('hex')}:ev:`,
+    logger: createLogger('events', level),
+    consumer: { blockMs: 200, retryBaseMs: 100, retryMaxMs: 2_000, claimIdleMs: 5_000 },
+  });
+}
+
+/**
+ * The platform for tests. Embedded: PGlite in memory and the in-process event bus; postgres (TEST_DATABASE=postgres):
+ * the production adapters, PostgreSQL databases and Redis Streams.
+ */
+export async function startTestPlatform(
+  options: { supergraphPath?: string; watchSupergraph?: boolean; env?: Record<string, string | undefined> } = {},
+): Promise<TestPlatform> {
   const mode = testMode();
   const postgres = mode === 'postgres' ? await createPostgresDatabases() : undefined;
   const databases = postgres?.urls ?? Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, 'memory://']));
@@ -78,7 +98,9 @@ export async function startTestPlatform(options: { supergraphPath?: string; watc
       databases,
       routerPort: 0,
       seedDemoData: true,
+      eventTransport: mode === 'postgres' ? testRedisEventTransport(level) : undefined,
       ...options,
+      env: { ...process.env, REDIS_URL: undefined, ...options.env },
       logger: (service) => createLogger(service, level),
     });
   } catch (error) {

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT } from '@commerce/kit';
+import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT, SharedResources } from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { createPostgresDatabases, testMode } from '../src/testing.js';
 
@@ -26,7 +27,20 @@ const REDIS_ENV = {
   PUBSUB_CHANNEL_PREFIX: `${RUN}:ps:`,
   RATE_LIMIT_KEY_PREFIX: `${RUN}:rl:`,
   APQ_KEY_PREFIX: `${RUN}:pq:`,
+  EVENTS_STREAM_PREFIX: `${RUN}:ev:`,
+  // quick takeover of a killed consumer's messages, quick saga step retries (the crash test)
+  EVENTS_CLAIM_IDLE_MS: '3000',
+  EVENTS_RETRY_MAX_MS: '2000',
+  EVENTS_BLOCK_MS: '200',
+  ORDERS_SAGA_STEP_TIMEOUT_MS: '3000',
 };
+
+interface OtlpExport {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans: { spans: { traceId: string; name: string }[] }[];
+  }[];
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -57,6 +71,9 @@ describe(`production mode, one process per service (${testMode()})`, () => {
   let databaseUrls: Record<string, string>;
   let routerUrl: string;
   let subgraphUrls: Record<string, string>;
+  let routerOutput: () => string = () => '';
+  /** How each subgraph process was started, to start it again. */
+  const services: Record<string, { child: ChildProcess; env: Record<string, string>; port: number }> = {};
 
   function launch(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
     let output = '';
@@ -70,7 +87,22 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     return { child, output: () => output };
   }
 
+  /** A stand-in OpenTelemetry collector: every OTLP/HTTP JSON export the processes send. */
+  const exported: OtlpExport[] = [];
+  let collector: Server | undefined;
+  let otlpEnv: Record<string, string> = {};
+
   before(async () => {
+    collector = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') exported.push(JSON.parse(body) as OtlpExport);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    const collectorPort = await new Promise<number>((resolve) => collector!.listen(0, '127.0.0.1', () => resolve((collector!.address() as { port: number }).port)));
+    otlpEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_BSP_SCHEDULE_DELAY: '100' };
     if (testMode() === 'postgres') {
       const databases = await createPostgresDatabases();
       databaseUrls = databases.urls;
@@ -89,31 +121,37 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       const db = await openDatabase(databaseUrls[definition.name]!);
       const logger = createLogger('seed', 'silent');
       const pubsub = new InProcessPubSub({ logger });
-      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub });
+      const shared = new SharedResources();
+      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {} });
       await instance.seed(demoData());
       await instance.close();
+      await shared.close();
       await pubsub.close();
       await db.close();
     }
     const urls: Record<string, string> = {};
     for (const definition of SUBGRAPHS) {
       const port = await freePort();
-      const service = launch(`subgraphs/${definition.name}/dist/src/main.js`, {
+      const env = {
         DATABASE_URL: databaseUrls[definition.name]!,
         ROUTER_SHARED_SECRET: SECRET,
         PORT: String(port),
         HOST: '127.0.0.1',
         ORDERS_ENCRYPTION_KEYS: ORDERS_KEYS, // orders refuses to start without its keys
         ...REDIS_ENV,
-      });
+        ...otlpEnv,
+      };
+      const service = launch(`subgraphs/${definition.name}/dist/src/main.js`, env);
+      services[definition.name] = { child: service.child, env, port };
       await waitReady(`http://127.0.0.1:${port}/health/ready`, service.child, service.output);
       urls[`SUBGRAPH_${definition.name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
     }
     subgraphUrls = urls;
     const routerPort = await freePort();
-    const router = launch('router/dist/src/main.js', { ...urls, ...REDIS_ENV, ROUTER_SHARED_SECRET: SECRET, PORT: String(routerPort), HOST: '127.0.0.1' });
+    const router = launch('router/dist/src/main.js', { ...urls, ...REDIS_ENV, ...otlpEnv, ROUTER_SHARED_SECRET: SECRET, PORT: String(routerPort), HOST: '127.0.0.1' });
     await waitReady(`http://127.0.0.1:${routerPort}/health/ready`, router.child, router.output);
     routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
+    routerOutput = router.output;
   });
 
   after(async () => {
@@ -121,22 +159,26 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       processes.map(
         (child) =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once('exit', () => resolve());
             child.kill('SIGTERM');
           }),
       ),
     );
+    collector?.close();
     await dropDatabases?.();
     rmSync(dataRoot, { recursive: true, force: true });
   });
 
   const post = async (body: object, token?: string) => {
-    const response = await fetch(routerUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(routerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+    // An idle keep-alive socket the server is closing just then fails the request before it is sent: send again once.
+    const response = await send().catch(send);
     return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] }; // any: ad-hoc response shapes
   };
 
@@ -146,6 +188,29 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     });
     assert.equal(result.errors, undefined);
     assert.equal(result.data!.products.edges.length, 3);
+  });
+
+  it('exports traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set: one trace from the router into the subgraphs', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const response = await fetch(routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ query: '{ products(first: 2) { edges { node { name stock { available } } } } }' }),
+    });
+    assert.equal(response.status, 200);
+    const services = () =>
+      new Set(
+        exported.flatMap((payload) =>
+          payload.resourceSpans
+            .filter((resourceSpans) => resourceSpans.scopeSpans.some((scope) => scope.spans.some((span) => span.traceId === traceId)))
+            .map((resourceSpans) => resourceSpans.resource.attributes.find((attribute) => attribute.key === 'service.name')?.value.stringValue),
+        ),
+      );
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && !['router', 'catalog', 'inventory'].every((service) => services().has(service))) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual([...services()].sort(), ['catalog', 'inventory', 'router']);
   });
 
   it('signs in through identity and verifies the token against its JWKS over HTTP', async () => {
@@ -173,6 +238,102 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     });
     assert.equal(badKey.status, 1);
     assert.equal(badKey.stderr.trim(), 'configuration error: ORDERS_ENCRYPTION_KEYS: key "k1" must be 32 bytes (AES-256), got 5');
+  });
+
+  it('the orders process killed in the middle of sagas and restarted: every order settles, nothing captured twice, no stock leaked', async () => {
+    const adminLogin = await post({ query: 'mutation { logIn(input: { email: "admin@demo.shop", password: "demo-password" }) { accessToken } }' }).catch(
+      (error: unknown) => assert.fail(`router unreachable: ${String(error)} ${routerOutput()}`),
+    );
+    const admin = adminLogin.data!.logIn.accessToken as string;
+    const product = demoData().products.at(-1)!;
+    const stockQuery = { query: 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }', variables: { id: product.id } };
+    const stock = async () => (await post(stockQuery, admin)).data!.product.stock as { onHand: number; reserved: number; available: number };
+    const initial = await stock();
+    assert.ok(initial.available >= 6, JSON.stringify(initial));
+    const customers = await Promise.all(
+      Array.from({ length: 12 }, async (_, index) => {
+        const email = `crash-${index}-${RUN}@example.com`;
+        const signUp = await post({
+          query: 'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }',
+          variables: { input: { email, password: 'correct horse battery staple', name: 'Crash Test' } },
+        });
+        return signUp.data!.signUp.accessToken as string;
+      }),
+    );
+    // more units asked for than there are: some orders must fail, and their stock must come back
+    const quantity = Math.ceil(initial.available / 8);
+    const orderIds = await Promise.all(
+      customers.map(async (token, index) => {
+        const added = await post(
+          { query: 'mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }', variables: { input: { productId: product.id, quantity } } },
+          token,
+        );
+        assert.deepEqual(added.data!.addToCart.userErrors, []);
+        const checkout = await post(
+          {
+            query: 'mutation($input: CheckoutInput!) { checkout(input: $input) { order { id } userErrors { code } } }',
+            variables: {
+              input: {
+                idempotencyKey: `crash-${index}-${RUN}`,
+                paymentMethod: index % 4 === 3 ? 'pm_card_declined' : 'pm_card_ok',
+                shippingAddress: { name: 'C', line1: '1 Main St', city: 'Delft', postalCode: '2611', country: 'NL' },
+              },
+            },
+          },
+          token,
+        );
+        assert.deepEqual(checkout.data!.checkout.userErrors, [], JSON.stringify(checkout));
+        return checkout.data!.checkout.order.id as string;
+      }),
+    );
+    // kill -9 while the sagas run, then start it again on the same port (the router knows that address)
+    const orders = services.orders!;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const killed = new Promise((resolve) => orders.child.once('exit', resolve));
+    orders.child.kill('SIGKILL');
+    await killed;
+    const restarted = launch('subgraphs/orders/dist/src/main.js', orders.env);
+    services.orders = { ...orders, child: restarted.child };
+    await waitReady(`http://127.0.0.1:${orders.port}/health/ready`, restarted.child, restarted.output);
+
+    const ORDER = '{ me { orders(first: 1) { edges { node { id status failureReason payment { status } } } } } }';
+    type Settled = { id: string; status: string; failureReason: string | null; payment: { status: string } | null };
+    const deadline = Date.now() + 90_000;
+    let settled: Settled[] = [];
+    for (;;) {
+      settled = await Promise.all(customers.map(async (token) => (await post({ query: ORDER }, token)).data?.me?.orders.edges[0]?.node as Settled));
+      const done = settled.every((order) => order && (order.status === 'FAILED' || (order.status === 'CONFIRMED' && order.payment?.status === 'CAPTURED')));
+      if (done && (await stock()).reserved === initial.reserved) break;
+      if (Date.now() > deadline) assert.fail(`sagas did not settle: ${JSON.stringify(settled)} ${JSON.stringify(await stock())} ${restarted.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.deepEqual(new Set(settled.map((order) => order.id)), new Set(orderIds));
+    const confirmed = settled.filter((order) => order.status === 'CONFIRMED');
+    assert.ok(confirmed.length > 0 && confirmed.length < 12, `confirmed ${confirmed.length}`);
+    for (const order of settled.filter((each) => each.status === 'FAILED')) {
+      assert.ok(['OUT_OF_STOCK', 'PAYMENT_DECLINED'].includes(order.failureReason!), order.failureReason!);
+      assert.notEqual(order.payment?.status, 'CAPTURED');
+    }
+    // the sums: what was sold left the shelf, nothing else did, nothing stays reserved
+    assert.deepEqual(await stock(), {
+      onHand: initial.onHand - confirmed.length * quantity,
+      reserved: initial.reserved,
+      available: initial.available - confirmed.length * quantity,
+    });
+    if (testMode() === 'postgres') {
+      const payments = await openDatabase(databaseUrls.payments!);
+      try {
+        const captures = await payments.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM provider_calls c JOIN payment_intents i ON i.id = c.intent_id
+           WHERE c.operation = 'capture' AND i.order_id = ANY($1::uuid[]) GROUP BY c.intent_id`,
+          [orderIds],
+        );
+        assert.equal(captures.length, confirmed.length);
+        assert.ok(captures.every((row) => row.n === 1), 'one capture call per payment');
+      } finally {
+        await payments.close();
+      }
+    }
   });
 
   it('a stock change made through one router and inventory reaches a subscriber of another pair (Redis)', async () => {

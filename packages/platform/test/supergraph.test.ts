@@ -77,10 +77,12 @@ describe(`supergraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       }
       counts[size] = platform.queryCounts();
     }
+    // Only queries run for GraphQL requests are counted; the relays and sweepers running meanwhile are not.
     // catalog: ids + rows, + the router's batched ownership lookup (2); inventory: stock; reviews: pages + ratings;
     // identity: authors
     const bounds: Record<string, number> = { catalog: 4, inventory: 1, reviews: 2, identity: 1 };
     for (const [subgraph, bound] of Object.entries(bounds)) {
+      assert.ok(counts[5]![subgraph]! > 0, `${subgraph}'s queries for the page were counted`);
       assert.ok(counts[50]![subgraph]! <= bound, `${subgraph} ran ${counts[50]![subgraph]} queries for 50 products (bound ${bound})`);
       assert.equal(counts[50]![subgraph], counts[5]![subgraph], `${subgraph} query count must not grow with the page size`);
     }

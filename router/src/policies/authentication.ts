@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { ROLES, type Logger, type Principal, type Role } from '@commerce/kit';
-import { recordRejection } from '../metrics.js';
+import { recordCacheLookup, recordRejection } from '../metrics.js';
 
 /**
  * Authentication: verifies the `Authorization: Bearer <jwt>` access token issued by identity and turns
@@ -51,7 +51,9 @@ export function tokenVerifier(options: AuthenticationOptions): (header: string) 
       const token = /^Bearer (\S+)$/.exec(header)?.[1];
       if (!token) throw new InvalidToken('expected "Bearer <token>"');
       const cached = verified.get(token);
-      if (cached && cached.expiresAt > Date.now()) return { ok: true, token: cached };
+      const hit = cached !== undefined && cached.expiresAt > Date.now();
+      recordCacheLookup('token', hit);
+      if (hit) return { ok: true, token: cached };
       const { payload } = await jwtVerify(token, jwks, {
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,

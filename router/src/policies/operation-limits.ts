@@ -184,6 +184,12 @@ export function operationLimits(limits: OperationLimits, logger: Logger): Apollo
     async requestDidStart() {
       return {
         async responseForOperation({ document, operation, operationName }): Promise<GraphQLResponse | null> {
+          if (!operation) {
+            // No operation of that name in the document (the gateway would answer 500 INVALID_GRAPHQL): the client's mistake.
+            const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+            const errors = [{ message, extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } }];
+            return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors } } };
+          }
           const measured = measureOperation(document, operation);
           const errors = exceededLimits(measured, limits);
           if (errors.length === 0) return null;
@@ -236,7 +242,7 @@ export function requestLimits(limits: Pick<OperationLimits, 'maxBatch' | 'maxTok
 /** Apollo Router's documented example values, with a stricter depth; batching as in Apollo Client's default of 10. */
 export const OPERATION_LIMIT_DEFAULTS: OperationLimits = {
   maxDepth: 15,
-  maxHeight: 200,
+  maxHeight: 300, // room for the standard introspection query (about 220 fields) of tools such as GraphiQL
   maxAliases: 30,
   maxRootFields: 20,
   maxTokens: 15_000,

@@ -3,6 +3,8 @@ import { createClient } from './data/client.js';
 import { activeSigningKey, publicKeys } from './data/key-store.js';
 import { createLoaders } from './data/loaders.js';
 import { seedIdentity } from './data/seed.js';
+import { partnerTokenConfigFromEnv, TOKEN_PATH, tokenEndpoint } from './http/token-endpoint.js';
+import { PartnerClientResolver } from './schema/partners.js';
 import { referenceResolvers, UserResolver } from './schema/resolvers.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -10,15 +12,20 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 export const subgraph: SubgraphDefinition = {
   name: 'identity',
   defaultPort: DEFAULT_PORTS.identity,
-  buildSchema: () => buildFederatedSchema([UserResolver], referenceResolvers),
-  async create({ db: database }) {
+  buildSchema: () => buildFederatedSchema([UserResolver, PartnerClientResolver], referenceResolvers),
+  async create({ db: database, logger }) {
     const db = createClient(database);
     await activeSigningKey(db);
+    const token = tokenEndpoint(db, logger, partnerTokenConfigFromEnv(process.env));
     return {
       createContext: (principal) => ({ principal, db, loaders: createLoaders(db) }),
       routes: (router) => {
         router.get(JWKS_PATH, async (_req, res) => {
           res.set('cache-control', 'public, max-age=300').json({ keys: await publicKeys(db) });
+        });
+        router.post(TOKEN_PATH, async (req, res) => {
+          const answer = await token(req);
+          res.status(answer.status).set(answer.headers).json(answer.body);
         });
       },
       seed: (data) => seedIdentity(db, data),

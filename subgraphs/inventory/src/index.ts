@@ -1,9 +1,11 @@
-import { buildFederatedSchema, countQueries, DEFAULT_PORTS, type SubgraphDefinition } from '@commerce/kit';
+import { ServiceEvents } from '@commerce/events';
+import { buildFederatedSchema, countQueries, DEFAULT_PORTS, readInteger, type SubgraphDefinition } from '@commerce/kit';
 import { createClient } from './data/client.js';
 import { createLoaders } from './data/loaders.js';
 import { seedInventory } from './data/seed.js';
 import { createStockEvents } from './data/stock-events.js';
 import { ProductStockResolver, referenceResolvers, WarehouseStockResolver } from './schema/resolvers.js';
+import { startStockCommands } from './saga/stock-commands.js';
 import { StockSubscriptionResolver } from './schema/subscriptions.js';
 
 export const subgraph: SubgraphDefinition = {
@@ -11,15 +13,24 @@ export const subgraph: SubgraphDefinition = {
   defaultPort: DEFAULT_PORTS.inventory,
   buildSchema: () =>
     buildFederatedSchema([ProductStockResolver, WarehouseStockResolver, StockSubscriptionResolver], referenceResolvers),
-  async create({ db: database, pubsub, logger }) {
+  async create({ db: database, pubsub, logger, shared, env }) {
+    const expirySweepMs = readInteger(env, 'INVENTORY_RESERVATION_SWEEP_MS', 5_000, 10, 600_000);
     const db = createClient(database);
     const stockEvents = createStockEvents({ db, pubsub, logger });
+    const events = new ServiceEvents({ service: 'inventory', db: database, shared, env, logger });
+    const commands = startStockCommands({ db, events, stockEvents, logger, expirySweepMs });
     return {
       createContext: (principal) => ({ principal, db, loaders: createLoaders(db), stockEvents }),
       seed: (data) => seedInventory(db, data),
       isEmpty: async () => (await db.warehouse.count()) === 0,
       queries: countQueries(db),
-      close: () => db.$disconnect(),
+      ready: () => events.ready(),
+      events,
+      close: async () => {
+        await events.close();
+        await commands.close();
+        await db.$disconnect();
+      },
     };
   },
 };
@@ -28,9 +39,13 @@ export { STOCK_CHANGED_TOPIC, type StockChangeEvent } from './domain/stock-chang
 export { createClient as createInventoryClient, type InventoryDb } from './data/client.js';
 export {
   commitReservation,
+  commitReservationIn,
   releaseExpired,
   releaseReservation,
+  releaseReservationIn,
   reserveStock,
+  reserveStockIn,
+  type InventoryTx,
   type ReservationOptions,
 } from './data/reservations.js';
 export { createStockEvents, type StockEvents } from './data/stock-events.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { applyMigrations, migrationsDir, openDatabase, type Database } from '@commerce/kit';
+import { applyMigrations, type Database, migrationsDir, openScratchDatabase } from '@commerce/kit';
 import {
   commitReservation,
   createInventoryClient,
@@ -10,31 +10,6 @@ import {
   reserveStock,
   type InventoryDb,
 } from '../src/index.js';
-
-/** The inventory database: in-memory PGlite, or a fresh PostgreSQL database with TEST_DATABASE=postgres. */
-async function openTestDatabase(): Promise<{ db: Database; drop(): Promise<void> }> {
-  if (process.env.TEST_DATABASE !== 'postgres') {
-    const db = await openDatabase('memory://');
-    return { db, drop: () => db.close() };
-  }
-  const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `commerce_inventory_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const admin = await openDatabase(adminUrl);
-  await admin.exec(`CREATE DATABASE "${name}"`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase(url.toString());
-  return {
-    db,
-    drop: async () => {
-      await db.close();
-      // pool.end() resolves before the closed connections have left the server; an unforced DROP waits for them
-      // (PostgreSQL gives them up to 5 s) instead of terminating them, which would surface as an error here.
-      await admin.exec(`DROP DATABASE IF EXISTS "${name}"`);
-      await admin.close();
-    },
-  };
-}
 
 interface Level {
   warehouse_id: string;
@@ -81,7 +56,7 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     ).map((row) => row.status);
 
   before(async () => {
-    database = await openTestDatabase();
+    database = await openScratchDatabase('inventory');
     await applyMigrations(database.db, migrationsDir('inventory'));
     for (const [index, id] of warehouses.entries()) {
       await database.db.query('INSERT INTO warehouses (id, code, name, city) VALUES ($1, $2, $3, $4)', [id, `W${index}`, `W${index}`, 'X']);

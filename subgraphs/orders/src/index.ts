@@ -1,9 +1,14 @@
+import { ServiceEvents } from '@commerce/events';
 import { buildFederatedSchema, countQueries, DEFAULT_PORTS, type SubgraphDefinition } from '@commerce/kit';
 import { createClient } from './data/client.js';
 import { createLoaders } from './data/loaders.js';
+import { createOrderUpdates } from './data/order-updates.js';
 import { seedOrders } from './data/seed.js';
 import { EMBEDDED_DEV_KEYS, keyringFromEnv, type Keyring } from './domain/encryption.js';
+import { CheckoutSaga } from './saga/checkout-saga.js';
+import { sagaConfigFromEnv } from './saga/config.js';
 import { CartResolver, OrderResolver, referenceResolvers, UserOrdersResolver } from './schema/resolvers.js';
+import { OrderSubscriptionResolver } from './schema/subscriptions.js';
 
 /**
  * The orders subgraph. `keyring` encrypts personal data at rest; without one it comes from
@@ -14,16 +19,28 @@ export function createOrdersSubgraph(options: { keyring?: Keyring } = {}): Subgr
   return {
     name: 'orders',
     defaultPort: DEFAULT_PORTS.orders,
-    buildSchema: () => buildFederatedSchema([CartResolver, OrderResolver, UserOrdersResolver], referenceResolvers),
-    async create({ db: database }) {
-      const keyring = options.keyring ?? keyringFromEnv(process.env, EMBEDDED_DEV_KEYS);
+    buildSchema: () =>
+      buildFederatedSchema([CartResolver, OrderResolver, UserOrdersResolver, OrderSubscriptionResolver], referenceResolvers),
+    async create({ db: database, pubsub, logger, shared, env }) {
+      const keyring = options.keyring ?? keyringFromEnv(env, EMBEDDED_DEV_KEYS);
+      const sagaConfig = sagaConfigFromEnv(env);
       const db = createClient(database);
+      const events = new ServiceEvents({ service: 'orders', db: database, shared, env, logger });
+      const updates = createOrderUpdates({ pubsub, logger });
+      const saga = new CheckoutSaga({ db, events, updates, logger, ...sagaConfig });
+      saga.start();
       return {
-        createContext: (principal) => ({ principal, db, loaders: createLoaders(db), keyring }),
+        createContext: (principal) => ({ principal, db, loaders: createLoaders(db), keyring, saga, updates }),
         seed: (data) => seedOrders(db, data),
         isEmpty: async () => (await db.productPrice.count()) === 0,
         queries: countQueries(db),
-        close: () => db.$disconnect(),
+        ready: () => events.ready(),
+        events,
+        close: async () => {
+          await events.close();
+          await saga.close();
+          await db.$disconnect();
+        },
       };
     },
   };
@@ -34,5 +51,8 @@ export const subgraph: SubgraphDefinition = createOrdersSubgraph();
 // The API the checkout saga (and event consumers) will build on.
 export { createClient, type OrdersDb } from './data/client.js';
 export { appendOrderEvent, changeOrder, loadOrder } from './data/order-store.js';
+export { activeSagaCount } from './data/saga-store.js';
+export * from './domain/saga.js';
+export { CheckoutSaga } from './saga/checkout-saga.js';
 export * from './domain/order.js';
 export { keyringFromEnv, parseKeyring, type Keyring, type SealedValue } from './domain/encryption.js';

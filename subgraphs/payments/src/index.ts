@@ -1,6 +1,8 @@
+import { ServiceEvents } from '@commerce/events';
 import { buildFederatedSchema, countQueries, DEFAULT_PORTS, type SubgraphDefinition } from '@commerce/kit';
 import { createClient } from './data/client.js';
 import { createLoaders } from './data/loaders.js';
+import { startPaymentCommands } from './saga/payment-commands.js';
 import { OrderPaymentResolver, referenceResolvers } from './schema/resolvers.js';
 import { createProvider, paymentServiceOn, paymentsConfigFromEnv } from './service.js';
 
@@ -15,17 +17,24 @@ export const subgraph: SubgraphDefinition = {
   name: 'payments',
   defaultPort: DEFAULT_PORTS.payments,
   buildSchema: () => buildFederatedSchema([OrderPaymentResolver], referenceResolvers),
-  async create({ db: database }) {
-    const config = paymentsConfigFromEnv();
+  async create({ db: database, logger, shared, env }) {
+    const config = paymentsConfigFromEnv(env);
     const db = createClient(database);
     const payments = paymentServiceOn(db, createProvider(config), config.retry);
+    const events = new ServiceEvents({ service: 'payments', db: database, shared, env, logger });
+    startPaymentCommands({ db, events, payments, logger });
     return {
       createContext: (principal) => ({ principal, db, loaders: createLoaders(db), payments }),
       // no demo payments: they start with the orders' checkout
       seed: async () => undefined,
       isEmpty: async () => (await db.paymentIntent.count()) === 0,
       queries: countQueries(db),
-      close: () => db.$disconnect(),
+      ready: () => events.ready(),
+      events,
+      close: async () => {
+        await events.close();
+        await db.$disconnect();
+      },
     };
   },
 };

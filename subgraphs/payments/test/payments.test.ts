@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { applyMigrations, migrationsDir, openDatabase, type Database } from '@commerce/kit';
+import { applyMigrations, type Database, migrationsDir, openScratchDatabase } from '@commerce/kit';
 import {
   createPaymentsClient,
   FakePaymentProvider,
@@ -17,29 +17,6 @@ import {
   type PaymentsDb,
   type ProviderResult,
 } from '../src/index.js';
-
-/** The payments database: in-memory PGlite, or a fresh PostgreSQL database with TEST_DATABASE=postgres. */
-async function openTestDatabase(): Promise<{ db: Database; drop(): Promise<void> }> {
-  if (process.env.TEST_DATABASE !== 'postgres') {
-    const db = await openDatabase('memory://');
-    return { db, drop: () => db.close() };
-  }
-  const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `commerce_payments_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const admin = await openDatabase(adminUrl);
-  await admin.exec(`CREATE DATABASE "${name}"`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = await openDatabase(url.toString());
-  return {
-    db,
-    drop: async () => {
-      await db.close();
-      await admin.exec(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.close();
-    },
-  };
-}
 
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 5 };
 const SLOW_MS = 300;
@@ -140,7 +117,7 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   let database: { db: Database; drop(): Promise<void> };
   let client: PaymentsDb;
   before(async () => {
-    database = await openTestDatabase();
+    database = await openScratchDatabase('payments');
     await applyMigrations(database.db, migrationsDir('payments'));
     client = createPaymentsClient(database.db);
   });

@@ -26,7 +26,18 @@ export interface Database {
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
   /** Runs `work` with an exclusive session-level lock so that two processes never migrate at once. */
   withExclusiveLock<T>(work: () => Promise<T>): Promise<T>;
+  /** The connection pool's state, for metrics (PostgreSQL only: PGlite has one in-process connection). */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Open connections, idle or in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  max: number;
 }
 
 /** Queries inside one transaction (see `Database.transaction`). */
@@ -95,7 +106,8 @@ async function openPglite(location: string): Promise<Database> {
 const MIGRATION_LOCK_KEY = 7_240_631;
 
 async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: readInteger(process.env, 'DATABASE_POOL_SIZE', 10, 1, 500) });
+  const max = readInteger(process.env, 'DATABASE_POOL_SIZE', 10, 1, 500);
+  const pool = new pg.Pool({ connectionString: url, max });
   // An idle connection that the server ends (restart, failover, a forced drop) must not crash the process:
   // the pool discards it and opens a new one on the next query. Without a listener the 'error' event throws.
   pool.on('error', (error) => {
@@ -136,6 +148,14 @@ async function openPostgres(url: string): Promise<Database> {
         client.release();
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
     close: () => pool.end(),
   };
 }
+
+/**
+ * Interactive-transaction limits for every service's Prisma client. Prisma's defaults (wait 2 s for a connection,
+ * 5 s per transaction) fail requests under load on an embedded database, where one connection serves the
+ * requests and the event consumers of a service in turn.
+ */
+export const PRISMA_TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 } as const;

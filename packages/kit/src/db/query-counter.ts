@@ -1,4 +1,10 @@
-/** Counts the SQL statements a Prisma client sends: the proof that loaders batch instead of querying per row. */
+import { currentRequest } from '../http/request-scope.js';
+
+/**
+ * Counts the SQL statements a Prisma client sends while serving GraphQL requests: the proof that loaders batch
+ * instead of querying per row. Background work (outbox relay, sweepers, consumers) runs outside any request and is
+ * not counted, so a timer firing during a measurement cannot change it.
+ */
 export interface QueryCounter {
   readonly count: number;
   reset(): void;
@@ -11,7 +17,7 @@ interface QueryEventSource {
 export function countQueries(client: QueryEventSource): QueryCounter {
   let count = 0;
   client.$on('query', () => {
-    count += 1;
+    if (currentRequest()) count += 1;
   });
   return {
     get count() {

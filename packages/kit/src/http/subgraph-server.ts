@@ -9,11 +9,16 @@ import { GraphQLError } from 'graphql';
 import type { Database } from '../db/database.js';
 import { hideInternalErrors } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createSubgraphMetrics } from '../metrics/subgraph-metrics.js';
 import { PrincipalHeaderError, readPrincipal } from '../principal.js';
 import { InProcessPubSub } from '../pubsub/in-process.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import type { RequestContext, SubgraphDefinition, SubgraphInstance } from '../service.js';
+import { SharedResources } from '../shared.js';
+import { currentRequest, requestScope, requestScopePlugin } from './request-scope.js';
 import { serveSubscriptions } from './subscription-server.js';
+import { traceRequests } from './trace-requests.js';
+import { tracerFor } from '../tracing.js';
 
 export interface RunningSubgraph {
   name: string;
@@ -33,11 +38,15 @@ export interface SubgraphServerOptions {
   host?: string;
   /** Pub/sub for live updates, owned by the caller; default: one in this process, owned (and closed) by the server. */
   pubsub?: PubSub;
+  /** Resources shared with the other services of this process (owned by the caller); default: the server's own. */
+  shared?: SharedResources;
+  /** Default: process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 /**
- * Serves one subgraph: POST/GET /graphql, /health/live, /health/ready and the subgraph's own routes, plus
- * graphql-ws on /graphql when the schema has a Subscription type.
+ * Serves one subgraph: POST/GET /graphql, /health/live, /health/ready, GET /metrics (Prometheus, a registry per
+ * server) and the subgraph's own routes, plus graphql-ws on /graphql when the schema has a Subscription type.
  */
 export async function startSubgraphServer(
   definition: SubgraphDefinition,
@@ -46,7 +55,9 @@ export async function startSubgraphServer(
   const { db, logger } = options;
   const schema = await definition.buildSchema();
   const pubsub = options.pubsub ?? new InProcessPubSub({ logger });
-  const instance = await definition.create({ db, logger, schema, pubsub });
+  const shared = options.shared ?? new SharedResources();
+  const instance = await definition.create({ db, logger, schema, pubsub, shared, env: options.env ?? process.env });
+  const metrics = createSubgraphMetrics({ db, events: instance.events, logger });
   const app = express();
   const httpServer = createServer(app);
   const subscriptions = schema.getSubscriptionType()
@@ -60,8 +71,11 @@ export async function startSubgraphServer(
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      requestScopePlugin(),
+      metrics.requests.plugin(),
     ],
-    formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
+    // Logged with the request's operation name; never with its variables.
+    formatError: (formatted, error) => hideInternalErrors(formatted, error, currentRequest()?.logger ?? logger),
   });
   await apollo.start();
 
@@ -76,12 +90,21 @@ export async function startSubgraphServer(
       res.status(503).json({ status: 'unavailable' });
     }
   });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   const extra = express.Router();
   instance.routes?.(extra);
   app.use(extra);
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    requestScope({
+      logger,
+      parseBody: express.json({ limit: '1mb' }),
+      onEnd: (scope, status, seconds) =>
+        metrics.requests.observe(scope.operationType, scope.outcome ?? (status >= 500 ? 'error' : 'rejected'), seconds),
+    }),
+    traceRequests(tracerFor(definition.name)),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
@@ -100,6 +123,7 @@ export async function startSubgraphServer(
 
   app.use(jsonErrors(logger));
 
+  await instance.ready?.();
   const url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
   logger.info({ url: `${url}/graphql` }, `${definition.name} subgraph listening`);
   return {
@@ -112,11 +136,17 @@ export async function startSubgraphServer(
       await apollo.stop();
       await instance.close();
       if (!options.pubsub) await pubsub.close();
+      if (!options.shared) await shared.close();
     },
   };
 }
 
 export function listen(server: Server, port: number, host: string): Promise<string> {
+  // Idle keep-alive connections stay open longer than any client keeps them (Node's 5 s default lets the server
+  // close a connection just as the router's fetcher reuses it: ECONNRESET, "socket hang up"). The client side
+  // decides when an idle connection goes.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,12 +1,13 @@
 // npm start: the whole platform in one process with embedded PGlite databases under .data/<subgraph>.
 import { join } from 'node:path';
-import { createLogger, logLevelFromEnv, DEFAULT_PORTS, DEMO_PASSWORD, demoData, readPort, readString, REPO_ROOT, runMain } from '@commerce/kit';
+import { createLogger, logLevelFromEnv, DEFAULT_PORTS, DEMO_PASSWORD, demoData, readPort, readString, REPO_ROOT, runMain, setupTracing, shutdownTracing } from '@commerce/kit';
 import { startPlatform } from '../embedded.js';
 import { SUBGRAPHS } from '../subgraphs.js';
 
 runMain(async () => {
   const started = Date.now();
   const env = process.env;
+  setupTracing(env);
   const dataDir = readString(env, 'DATA_DIR', join(REPO_ROOT, '.data'));
   const routerPort = readPort(env, 'PORT', DEFAULT_PORTS.router);
   const logLevel = logLevelFromEnv('warn');
@@ -41,6 +42,7 @@ runMain(async () => {
   process.stdout.write(`${lines.join('\n')}\n`);
   const stop = async () => {
     await platform.close();
+    await shutdownTracing();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -13,6 +13,8 @@ export type PrincipalDecision = boolean | 'per-entity';
 export interface EntityLookups {
   /** The vendor id of each product (null for an unknown product). */
   productVendors(productIds: readonly string[]): Promise<Map<string, string | null>>;
+  /** The buyer (user id) of each order (null for an unknown order). */
+  orderBuyers(orderIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
 export interface Policy {
@@ -48,6 +50,15 @@ export const POLICIES: PolicyRegistry = {
       const vendors = await lookups.productVendors(keys);
       // An unknown product (null) passes, so the subgraph can answer PRODUCT_NOT_FOUND; a failed lookup (no entry) denies.
       return new Set(keys.filter((id) => vendors.get(id) === principal.vendorId || vendors.get(id) === null));
+    },
+  },
+  /** The order's buyer or an admin: `orderUpdated(orderId)`. An unknown order is refused like someone else's. */
+  order_owner_or_admin: {
+    decide: (principal) => (principal === undefined ? false : principal.role === 'admin' ? true : 'per-entity'),
+    entity: { type: 'Order', keyField: 'id', argument: ['orderId'] },
+    allowedKeys: async (principal, keys, lookups) => {
+      const buyers = await lookups.orderBuyers(keys);
+      return new Set(keys.filter((id) => buyers.get(id) === principal.userId));
     },
   },
   /** Admins only, for admin fields. */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import { SCOPES_BY_ROLE, type UserRecord } from './accounts.js';
+import { CLIENT_SUBJECT_PREFIX } from './partners.js';
 
 /** Short-lived EdDSA access tokens the router verifies with our JWKS, and opaque rotating refresh tokens. */
 export const ISSUER = 'commerce-identity';
@@ -14,18 +15,30 @@ export interface SigningKeyRecord {
 }
 
 export async function signAccessToken(user: UserRecord, key: SigningKeyRecord): Promise<string> {
+  const claims = { role: user.role, scope: SCOPES_BY_ROLE[user.role].join(' '), ...(user.tenantId ? { vendor: user.tenantId } : {}) };
+  return sign(claims, user.id, ACCESS_TOKEN_TTL_SECONDS, key);
+}
+
+/** A partner's token (RFC 9068 shape): role `partner`, the granted scopes, the client as subject and `client_id`. */
+export async function signPartnerToken(
+  client: { clientId: string },
+  scopes: readonly string[],
+  ttlSeconds: number,
+  key: SigningKeyRecord,
+): Promise<string> {
+  const claims = { role: 'partner', scope: scopes.join(' '), client_id: client.clientId };
+  return sign(claims, `${CLIENT_SUBJECT_PREFIX}${client.clientId}`, ttlSeconds, key);
+}
+
+async function sign(claims: Record<string, string>, subject: string, ttlSeconds: number, key: SigningKeyRecord): Promise<string> {
   const privateKey = await importPKCS8(key.privatePem, 'EdDSA');
-  return new SignJWT({
-    role: user.role,
-    scope: SCOPES_BY_ROLE[user.role].join(' '),
-    ...(user.tenantId ? { vendor: user.tenantId } : {}),
-  })
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
-    .setSubject(user.id)
+    .setSubject(subject)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
-    .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
+    .setExpirationTime(`${ttlSeconds}s`)
     .setJti(randomBytes(12).toString('base64url'))
     .sign(privateKey);
 }

@@ -22,9 +22,9 @@ async function signedIn(ctx: IdentityContext, user: UserRecord, refreshToken?: s
 
 @Resolver(() => User)
 export class UserResolver {
-  @Query(() => User, { nullable: true, description: 'The signed-in user; null when signed out.' })
+  @Query(() => User, { nullable: true, description: 'The signed-in user; null when signed out or called with a partner token.' })
   me(@Ctx() ctx: IdentityContext) {
-    return ctx.principal ? ctx.loaders.user.load(ctx.principal.userId) : null;
+    return ctx.principal && ctx.principal.role !== 'partner' ? ctx.loaders.user.load(ctx.principal.userId) : null;
   }
 
   @FieldResolver(() => String, { nullable: true })

@@ -1,4 +1,4 @@
-import { UserError } from '@commerce/kit';
+import { Connection, UserError } from '@commerce/kit';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 @Directive('@key(fields: "id", resolvable: false)')
@@ -71,4 +71,58 @@ export class LogInInput {
 
   @Field()
   password!: string;
+}
+
+@ObjectType({ description: 'A partner integration that gets access tokens with OAuth2 client credentials at identity\'s POST /oauth/token.' })
+export class PartnerClient {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'Public identifier, sent as client_id.' })
+  clientId!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => [String], { description: 'Scopes its tokens may carry.' })
+  scopes!: string[];
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Set once revoked: the client gets no more tokens.' })
+  revokedAt!: Date | null;
+}
+
+@ObjectType()
+export class PartnerClientConnection extends Connection(PartnerClient) {}
+
+@InputType()
+export class CreatePartnerClientInput {
+  @Field()
+  name!: string;
+
+  @Field(() => [String], { description: 'From catalog:read, schema:read, orders:read, inventory:read.' })
+  scopes!: string[];
+}
+
+@ObjectType()
+export class CreatePartnerClientPayload {
+  @Field(() => PartnerClient, { nullable: true })
+  client?: PartnerClient;
+
+  @Field(() => String, { nullable: true, description: 'Shown this once: only a hash is stored.' })
+  clientSecret?: string;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class RevokePartnerClientPayload {
+  @Field(() => PartnerClient, { nullable: true })
+  client?: PartnerClient;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
 }

@@ -32,13 +32,8 @@ interface ReservationRow {
   status: ReservationStatus;
 }
 
-type Tx = Parameters<Parameters<InventoryDb['$transaction']>[0]>[0];
-
-class OutOfStock extends Error {
-  constructor(readonly productId: string) {
-    super(`not enough stock of ${productId}`);
-  }
-}
+export type InventoryTx = Parameters<Parameters<InventoryDb['$transaction']>[0]>[0];
+type Tx = InventoryTx;
 
 async function announce(options: ReservationOptions | undefined, productIds: Iterable<string>): Promise<void> {
   if (!options?.events) return;
@@ -55,54 +50,59 @@ export async function reserveStock(
   input: ReserveStockInput,
   options?: ReservationOptions,
 ): Promise<ReserveStockResult> {
-  const lines = normalizeLines(input);
-  const expiresAt = new Date(Date.now() + input.ttlMs).toISOString();
-  let outcome: { result: ReserveStockResult; changed: string[] };
-  try {
-    outcome = await db.$transaction(async (tx) => {
-      // Serializes concurrent calls for the same order, so a retry never reserves twice.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('stock_reservation:' || ${input.orderId}))`;
-      const existing = await tx.$queryRaw<{ id: string; status: ReservationStatus }[]>`
-        SELECT id::text AS id, status FROM stock_reservations
-        WHERE order_id = ${input.orderId}::uuid ORDER BY product_id, warehouse_id`;
-      if (existing.length > 0) {
-        const result: ReserveStockResult = {
-          ok: true,
-          reservationIds: existing.map((row) => row.id),
-          status: overallStatus(existing.map((row) => row.status)),
-        };
-        return { result, changed: [] };
-      }
-      const reservationIds: string[] = [];
-      for (const line of lines) {
-        const levels = await tx.$queryRaw<{ warehouseId: string; available: number }[]>`
-          SELECT warehouse_id::text AS "warehouseId", on_hand - reserved AS available FROM stock_levels
-          WHERE product_id = ${line.productId}::uuid ORDER BY warehouse_id FOR UPDATE`;
-        const picks = allocate(line.quantity, levels);
-        if (!picks) throw new OutOfStock(line.productId);
-        for (const pick of picks) {
-          const updated = await tx.$executeRaw`
-            UPDATE stock_levels SET reserved = reserved + ${pick.quantity}::int, updated_at = now()
-            WHERE product_id = ${line.productId}::uuid AND warehouse_id = ${pick.warehouseId}::uuid
-              AND on_hand - reserved >= ${pick.quantity}::int`;
-          if (updated !== 1) throw new OutOfStock(line.productId);
-          const id = randomUUID();
-          await tx.$executeRaw`
-            INSERT INTO stock_reservations (id, order_id, product_id, warehouse_id, quantity, status, expires_at)
-            VALUES (${id}::uuid, ${input.orderId}::uuid, ${line.productId}::uuid, ${pick.warehouseId}::uuid,
-                    ${pick.quantity}::int, 'held', ${expiresAt}::timestamptz)`;
-          reservationIds.push(id);
-        }
-      }
-      const result: ReserveStockResult = { ok: true, reservationIds, status: 'held' };
-      return { result, changed: lines.map((line) => line.productId) };
-    }, TRANSACTION_OPTIONS);
-  } catch (error) {
-    if (error instanceof OutOfStock) return { ok: false, reason: 'OUT_OF_STOCK', productId: error.productId };
-    throw error;
-  }
+  const outcome = await db.$transaction((tx) => reserveStockIn(tx, input), TRANSACTION_OPTIONS);
   await announce(options, outcome.changed);
   return outcome.result;
+}
+
+/**
+ * `reserveStock` inside the caller's transaction (the saga's command handler records the reply in it). Every
+ * stock row of the order's products is locked and checked before anything is written, so a refusal writes nothing
+ * and the transaction stays usable. `changed`: the products to announce after the commit.
+ */
+export async function reserveStockIn(tx: Tx, input: ReserveStockInput): Promise<{ result: ReserveStockResult; changed: string[] }> {
+  const lines = normalizeLines(input);
+  const expiresAt = new Date(Date.now() + input.ttlMs).toISOString();
+  // Serializes concurrent calls for the same order, so a retry never reserves twice.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('stock_reservation:' || ${input.orderId}))`;
+  const existing = await tx.$queryRaw<{ id: string; status: ReservationStatus }[]>`
+    SELECT id::text AS id, status FROM stock_reservations
+    WHERE order_id = ${input.orderId}::uuid ORDER BY product_id, warehouse_id`;
+  if (existing.length > 0) {
+    const result: ReserveStockResult = {
+      ok: true,
+      reservationIds: existing.map((row) => row.id),
+      status: overallStatus(existing.map((row) => row.status)),
+    };
+    return { result, changed: [] };
+  }
+  const plan: { productId: string; picks: { warehouseId: string; quantity: number }[] }[] = [];
+  for (const line of lines) {
+    const levels = await tx.$queryRaw<{ warehouseId: string; available: number }[]>`
+      SELECT warehouse_id::text AS "warehouseId", on_hand - reserved AS available FROM stock_levels
+      WHERE product_id = ${line.productId}::uuid ORDER BY warehouse_id FOR UPDATE`;
+    const picks = allocate(line.quantity, levels);
+    if (!picks) return { result: { ok: false, reason: 'OUT_OF_STOCK', productId: line.productId }, changed: [] };
+    plan.push({ productId: line.productId, picks });
+  }
+  const reservationIds: string[] = [];
+  for (const { productId, picks } of plan) {
+    for (const pick of picks) {
+      // The rows are locked and were checked: a refusal here is a bug, and the CHECK constraint the last line.
+      const updated = await tx.$executeRaw`
+        UPDATE stock_levels SET reserved = reserved + ${pick.quantity}::int, updated_at = now()
+        WHERE product_id = ${productId}::uuid AND warehouse_id = ${pick.warehouseId}::uuid
+          AND on_hand - reserved >= ${pick.quantity}::int`;
+      if (updated !== 1) throw new Error(`stock of ${productId} changed under a lock`);
+      const id = randomUUID();
+      await tx.$executeRaw`
+        INSERT INTO stock_reservations (id, order_id, product_id, warehouse_id, quantity, status, expires_at)
+        VALUES (${id}::uuid, ${input.orderId}::uuid, ${productId}::uuid, ${pick.warehouseId}::uuid,
+                ${pick.quantity}::int, 'held', ${expiresAt}::timestamptz)`;
+      reservationIds.push(id);
+    }
+  }
+  return { result: { ok: true, reservationIds, status: 'held' }, changed: lines.map((line) => line.productId) };
 }
 
 /** Locks the order's held rows (waiting for a concurrent commit or release of the same order). */
@@ -141,13 +141,16 @@ export async function releaseReservation(
   orderId: string,
   options?: ReservationOptions,
 ): Promise<{ released: number }> {
-  const rows = await db.$transaction(async (tx) => {
-    const held = await lockHeld(tx, orderId);
-    await releaseRows(tx, held);
-    return held;
-  }, TRANSACTION_OPTIONS);
+  const rows = await db.$transaction((tx) => releaseReservationIn(tx, orderId), TRANSACTION_OPTIONS);
   await announce(options, rows.map((row) => row.productId));
   return { released: rows.length };
+}
+
+/** `releaseReservation` inside the caller's transaction; returns the rows released (announce their products). */
+export async function releaseReservationIn(tx: Tx, orderId: string): Promise<{ productId: string }[]> {
+  const held = await lockHeld(tx, orderId);
+  await releaseRows(tx, held);
+  return held;
 }
 
 /**
@@ -161,33 +164,39 @@ export async function commitReservation(
   orderId: string,
   options?: ReservationOptions,
 ): Promise<{ ok: true; committed: number } | { ok: false; reason: 'NOT_FOUND' | 'RELEASED' }> {
-  const outcome = await db.$transaction(async (tx) => {
-    const held = await lockHeld(tx, orderId);
-    if (held.length === 0) {
-      const all = await tx.$queryRaw<{ status: ReservationStatus }[]>`
-        SELECT status FROM stock_reservations WHERE order_id = ${orderId}::uuid`;
-      if (all.length === 0) return { ok: false as const, reason: 'NOT_FOUND' as const };
-      if (!all.some((row) => row.status === 'committed')) return { ok: false as const, reason: 'RELEASED' as const };
-      return { ok: true as const, rows: [] as ReservationRow[] };
-    }
-    for (const row of held) {
-      const updated = await tx.$executeRaw`
-        UPDATE stock_levels
-        SET on_hand = on_hand - ${row.quantity}::int, reserved = reserved - ${row.quantity}::int, updated_at = now()
-        WHERE product_id = ${row.productId}::uuid AND warehouse_id = ${row.warehouseId}::uuid
-          AND reserved >= ${row.quantity}::int AND on_hand >= ${row.quantity}::int`;
-      if (updated !== 1) throw new Error(`stock level of reservation ${row.id} holds less than it reserved`);
-      await tx.stockMovement.create({
-        data: { productId: row.productId, warehouseId: row.warehouseId, delta: -row.quantity, reason: `order ${orderId}` },
-      });
-      await tx.$executeRaw`
-        UPDATE stock_reservations SET status = 'committed', updated_at = now() WHERE id = ${row.id}::uuid`;
-    }
-    return { ok: true as const, rows: held };
-  }, TRANSACTION_OPTIONS);
+  const outcome = await db.$transaction((tx) => commitReservationIn(tx, orderId), TRANSACTION_OPTIONS);
   if (!outcome.ok) return outcome;
-  await announce(options, outcome.rows.map((row) => row.productId));
-  return { ok: true, committed: outcome.rows.length };
+  await announce(options, outcome.changed);
+  return { ok: true, committed: outcome.changed.length };
+}
+
+/** `commitReservation` inside the caller's transaction; `changed`: the products of the rows committed by this call. */
+export async function commitReservationIn(
+  tx: Tx,
+  orderId: string,
+): Promise<{ ok: true; changed: string[] } | { ok: false; reason: 'NOT_FOUND' | 'RELEASED' }> {
+  const held = await lockHeld(tx, orderId);
+  if (held.length === 0) {
+    const all = await tx.$queryRaw<{ status: ReservationStatus }[]>`
+      SELECT status FROM stock_reservations WHERE order_id = ${orderId}::uuid`;
+    if (all.length === 0) return { ok: false, reason: 'NOT_FOUND' };
+    if (!all.some((row) => row.status === 'committed')) return { ok: false, reason: 'RELEASED' };
+    return { ok: true, changed: [] };
+  }
+  for (const row of held) {
+    const updated = await tx.$executeRaw`
+      UPDATE stock_levels
+      SET on_hand = on_hand - ${row.quantity}::int, reserved = reserved - ${row.quantity}::int, updated_at = now()
+      WHERE product_id = ${row.productId}::uuid AND warehouse_id = ${row.warehouseId}::uuid
+        AND reserved >= ${row.quantity}::int AND on_hand >= ${row.quantity}::int`;
+    if (updated !== 1) throw new Error(`stock level of reservation ${row.id} holds less than it reserved`);
+    await tx.stockMovement.create({
+      data: { productId: row.productId, warehouseId: row.warehouseId, delta: -row.quantity, reason: `order ${orderId}` },
+    });
+    await tx.$executeRaw`
+      UPDATE stock_reservations SET status = 'committed', updated_at = now() WHERE id = ${row.id}::uuid`;
+  }
+  return { ok: true, changed: held.map((row) => row.productId) };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type RecordedOrderEvent,
 } from '../domain/order.js';
 import type { OrderPageKey, OrderVisibility } from '../domain/visibility.js';
-import type { OrdersDb } from './client.js';
+import type { OrdersDb, OrdersTx } from './client.js';
 
 /** A row of the `orders` projection, as the rest of the subgraph sees it. */
 export interface OrderRecord {
@@ -27,6 +27,7 @@ export interface OrderRecord {
   status: OrderStatus;
   version: number;
   total: { amount: string; currencyCode: string };
+  failureReason: string | null;
   paymentMethod: string;
   sealedShippingAddress: SealedValue;
   requestHash: string;
@@ -43,6 +44,7 @@ function toRecord(row: OrderRow): OrderRecord {
     status: row.status as OrderStatus,
     version: row.version,
     total: { amount: row.totalAmount.toFixed(2), currencyCode: row.currencyCode },
+    failureReason: row.failureReason,
     paymentMethod: row.paymentMethod,
     sealedShippingAddress: unpackSealed(row.shippingAddressKeyId, row.shippingAddressEncrypted),
     requestHash: row.requestHash,
@@ -72,7 +74,7 @@ export async function linesOfOrders(db: OrdersDb, orderIds: readonly string[]): 
   }));
 }
 
-export async function eventsOfOrders(db: OrdersDb, orderIds: readonly string[]): Promise<RecordedOrderEvent[]> {
+export async function eventsOfOrders(db: OrdersDb | OrdersTx, orderIds: readonly string[]): Promise<RecordedOrderEvent[]> {
   const valid = orderIds.filter(isUuid);
   if (!valid.length) return [];
   const rows = await db.orderEvent.findMany({ where: { orderId: { in: valid } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
@@ -138,6 +140,8 @@ export async function placeOrder(
   userId: string,
   request: CheckoutRequest,
   requestHash: string,
+  /** Runs in the same transaction once the order exists (the checkout saga starts there). */
+  begin?: (tx: OrdersTx, order: OrderState) => Promise<void>,
 ): Promise<PlaceOrderResult> {
   try {
     return await db.$transaction(async (tx) => {
@@ -204,6 +208,7 @@ export async function placeOrder(
         data: { id: randomUUID(), orderId, version: 1, type: placed.type, payload: placed.payload as unknown as Prisma.InputJsonValue, occurredAt: now },
       });
       await tx.cartLine.deleteMany({ where: { userId } });
+      await begin?.(tx, evolve(undefined, { ...placed, orderId, version: 1 }));
       return { placed: toRecord(row) };
     });
   } catch (error) {
@@ -216,7 +221,7 @@ export async function placeOrder(
 }
 
 /** Rebuilds an order from its event stream (the source of truth); undefined when there is none. */
-export async function loadOrder(db: OrdersDb, orderId: string): Promise<OrderState | undefined> {
+export async function loadOrder(db: OrdersDb | OrdersTx, orderId: string): Promise<OrderState | undefined> {
   return isUuid(orderId) ? rehydrate(await eventsOfOrders(db, [orderId])) : undefined;
 }
 
@@ -227,31 +232,34 @@ export async function loadOrder(db: OrdersDb, orderId: string): Promise<OrderSta
  * (`changeOrder` does that).
  */
 export async function appendOrderEvent(db: OrdersDb, state: OrderState, event: OrderEventData): Promise<{ state: OrderState; event: RecordedOrderEvent }> {
-  const version = state.version + 1;
-  const recorded = { ...event, id: randomUUID(), orderId: state.id, version, occurredAt: new Date() } as RecordedOrderEvent;
-  const next = evolve(state, recorded);
   try {
-    await db.$transaction(async (tx) => {
-      await tx.orderEvent.create({
-        data: {
-          id: recorded.id,
-          orderId: state.id,
-          version,
-          type: event.type,
-          payload: event.payload as unknown as Prisma.InputJsonValue,
-          occurredAt: recorded.occurredAt,
-        },
-      });
-      const { count } = await tx.order.updateMany({
-        where: { id: state.id, version: state.version },
-        data: { status: next.status, version, updatedAt: recorded.occurredAt },
-      });
-      if (count !== 1) throw new OrderConcurrencyError(state.id, state.version);
-    });
+    return await db.$transaction((tx) => appendOrderEventIn(tx, state, event));
   } catch (error) {
     if (isUniqueViolation(error)) throw new OrderConcurrencyError(state.id, state.version);
     throw error;
   }
+}
+
+/** `appendOrderEvent` inside the caller's transaction (the saga appends, writes its row and the outbox at once). */
+export async function appendOrderEventIn(tx: OrdersTx, state: OrderState, event: OrderEventData): Promise<{ state: OrderState; event: RecordedOrderEvent }> {
+  const version = state.version + 1;
+  const recorded = { ...event, id: randomUUID(), orderId: state.id, version, occurredAt: new Date() } as RecordedOrderEvent;
+  const next = evolve(state, recorded);
+  await tx.orderEvent.create({
+    data: {
+      id: recorded.id,
+      orderId: state.id,
+      version,
+      type: event.type,
+      payload: event.payload as unknown as Prisma.InputJsonValue,
+      occurredAt: recorded.occurredAt,
+    },
+  });
+  const { count } = await tx.order.updateMany({
+    where: { id: state.id, version: state.version },
+    data: { status: next.status, version, updatedAt: recorded.occurredAt, failureReason: next.failureReason ?? null },
+  });
+  if (count !== 1) throw new OrderConcurrencyError(state.id, state.version);
   return { state: next, event: recorded };
 }
 

@@ -29,13 +29,17 @@ export interface OrderPlaced {
     shippingAddress: SealedValue;
   };
 }
-/** Saga steps (recorded while PENDING; the saga itself is not built yet). */
+/** Steps of the checkout saga (domain/saga.ts), recorded on the order as they happen. */
 export interface StockReserved {
   type: 'StockReserved';
   payload: { reservationIds: string[] };
 }
 export interface PaymentAuthorized {
   type: 'PaymentAuthorized';
+  payload: { paymentIntentId: string };
+}
+export interface PaymentCaptured {
+  type: 'PaymentCaptured';
   payload: { paymentIntentId: string };
 }
 export interface OrderConfirmed {
@@ -51,7 +55,7 @@ export interface OrderCancelled {
   payload: { by: string; reason?: string };
 }
 
-export type OrderEventData = OrderPlaced | StockReserved | PaymentAuthorized | OrderConfirmed | OrderFailed | OrderCancelled;
+export type OrderEventData = OrderPlaced | StockReserved | PaymentAuthorized | OrderConfirmed | PaymentCaptured | OrderFailed | OrderCancelled;
 export type OrderEventType = OrderEventData['type'];
 
 /** An event as stored: its position in the order's stream and when it happened. */
@@ -67,6 +71,7 @@ export interface OrderState {
   paymentMethod: string;
   stockReserved: boolean;
   paymentIntentId?: string;
+  paymentCaptured?: boolean;
   failureReason?: string;
 }
 
@@ -96,7 +101,7 @@ export function isTerminal(status: OrderStatus): boolean {
 /** Which event types each status accepts. */
 const ALLOWED: Record<OrderStatus, readonly OrderEventType[]> = {
   PENDING: ['StockReserved', 'PaymentAuthorized', 'OrderConfirmed', 'OrderFailed', 'OrderCancelled'],
-  CONFIRMED: [],
+  CONFIRMED: ['PaymentCaptured'],
   FAILED: [],
   CANCELLED: [],
 };
@@ -116,6 +121,8 @@ export function evolve(state: OrderState | undefined, event: { orderId: string; 
       return { ...next, paymentIntentId: event.payload.paymentIntentId };
     case 'OrderConfirmed':
       return { ...next, status: 'CONFIRMED' };
+    case 'PaymentCaptured':
+      return { ...next, paymentCaptured: true };
     case 'OrderFailed':
       return { ...next, status: 'FAILED', failureReason: event.payload.reason };
     case 'OrderCancelled':

@@ -1,12 +1,13 @@
 import { Money, pageFromRows, requireRole, userError, type Principal, type ReferenceResolvers } from '@commerce/kit';
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { addToCart, removeFromCart } from '../data/cart-store.js';
-import { changeOrder, findByIdempotencyKey, placeOrder, type OrderRecord } from '../data/order-store.js';
+import { findByIdempotencyKey, placeOrder, type OrderRecord } from '../data/order-store.js';
 import { cartFull, lineTotal, quantityOutOfRange, validateAddToCart } from '../domain/cart.js';
 import { requestHash, validateCheckout } from '../domain/checkout.js';
 import { addressContext } from '../domain/encryption.js';
 import { sum } from '../domain/money.js';
-import { cancel, OrderConcurrencyError, OrderDomainError } from '../domain/order.js';
+import { OrderConcurrencyError, OrderDomainError } from '../domain/order.js';
+import { NotCancellableError } from '../domain/saga.js';
 import { canSeeOrder, canSeePersonalData, orderCursor, orderPageKey, ordersOfUserVisibleTo } from '../domain/visibility.js';
 import type { OrdersContext } from './context.js';
 import {
@@ -115,7 +116,7 @@ export class OrderResolver {
           };
     const previous = await findByIdempotencyKey(ctx.db, principal.userId, input.idempotencyKey);
     if (previous) return replay(previous);
-    const result = await placeOrder(ctx.db, ctx.keyring, principal.userId, input, hash);
+    const result = await placeOrder(ctx.db, ctx.keyring, principal.userId, input, hash, (tx, order) => ctx.saga.begin(tx, order));
     if ('existing' in result) return replay(result.existing);
     if ('error' in result) {
       const messages = {
@@ -126,6 +127,7 @@ export class OrderResolver {
       return { userErrors: [userError(result.error, messages[result.error])] };
     }
     ctx.loaders.cartLines.clear(principal.userId);
+    await ctx.saga.announce({ orderId: result.placed.id, version: result.placed.version });
     return { order: result.placed, userErrors: [] };
   }
 
@@ -137,8 +139,9 @@ export class OrderResolver {
     const order = await ctx.loaders.order.load(orderId);
     if (!order || (principal.role !== 'admin' && order.userId !== principal.userId)) return { userErrors: [orderNotFound()] };
     try {
-      await changeOrder(ctx.db, orderId, (state) => cancel(state, principal.userId));
+      await ctx.saga.cancel(orderId, principal.userId);
     } catch (error) {
+      if (error instanceof NotCancellableError) return { userErrors: [userError('ORDER_NOT_CANCELLABLE', error.message, ['orderId'])] };
       if (error instanceof OrderDomainError) {
         const code = error.code === 'ORDER_NOT_FOUND' ? 'ORDER_NOT_FOUND' : 'ORDER_NOT_CANCELLABLE';
         return { userErrors: [userError(code, error.message, ['orderId'])] };

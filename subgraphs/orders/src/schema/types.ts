@@ -104,6 +104,13 @@ export class Order {
   @Field(() => Money)
   total!: Money;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why a FAILED order failed: OUT_OF_STOCK, PAYMENT_DECLINED, PAYMENT_FAILED, STOCK_RESERVATION_TIMEOUT, PAYMENT_TIMEOUT or STOCK_RESERVATION_EXPIRED; null otherwise.',
+  })
+  failureReason?: string | null;
+
   @Field()
   createdAt!: Date;
 

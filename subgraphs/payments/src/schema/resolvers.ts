@@ -22,7 +22,11 @@ export class OrderPaymentResolver {
   // orders exists, a router policy (like vendor_owns_product) or `@requires` of the order's customer id
   // should enforce it. Until then: signed-in callers only.
   @Directive('@authenticated')
-  @FieldResolver(() => PaymentIntent, { nullable: true, description: 'The order\'s payment; null before checkout starts one.' })
+  @Directive('@policy(policies: [["order_owner_or_admin"]])')
+  @FieldResolver(() => PaymentIntent, {
+    nullable: true,
+    description: 'The order\'s payment, for its buyer and admins (null for anyone else, vendor staff included); null before checkout starts one.',
+  })
   async payment(@Root() order: Order, @Ctx() ctx: PaymentsContext): Promise<PaymentIntent | null> {
     const intent = await ctx.loaders.intentByOrder.load(order.id);
     return intent ? toGraphQL(intent) : null;

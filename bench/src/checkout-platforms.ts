@@ -1,0 +1,389 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  applyMigrations,
+  createLogger,
+  demoData,
+  InProcessPubSub,
+  migrationsDir,
+  openDatabase,
+  REPO_ROOT,
+  SharedResources,
+  type Database,
+} from '@commerce/kit';
+import { createPostgresDatabases, startPlatform, SUBGRAPHS, type RunningPlatform } from '@commerce/platform';
+import { BenchError } from './errors.js';
+import { deleteRedisKeys, pingRedis } from './redis-keys.js';
+
+/**
+ * The platforms the checkout benchmark measures, each started and torn down by the benchmark:
+ * - embedded: `startPlatform` as `npm start` runs it: one process, a PGlite database per subgraph (in a temporary
+ *   folder, or in memory), the in-process event bus;
+ * - production, `processes`: as production.test.ts and an operator run it: a PostgreSQL database per subgraph
+ *   (created and dropped here), migrations, then one OS process per subgraph and one for the router
+ *   (`subgraphs/<name>/dist/src/main.js`, `router/dist/src/main.js`), configured by environment variables only,
+ *   with Redis Streams for the event bus and Redis pub/sub for live updates;
+ * - production, `in-process`: the same databases and Redis Streams, but every service in this process (startPlatform
+ *   with the production adapters).
+ */
+export type ServiceName = 'orders' | 'inventory' | 'payments';
+
+export interface BenchPlatform {
+  mode: 'embedded' | 'production';
+  /** How it runs, for the report. */
+  description: string;
+  routerUrl: string;
+  /** SQL on a subgraph's database (the benchmark's own connection in production). */
+  query<Row>(service: ServiceName, sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Seconds from starting to ready (databases created, migrated, seeded, services up). */
+  startSeconds: number;
+  /** Warnings and errors the services logged (child processes only; in-process services log with BENCH_LOG_LEVEL). */
+  logs(): ServiceLog[];
+  close(): Promise<void>;
+}
+
+export interface ServiceLog {
+  service: string;
+  warnings: number;
+  errors: number;
+  /** The first few distinct messages. */
+  samples: string[];
+}
+
+export interface PlatformSettings {
+  logLevel: string;
+  postgresUrl: string;
+  redisUrl: string;
+  /** Where embedded PGlite keeps its databases. */
+  embeddedStorage: 'disk' | 'memory';
+  production: 'processes' | 'in-process';
+  progress(message: string): void;
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+
+export function assertLoopback(url: string, what: string): void {
+  const { hostname } = new URL(url);
+  if (!LOOPBACK.includes(hostname)) throw new BenchError(`benchmarks only call loopback addresses: ${what} is on ${hostname}`);
+}
+
+/** A run id for names in shared servers (databases, Redis keys). */
+export function runId(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Embedded
+
+export async function startEmbedded(settings: PlatformSettings): Promise<BenchPlatform> {
+  const started = performance.now();
+  const folder = settings.embeddedStorage === 'disk' ? await mkdtemp(join(tmpdir(), 'commerce-bench-checkout-')) : undefined;
+  let platform: RunningPlatform;
+  try {
+    platform = await startPlatform({
+      databases: Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, folder ? join(folder, definition.name) : 'memory://'])),
+      routerPort: 0,
+      host: '127.0.0.1',
+      seedDemoData: true,
+      // as npm start: no REDIS_URL, so the in-process event bus and pub/sub
+      env: { ...process.env, REDIS_URL: undefined },
+      logger: (service) => createLogger(service, settings.logLevel),
+    });
+  } catch (error) {
+    if (folder) await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    mode: 'embedded',
+    description: `one process (the benchmark's), PGlite per subgraph ${folder ? 'on disk (a temporary folder, as npm start under .data/)' : 'in memory'}, in-process event bus and pub/sub`,
+    routerUrl: platform.routerUrl,
+    query: (service, sql, params) => platform.databases[service]!.query(sql, params),
+    startSeconds: (performance.now() - started) / 1000,
+    logs: () => [],
+    close: async () => {
+      await platform.close();
+      if (folder) await rm(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Production: PostgreSQL and Redis
+
+interface ProductionResources {
+  urls: Record<string, string>;
+  /** Every Redis key of this run starts with it. */
+  redisPrefix: string;
+  /** The benchmark's own connections to orders, inventory and payments. */
+  databases: Partial<Record<ServiceName, Database>>;
+  drop(): Promise<void>;
+}
+
+/** Fresh databases, migrated and seeded with the demo data (production never seeds itself). */
+async function productionResources(settings: PlatformSettings, keyring: string): Promise<ProductionResources> {
+  assertLoopback(settings.postgresUrl, 'BENCH_POSTGRES_URL');
+  assertLoopback(settings.redisUrl, 'BENCH_REDIS_URL');
+  await pingRedis(settings.redisUrl).catch((error: unknown) => {
+    throw new BenchError(`Redis on ${settings.redisUrl} does not answer (${(error as Error).message}); production mode needs it (BENCH_MODES=embedded skips it)`);
+  });
+  const redisPrefix = `bench-checkout-${runId()}:`;
+  // createPostgresDatabases reads the admin URL from TEST_POSTGRES_URL
+  process.env.TEST_POSTGRES_URL = settings.postgresUrl;
+  const created = await createPostgresDatabases().catch((error: unknown) => {
+    throw new BenchError(`cannot create databases on ${settings.postgresUrl} (${(error as Error).message}); production mode needs PostgreSQL`);
+  });
+  const databases: ProductionResources['databases'] = {};
+  const drop = async () => {
+    await Promise.allSettled(Object.values(databases).map((db) => db.close()));
+    await created.drop();
+    await deleteRedisKeys(settings.redisUrl, redisPrefix).catch(() => 0);
+  };
+  try {
+    settings.progress('  migrating and seeding the 7 PostgreSQL databases');
+    await Promise.all(
+      SUBGRAPHS.map(async (definition) => {
+        const db = await openDatabase(created.urls[definition.name]!);
+        const logger = createLogger('seed', 'silent');
+        const pubsub = new InProcessPubSub({ logger });
+        const shared = new SharedResources();
+        try {
+          await applyMigrations(db, migrationsDir(definition.name));
+          const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: { ORDERS_ENCRYPTION_KEYS: keyring } });
+          await instance.seed(demoData());
+          await instance.close();
+        } finally {
+          await shared.close();
+          await pubsub.close();
+          await db.close();
+        }
+      }),
+    );
+    for (const service of ['orders', 'inventory', 'payments'] as const) databases[service] = await openDatabase(created.urls[service]!);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { urls: created.urls, redisPrefix, databases, drop };
+}
+
+export async function startProduction(settings: PlatformSettings): Promise<BenchPlatform> {
+  return settings.production === 'processes' ? startProductionProcesses(settings) : startProductionInProcess(settings);
+}
+
+async function startProductionInProcess(settings: PlatformSettings): Promise<BenchPlatform> {
+  const started = performance.now();
+  const keyring = `bench:${randomBytes(32).toString('base64')}`;
+  const resources = await productionResources(settings, keyring);
+  let platform: RunningPlatform;
+  try {
+    platform = await startPlatform({
+      databases: resources.urls,
+      routerPort: 0,
+      host: '127.0.0.1',
+      seedDemoData: false,
+      // REDIS_URL makes the services' shared event bus Redis Streams (production consumer settings); the subgraphs'
+      // pub/sub and the router's rate limits stay in this process (startPlatform gives them no Redis)
+      env: { ...process.env, REDIS_URL: settings.redisUrl, EVENTS_STREAM_PREFIX: `${resources.redisPrefix}ev:`, ORDERS_ENCRYPTION_KEYS: keyring },
+      logger: (service) => createLogger(service, settings.logLevel),
+    });
+  } catch (error) {
+    await resources.drop();
+    throw error;
+  }
+  return {
+    mode: 'production',
+    description: 'every service in the benchmark\'s process (startPlatform) on the production adapters: PostgreSQL per subgraph, Redis Streams event bus (in-process pub/sub for live updates)',
+    routerUrl: platform.routerUrl,
+    query: (service, sql, params) => resources.databases[service]!.query(sql, params),
+    startSeconds: (performance.now() - started) / 1000,
+    logs: () => [],
+    close: async () => {
+      await platform.close();
+      await resources.drop();
+    },
+  };
+}
+
+/** Children still running, killed if the benchmark's process exits without closing them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+class ServiceProcess {
+  readonly child: ChildProcess;
+  private output = '';
+  private readonly log: ServiceLog;
+  private partial = '';
+
+  constructor(
+    readonly name: string,
+    script: string,
+    env: Record<string, string>,
+  ) {
+    this.log = { service: name, warnings: 0, errors: 0, samples: [] };
+    this.child = spawn(process.execPath, [join(REPO_ROOT, script)], {
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(this.child);
+    this.child.once('exit', () => running.delete(this.child));
+    const take = (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.output = (this.output + text).slice(-20_000);
+      const lines = (this.partial + text).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) this.count(line);
+    };
+    this.child.stdout!.on('data', take);
+    this.child.stderr!.on('data', take);
+  }
+
+  /** pino's JSON lines: level 40 warn, 50 error, 60 fatal; anything else printed counts as an error. */
+  private count(line: string): void {
+    if (!line.trim()) return;
+    let level = 50;
+    let message = line;
+    try {
+      const parsed = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      level = parsed.level ?? 50;
+      message = `${parsed.msg ?? ''}${parsed.err?.message ? `: ${parsed.err.message}` : ''}`;
+    } catch {
+      // not JSON: stderr of the process
+    }
+    if (level < 40) return;
+    if (level >= 50) this.log.errors += 1;
+    else this.log.warnings += 1;
+    const sample = `${level >= 50 ? 'error' : 'warn'}: ${message.slice(0, 200)}`;
+    if (this.log.samples.length < 3 && !this.log.samples.includes(sample)) this.log.samples.push(sample);
+  }
+
+  report(): ServiceLog {
+    return { ...this.log, samples: [...this.log.samples] };
+  }
+
+  recentOutput(): string {
+    return this.output.slice(-2000);
+  }
+
+  async waitReady(url: string, timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new BenchError(`${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`);
+      }
+      try {
+        if ((await fetch(url)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > until) throw new BenchError(`${this.name} was not ready within ${timeoutMs / 1000} s: ${this.recentOutput()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function startProductionProcesses(settings: PlatformSettings): Promise<BenchPlatform> {
+  const started = performance.now();
+  installExitHook();
+  const keyring = `bench:${randomBytes(32).toString('base64')}`;
+  const secret = randomBytes(32).toString('base64url');
+  const resources = await productionResources(settings, keyring);
+  const prefix = resources.redisPrefix;
+  // One namespace in the shared Redis: event streams, pub/sub channels, rate-limit buckets, APQ entries.
+  const redisEnv = {
+    REDIS_URL: settings.redisUrl,
+    EVENTS_STREAM_PREFIX: `${prefix}ev:`,
+    PUBSUB_CHANNEL_PREFIX: `${prefix}ps:`,
+    RATE_LIMIT_KEY_PREFIX: `${prefix}rl:`,
+    APQ_KEY_PREFIX: `${prefix}pq:`,
+  };
+  const logLevel = settings.logLevel === 'silent' ? 'warn' : settings.logLevel; // warnings are counted for the report
+  const services: ServiceProcess[] = [];
+  const stopAll = async () => {
+    // the router first, then the subgraphs (their consumers finish what they hold)
+    await Promise.allSettled(services.filter((service) => service.name === 'router').map((service) => service.stop()));
+    await Promise.allSettled(services.filter((service) => service.name !== 'router').map((service) => service.stop()));
+  };
+  let routerUrl: string;
+  try {
+    settings.progress('  starting 7 subgraph processes and the router process');
+    const subgraphUrls: Record<string, string> = {};
+    await Promise.all(
+      SUBGRAPHS.map(async (definition) => {
+        const port = await freePort();
+        const service = new ServiceProcess(definition.name, `subgraphs/${definition.name}/dist/src/main.js`, {
+          DATABASE_URL: resources.urls[definition.name]!,
+          ROUTER_SHARED_SECRET: secret,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: logLevel,
+          ORDERS_ENCRYPTION_KEYS: keyring,
+          ...redisEnv,
+        });
+        services.push(service);
+        await service.waitReady(`http://127.0.0.1:${port}/health/ready`);
+        subgraphUrls[`SUBGRAPH_${definition.name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
+      }),
+    );
+    const routerPort = await freePort();
+    const router = new ServiceProcess('router', 'router/dist/src/main.js', {
+      ...subgraphUrls,
+      ...redisEnv,
+      ROUTER_SHARED_SECRET: secret,
+      PORT: String(routerPort),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: logLevel,
+    });
+    services.push(router);
+    await router.waitReady(`http://127.0.0.1:${routerPort}/health/ready`);
+    routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
+  } catch (error) {
+    await stopAll();
+    await resources.drop();
+    throw error;
+  }
+  return {
+    mode: 'production',
+    description:
+      'one OS process per subgraph (7) and one for the router, configured by environment variables as an operator runs them; PostgreSQL database per subgraph, Redis Streams event bus, Redis pub/sub for live updates',
+    routerUrl,
+    query: (service, sql, params) => resources.databases[service]!.query(sql, params),
+    startSeconds: (performance.now() - started) / 1000,
+    logs: () => services.map((service) => service.report()),
+    close: async () => {
+      await stopAll();
+      await resources.drop();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { GraphiQL, type GraphiQLProps } from 'graphiql';
+import { buildSchema, GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { createRoot } from 'react-dom/client';
+import './explorer.css';
+
+/**
+ * The partners' schema explorer: GraphiQL against the router's own /graphql, with the bearer token pasted
+ * into the page. The token lives in this tab's sessionStorage only (so do GraphiQL's tabs and history),
+ * and goes out as `Authorization: Bearer <token>` on every request.
+ *
+ * The schema (docs, completion, validation) comes from /schema.graphql, which answers whom introspection
+ * answers, rather than from GraphiQL's introspection query: that query is deeper and larger than the
+ * router's default operation limits allow.
+ */
+type Fetcher = GraphiQLProps['fetcher'];
+interface SchemaState {
+  /** null: none (GraphiQL must not introspect by itself). */
+  schema: GraphQLSchema | null;
+  problem?: string;
+}
+
+const TOKEN_KEY = 'explorer:token';
+const DEFAULT_QUERY = `# Paste an access token above: the docs and completion need the schema:read scope.
+# Ctrl-Enter runs the operation.
+query Categories {
+  categories {
+    name
+  }
+}
+`;
+
+// Radix UI's dialogs insert a <style> element; react-style-singleton stamps it with this nonce (read through
+// get-nonce's webpack global), which the page's Content-Security-Policy allows.
+(globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
+
+const authorization = (token: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+function fetcherFor(token: string): Fetcher {
+  return async (params, options) => {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        'apollographql-client-name': 'explorer',
+        ...options?.headers,
+        ...authorization(token),
+      },
+      body: JSON.stringify(params),
+    });
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as ExecutionResult; // GraphiQL's type for what it only displays as JSON
+    } catch {
+      return { errors: [new GraphQLError(`The router answered HTTP ${response.status}: ${text.slice(0, 200)}`)] };
+    }
+  };
+}
+
+async function loadSchema(token: string): Promise<SchemaState> {
+  const response = await fetch('/schema.graphql', { headers: authorization(token) });
+  const text = await response.text();
+  if (response.ok) return { schema: buildSchema(text) };
+  let problem = `HTTP ${response.status}`;
+  try {
+    const error = (JSON.parse(text) as FormattedExecutionResult).errors?.[0];
+    if (error) problem = `${error.message} (${String(error.extensions?.code)})`;
+  } catch {
+    // not the router's JSON error: the status says enough
+  }
+  return { schema: null, problem };
+}
+
+function Explorer() {
+  const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
+  const [draft, setDraft] = useState(token);
+  const [schema, setSchema] = useState<SchemaState>({ schema: null });
+  const fetcher = useMemo(() => fetcherFor(token), [token]);
+
+  useEffect(() => {
+    let current = true;
+    setSchema({ schema: null });
+    loadSchema(token).then(
+      (loaded) => current && setSchema(loaded),
+      (error: unknown) => current && setSchema({ schema: null, problem: String(error) }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [token]);
+
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    const next = draft.trim().replace(/^Bearer\s+/i, '');
+    if (next) sessionStorage.setItem(TOKEN_KEY, next);
+    else sessionStorage.removeItem(TOKEN_KEY);
+    setDraft(next);
+    setToken(next);
+  };
+
+  return (
+    <div className="explorer">
+      <form className="explorer-token" onSubmit={apply}>
+        <label htmlFor="explorer-token">Bearer token</label>
+        <input
+          id="explorer-token"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="paste an access token (kept in this tab only)"
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+        />
+        <button type="submit">Use token</button>
+        <span className="explorer-status" role="status">
+          {token ? 'Token in use' : 'Anonymous'}
+          {schema.problem ? `; schema not loaded: ${schema.problem}. Operations still run.` : schema.schema ? '; schema loaded' : ''}
+        </span>
+      </form>
+      <div className="explorer-graphiql">
+        <GraphiQL fetcher={fetcher} schema={schema.schema} defaultQuery={DEFAULT_QUERY} storage={sessionStorage} shouldPersistHeaders={false} />
+      </div>
+    </div>
+  );
+}
+
+createRoot(document.getElementById('explorer')!).render(
+  <StrictMode>
+    <Explorer />
+  </StrictMode>,
+);

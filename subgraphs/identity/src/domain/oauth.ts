@@ -1,0 +1,158 @@
+import { decoySecretHash, grantScopes, verifyClientSecret, type PartnerClientRecord } from './partners.js';
+
+/** The OAuth2 client credentials grant (RFC 6749 §4.4) as rules: parse, authenticate, grant. No HTTP, no Prisma. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope';
+
+/** An error response of RFC 6749 §5.2. `retryAfterSeconds` is set when failed authentications are throttled. */
+export class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(description);
+  }
+
+  get status(): number {
+    if (this.retryAfterSeconds !== undefined) return 429;
+    return this.code === 'invalid_client' ? 401 : 400;
+  }
+}
+
+export interface TokenRequest {
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+}
+
+type Params = Record<string, unknown>;
+
+/**
+ * Reads a token request from the `Authorization` header and the body (form-encoded or JSON, already parsed).
+ * The grant type is checked first: it is cheap, and a wrong one needs no secret verified.
+ */
+export function parseTokenRequest(authorization: string | undefined, body: unknown): TokenRequest | OAuthError {
+  const params: Params = body && typeof body === 'object' && !Array.isArray(body) ? (body as Params) : {};
+  for (const name of ['grant_type', 'scope', 'client_id', 'client_secret']) {
+    // Repeated form parameters arrive as arrays (§3.2: parameters must not be included more than once).
+    if (params[name] !== undefined && typeof params[name] !== 'string') {
+      return new OAuthError('invalid_request', `${name} must be given once, as a string`);
+    }
+  }
+  const { grant_type: grantType, scope, client_id: bodyId, client_secret: bodySecret } = params as Record<string, string | undefined>;
+  if (!grantType) return new OAuthError('invalid_request', 'grant_type is required');
+  if (grantType !== 'client_credentials') return new OAuthError('unsupported_grant_type', 'Only client_credentials is supported');
+
+  if (authorization !== undefined) {
+    const basic = parseBasic(authorization);
+    if (!basic) return new OAuthError('invalid_client', 'Use HTTP Basic authentication with the client id and secret');
+    if (bodySecret !== undefined || (bodyId !== undefined && bodyId !== basic.clientId)) {
+      return new OAuthError('invalid_request', 'Authenticate the client one way only: HTTP Basic or client_id/client_secret');
+    }
+    return { ...basic, scope };
+  }
+  if (!bodyId || !bodySecret) return new OAuthError('invalid_client', 'Client authentication is required');
+  return { clientId: bodyId, clientSecret: bodySecret, scope };
+}
+
+/** RFC 6749 §2.3.1: Basic credentials are the form-encoded client id and secret. */
+function parseBasic(header: string): { clientId: string; clientSecret: string } | undefined {
+  const encoded = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim())?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  try {
+    const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+    return { clientId: formDecode(decoded.slice(0, colon)), clientSecret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined; // malformed percent-encoding
+  }
+}
+
+/**
+ * Failed authentications per client id in fixed windows, in this process's memory: after `maxFailures` in a
+ * window the client id is refused (without checking its secret) until the window ends. Every identity
+ * instance counts on its own, which is enough to keep guessing pointless and scrypt floods cheap; it also means
+ * someone who knows a client id can lock it out for a window at a time. At most `maxKeys` ids are tracked.
+ */
+export class FailedAuthThrottle {
+  private readonly windows = new Map<string, { failures: number; endsAt: number }>();
+
+  constructor(
+    private readonly maxFailures: number,
+    private readonly windowMs: number,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Seconds until `key` may try again; 0 when it may now. */
+  retryAfterSeconds(key: string, now = Date.now()): number {
+    const window = this.windows.get(key);
+    if (!window || window.endsAt <= now) return 0;
+    return window.failures >= this.maxFailures ? Math.ceil((window.endsAt - now) / 1000) : 0;
+  }
+
+  failed(key: string, now = Date.now()): void {
+    const window = this.windows.get(key);
+    if (window && window.endsAt > now) {
+      window.failures += 1;
+      return;
+    }
+    this.windows.delete(key);
+    if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value!);
+    this.windows.set(key, { failures: 1, endsAt: now + this.windowMs });
+  }
+
+  succeeded(key: string): void {
+    this.windows.delete(key);
+  }
+}
+
+export interface StoredClient {
+  client: PartnerClientRecord;
+  secretHash: string;
+}
+
+export interface ClientCredentialsDeps {
+  findClient(clientId: string): Promise<StoredClient | undefined>;
+  signToken(client: PartnerClientRecord, scopes: string[]): Promise<string>;
+  throttle: FailedAuthThrottle;
+  tokenTtlSeconds: number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+export async function clientCredentialsGrant(request: TokenRequest, deps: ClientCredentialsDeps): Promise<TokenResponse | OAuthError> {
+  const retryAfter = deps.throttle.retryAfterSeconds(request.clientId);
+  if (retryAfter > 0) return new OAuthError('invalid_client', 'Too many failed authentications for this client; retry later', retryAfter);
+  const stored = await deps.findClient(request.clientId);
+  // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.
+  const matches = await verifyClientSecret(request.clientSecret, stored?.secretHash ?? (await decoySecretHash()));
+  if (!stored || !matches || stored.client.revokedAt) {
+    deps.throttle.failed(request.clientId);
+    return new OAuthError('invalid_client', 'Client authentication failed');
+  }
+  deps.throttle.succeeded(request.clientId);
+  const grant = grantScopes(request.scope, stored.client);
+  if ('rejected' in grant) {
+    return grant.rejected === 'invalid_scope'
+      ? new OAuthError('invalid_scope', 'The requested scope is not granted to this client')
+      : new OAuthError('unauthorized_client', 'This client holds no scope it may use');
+  }
+  return {
+    access_token: await deps.signToken(stored.client, grant.scopes),
+    token_type: 'Bearer',
+    expires_in: deps.tokenTtlSeconds,
+    scope: grant.scopes.join(' '),
+  };
+}

@@ -1,0 +1,91 @@
+import type { IncomingMessage } from 'node:http';
+import { readInteger, type Logger } from '@commerce/kit';
+import type { IdentityDb } from '../data/client.js';
+import { activeSigningKey } from '../data/key-store.js';
+import { findClientForAuthentication } from '../data/partner-store.js';
+import { clientCredentialsGrant, FailedAuthThrottle, OAuthError, parseTokenRequest, type ClientCredentialsDeps } from '../domain/oauth.js';
+import { CLIENT_ID_PATTERN } from '../domain/partners.js';
+import { signPartnerToken } from '../domain/tokens.js';
+
+/** `POST /oauth/token`: the OAuth2 token endpoint for partner clients (client credentials grant only). */
+export const TOKEN_PATH = '/oauth/token';
+const MAX_BODY_BYTES = 8 * 1024;
+
+export interface PartnerTokenConfig {
+  tokenTtlSeconds: number;
+  maxFailedAuthentications: number;
+  failureWindowSeconds: number;
+}
+
+export function partnerTokenConfigFromEnv(env: Record<string, string | undefined>): PartnerTokenConfig {
+  return {
+    tokenTtlSeconds: readInteger(env, 'PARTNER_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    maxFailedAuthentications: readInteger(env, 'PARTNER_AUTH_MAX_FAILURES', 10, 1, 10_000),
+    failureWindowSeconds: readInteger(env, 'PARTNER_AUTH_WINDOW_SECONDS', 60, 1, 86_400),
+  };
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: object;
+}
+
+/** Returns the handler: request in, status + headers + JSON body out (the caller writes it). */
+export function tokenEndpoint(db: IdentityDb, logger: Logger, config: PartnerTokenConfig): (req: IncomingMessage) => Promise<HttpAnswer> {
+  const deps: ClientCredentialsDeps = {
+    findClient: (clientId) => findClientForAuthentication(db, clientId),
+    signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await activeSigningKey(db)),
+    throttle: new FailedAuthThrottle(config.maxFailedAuthentications, config.failureWindowSeconds * 1000),
+    tokenTtlSeconds: config.tokenTtlSeconds,
+  };
+  return async (req) => {
+    const body = await readParams(req);
+    const request = body instanceof OAuthError ? body : parseTokenRequest(req.headers.authorization, body);
+    const result = request instanceof OAuthError ? request : await clientCredentialsGrant(request, deps);
+    // Never log the secret or the token. The client id is public, but only one shaped like ours is logged:
+    // a caller who swapped id and secret would otherwise put the secret in the log.
+    const clientId = request instanceof OAuthError || !CLIENT_ID_PATTERN.test(request.clientId) ? undefined : request.clientId;
+    // RFC 6749 §5.1: token responses must not be cached.
+    const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
+    if (!(result instanceof OAuthError)) {
+      logger.info({ clientId, scope: result.scope }, 'partner token issued');
+      return { status: 200, headers, body: result };
+    }
+    logger.info({ clientId, error: result.code }, 'partner token refused');
+    if (result.status === 401) headers['www-authenticate'] = 'Basic realm="commerce-identity"';
+    if (result.retryAfterSeconds !== undefined) headers['retry-after'] = String(result.retryAfterSeconds);
+    return { status: result.status, headers, body: { error: result.code, error_description: result.description } };
+  };
+}
+
+/** The body as parameters: form-encoded (RFC 6749) or JSON. A repeated form parameter becomes an array. */
+async function readParams(req: IncomingMessage): Promise<unknown> {
+  const tooLarge = new OAuthError('invalid_request', 'The request body is too large');
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return tooLarge; // a chunked body without a length: leaving the loop drops the connection
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') {
+    const params: Record<string, string | string[]> = {};
+    for (const [name, value] of new URLSearchParams(text)) {
+      const seen = params[name];
+      params[name] = seen === undefined ? value : [seen, value].flat();
+    }
+    return params;
+  }
+  if (type === 'application/json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return new OAuthError('invalid_request', 'The body is not valid JSON');
+    }
+  }
+  return new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded');
+}

@@ -1,0 +1,4 @@
+import { runStandalone } from '@commerce/kit';
+import { subgraph } from './index.js';
+
+runStandalone(subgraph);
