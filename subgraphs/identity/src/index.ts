@@ -13,10 +13,10 @@ export const subgraph: SubgraphDefinition = {
   name: 'identity',
   defaultPort: DEFAULT_PORTS.identity,
   buildSchema: () => buildFederatedSchema([UserResolver, PartnerClientResolver], referenceResolvers),
-  async create({ db: database, logger }) {
+  async create({ db: database, logger, env }) {
     const db = createClient(database);
     await activeSigningKey(db);
-    const token = tokenEndpoint(db, logger, partnerTokenConfigFromEnv(process.env));
+    const token = tokenEndpoint(db, logger, partnerTokenConfigFromEnv(env));
     return {
       createContext: (principal) => ({ principal, db, loaders: createLoaders(db) }),
       routes: (router) => {

@@ -44,10 +44,6 @@ export function createOrderUpdates({ pubsub, logger }: { pubsub: PubSub; logger:
 
 export type OrderUpdates = ReturnType<typeof createOrderUpdates>;
 
-export function isOrderId(value: string): boolean {
-  return isUuid(value);
-}
-
 /** `first`, then whatever `rest` yields; `return()` closes `rest` at once. */
 function startingWith<T>(first: T, rest: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
   let started = false;

@@ -12,7 +12,7 @@ import {
   type IdempotentSubscription,
   type ServiceEvents,
 } from '@commerce/events';
-import type { Logger } from '@commerce/kit';
+import { PRISMA_TRANSACTION_OPTIONS, type Logger } from '@commerce/kit';
 import type { OrdersDb, OrdersTx } from '../data/client.js';
 import { appendOrderEventIn, loadOrder } from '../data/order-store.js';
 import type { OrderUpdates } from '../data/order-updates.js';
@@ -74,7 +74,12 @@ export class CheckoutSaga {
       handler: async (event, { tx, afterCommit }) => {
         if (!isCheckoutMessage(event, ...REPLIES)) return; // stock events and the like are not the saga's
         const message = event as Extract<CheckoutMessage, { type: (typeof REPLIES)[number] }>; // narrowed by type above
-        const changed = await this.decideIn(tx, message.payload.orderId, (order, saga) => onReply(order, saga, message, this.options.settings));
+        const locked = await this.lockSagaWithOrder(tx, message.payload.orderId);
+        if (!locked) {
+          this.options.logger.warn({ orderId: message.payload.orderId, eventType: message.type }, 'checkout saga: no saga for this order; reply ignored');
+          return;
+        }
+        const changed = await this.apply(tx, locked, onReply(locked.order, locked.saga, message, this.options.settings));
         if (changed) afterCommit(() => this.announce(changed));
       },
     });
@@ -114,13 +119,11 @@ export class CheckoutSaga {
 
   /** Cancels a PENDING order for its buyer or an admin, compensating what the saga did so far. */
   async cancel(orderId: string, by: string): Promise<void> {
-    const changed = await this.db.$transaction(
-      (tx) =>
-        this.decideIn(tx, orderId, (order, saga) => onCancel(order, saga, by), () => {
-          throw new OrderDomainError('ORDER_NOT_FOUND', 'No such order');
-        }),
-      { timeout: 15_000, maxWait: 15_000 },
-    );
+    const changed = await this.db.$transaction(async (tx) => {
+      const locked = await this.lockSagaWithOrder(tx, orderId);
+      if (!locked) throw new OrderDomainError('ORDER_NOT_FOUND', 'No such order');
+      return this.apply(tx, locked, onCancel(locked.order, locked.saga, by));
+    }, PRISMA_TRANSACTION_OPTIONS);
     if (changed) await this.announce(changed);
   }
 
@@ -137,8 +140,9 @@ export class CheckoutSaga {
       const changed = await this.db.$transaction(async (tx) => {
         const saga = await lockDueSaga(tx, orderId, now);
         if (!saga) return undefined; // another instance has it, or a reply came meanwhile
-        return this.decideIn(tx, orderId, (order) => onTimeout(order, saga, this.options.settings), undefined, saga);
-      });
+        const order = await loadOrder(tx, orderId);
+        return order && this.apply(tx, { saga, order }, onTimeout(order, saga, this.options.settings));
+      }, PRISMA_TRANSACTION_OPTIONS);
       if (changed) {
         handled += 1;
         await this.announce(changed);
@@ -152,35 +156,30 @@ export class CheckoutSaga {
     await this.sweeping;
   }
 
+  /** Locks the order's saga row (FOR UPDATE) and rebuilds the order; undefined when either does not exist. */
+  private async lockSagaWithOrder(tx: OrdersTx, orderId: string): Promise<{ saga: SagaState; order: OrderState } | undefined> {
+    const saga = await lockSaga(tx, orderId);
+    const order = saga ? await loadOrder(tx, orderId) : undefined;
+    return saga && order ? { saga, order } : undefined;
+  }
+
   /**
-   * Locks the saga, rebuilds the order, lets `decide` choose, and applies the decision in `tx`: order events,
-   * outbox messages, the saga's next step. Returns the order's new version when anything changed.
+   * Applies a decision in `tx`, the saga row being locked: order events, outbox messages, the saga's next step.
+   * Returns the order's new version when anything changed.
    */
-  private async decideIn(
-    tx: OrdersTx,
-    orderId: string,
-    decide: (order: OrderState, saga: SagaState) => SagaDecision,
-    missing: () => undefined = () => undefined,
-    locked?: SagaState,
-  ): Promise<Changed | undefined> {
-    const saga = locked ?? (await lockSaga(tx, orderId));
-    let order = saga ? await loadOrder(tx, orderId) : undefined;
-    if (!saga || !order) {
-      this.options.logger.warn({ orderId }, 'checkout saga: no saga for this order; message ignored');
-      return missing();
-    }
-    const decision = decide(order, saga);
+  private async apply(tx: OrdersTx, locked: { saga: SagaState; order: OrderState }, decision: SagaDecision): Promise<Changed | undefined> {
+    let order = locked.order;
     const appended: RecordedOrderEvent[] = [];
     for (const event of decision.orderEvents) {
       const result = await appendOrderEventIn(tx, order, event);
       order = result.state;
       appended.push(result.event);
     }
-    const messages = [...appended.flatMap((event) => this.orderEventMessage(event, order!)), ...this.commandsOf(decision.commands, order)];
+    const messages = [...appended.flatMap((event) => this.orderEventMessage(event, order)), ...this.commandsOf(decision.commands, order)];
     await this.send(tx, messages);
-    if (decision.next !== 'unchanged') await saveSaga(tx, this.nextSaga(saga, decision.next));
+    if (decision.next !== 'unchanged') await saveSaga(tx, this.nextSaga(locked.saga, decision.next));
     const changedAnything = appended.length > 0 || messages.length > 0 || decision.next !== 'unchanged';
-    return changedAnything ? { orderId, version: order.version } : undefined;
+    return changedAnything ? { orderId: order.id, version: order.version } : undefined;
   }
 
   private nextSaga(saga: SagaState, next: { step: SagaState['step'] } | 'retry'): SagaState {
@@ -216,10 +215,16 @@ export class CheckoutSaga {
     return commands.map((command) => checkoutMessage(command.type, command.payload, { version: order.version }));
   }
 
-  /** Writes the messages to the outbox, each on its stream, in order. */
+  /** Writes the messages to the outbox, each on its stream, in order: one INSERT per run of the same stream. */
   private async send(tx: OrdersTx, messages: EventEnvelope[]): Promise<void> {
     const sql = prismaSql(tx);
-    for (const message of messages) await appendToOutbox(sql, streamOf(message.type), [message]);
+    for (let start = 0; start < messages.length; ) {
+      const stream = streamOf(messages[start]!.type);
+      let end = start + 1;
+      while (end < messages.length && streamOf(messages[end]!.type) === stream) end += 1;
+      await appendToOutbox(sql, stream, messages.slice(start, end));
+      start = end;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
-import { badUserInput } from '@commerce/kit';
+import { badUserInput, isUuid } from '@commerce/kit';
 import { GraphQLError } from 'graphql';
 import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { isOrderId, type OrderUpdate } from '../data/order-updates.js';
+import type { OrderUpdate } from '../data/order-updates.js';
 import type { OrderRecord } from '../data/order-store.js';
 import type { OrdersContext } from './context.js';
 import { Order } from './types.js';
@@ -15,7 +15,7 @@ export class OrderSubscriptionResolver {
   @Subscription(() => Order, {
     description: 'The order as it is now, then after every change (checkout saga steps, cancellation). Its buyer and admins only.',
     subscribe: async ({ args, context }: SubscribeResolverData<unknown, { orderId: string }, OrdersContext>) => {
-      if (!isOrderId(args.orderId)) throw badUserInput('orderId is not a valid id', ['orderId']);
+      if (!isUuid(args.orderId)) throw badUserInput('orderId is not a valid id', ['orderId']);
       if (!(await context.loaders.order.load(args.orderId))) {
         throw new GraphQLError('No such order', { extensions: { code: 'NOT_FOUND' } });
       }
