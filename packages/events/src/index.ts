@@ -12,5 +12,6 @@ export * from './transport/in-process.js';
 export * from './transport/redis-streams.js';
 export * from './transport/from-env.js';
 export * from './service/service-events.js';
+export * from './service/retention.js';
 export * from './service/after-commit.js';
 export * from './contracts/checkout.js';

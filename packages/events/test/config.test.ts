@@ -9,6 +9,7 @@ import {
   RedisStreamsTransport,
   resolveConsumerSettings,
   retryDelay,
+  RETENTION_DEFAULTS,
 } from '../src/index.js';
 import { REDIS_URL, silentLogger, uniquePrefix } from './support.js';
 
@@ -21,6 +22,7 @@ describe('event bus configuration', () => {
       maxLength: 1_000_000,
       consumer: CONSUMER_DEFAULTS,
       relay: { pollIntervalMs: 500, batchSize: 100 },
+      retention: RETENTION_DEFAULTS,
     });
   });
 
@@ -35,15 +37,20 @@ describe('event bus configuration', () => {
       EVENTS_CLAIM_IDLE_MS: '20000',
       EVENTS_BLOCK_MS: '1000',
       EVENTS_BATCH_SIZE: '50',
+      EVENTS_CONSUMER_CONCURRENCY: '16',
       EVENTS_RELAY_POLL_MS: '200',
       EVENTS_RELAY_BATCH_SIZE: '500',
+      EVENTS_OUTBOX_RETENTION_HOURS: '24',
+      EVENTS_INBOX_RETENTION_HOURS: '240',
+      EVENTS_PRUNE_INTERVAL_MS: '60000',
     });
     assert.deepEqual(config, {
       redisUrl: 'redis://cache:6379/2',
       prefix: 'prod:events:',
       maxLength: 0,
-      consumer: { maxAttempts: 8, retryBaseMs: 100, retryMaxMs: 10_000, claimIdleMs: 20_000, blockMs: 1000, batchSize: 50 },
+      consumer: { maxAttempts: 8, retryBaseMs: 100, retryMaxMs: 10_000, claimIdleMs: 20_000, blockMs: 1000, batchSize: 50, concurrency: 16 },
       relay: { pollIntervalMs: 200, batchSize: 500 },
+      retention: { outboxRetentionMs: 24 * 3_600_000, inboxRetentionMs: 240 * 3_600_000, intervalMs: 60_000 },
     });
   });
 
@@ -57,6 +64,10 @@ describe('event bus configuration', () => {
       [{ EVENTS_RETRY_BASE_MS: '5000', EVENTS_RETRY_MAX_MS: '1000' }, /retryMaxMs/],
       [{ EVENTS_CLAIM_IDLE_MS: '1000' }, /claimIdleMs/],
       [{ EVENTS_RELAY_POLL_MS: '-1' }, /EVENTS_RELAY_POLL_MS/],
+      [{ EVENTS_CONSUMER_CONCURRENCY: '0' }, /EVENTS_CONSUMER_CONCURRENCY must be a whole number from 1 to 256, got "0"/],
+      [{ EVENTS_CONSUMER_CONCURRENCY: 'x' }, /EVENTS_CONSUMER_CONCURRENCY must be a whole number from 1 to 256, got "x"/],
+      [{ EVENTS_CONSUMER_CONCURRENCY: '257' }, /EVENTS_CONSUMER_CONCURRENCY/],
+      [{ EVENTS_CONSUMER_CONCURRENCY: '2.5' }, /EVENTS_CONSUMER_CONCURRENCY/],
     ];
     for (const [env, message] of bad) assert.throws(() => eventBusConfigFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message));
   });
@@ -76,5 +87,9 @@ describe('event bus configuration', () => {
     const settings = resolveConsumerSettings({ retryBaseMs: 100, retryMaxMs: 1000, claimIdleMs: 1000 });
     assert.deepEqual([1, 2, 3, 4, 5, 50].map((failures) => retryDelay(settings, failures)), [100, 200, 400, 800, 1000, 1000]);
     assert.throws(() => resolveConsumerSettings({ batchSize: 0 }), /batchSize/);
+    assert.throws(() => resolveConsumerSettings({ concurrency: 0 }), /concurrency must be a whole number from 1 to 256, got 0/);
+    assert.throws(() => resolveConsumerSettings({ concurrency: 257 }), /concurrency/);
+    assert.equal(CONSUMER_DEFAULTS.concurrency, 8);
+    assert.ok(CONSUMER_DEFAULTS.batchSize >= CONSUMER_DEFAULTS.concurrency, 'a default read can fill every handler slot');
   });
 });

@@ -139,7 +139,10 @@ for (const pair of pairs) {
       assert.ok(lag.oldestAgeMs !== null && lag.oldestAgeMs >= 0);
 
       const received: string[] = [];
-      const subscription = subscribed(transport.subscribe({ group, streams: [stream], handler: async (e) => void received.push(e.id) }));
+      // One message at a time: the handler sees the stream's order (concurrent ones keep only each aggregate's).
+      const subscription = subscribed(
+        transport.subscribe({ group, streams: [stream], settings: { concurrency: 1 }, handler: async (e) => void received.push(e.id) }),
+      );
       await subscription.ready;
       relay.start();
       await waitFor('4 events', () => received.length >= 4);
@@ -354,7 +357,9 @@ for (const pair of pairs) {
       const events = Array.from({ length: 60 }, (_, i) => event(`agg${i % 4}`, Math.floor(i / 4) + 1));
       for (let i = 0; i < events.length; i += 6) await commit(db, stream, events.slice(i, i + 6));
       const received: string[] = [];
-      const subscription = subscribed(transport.subscribe({ group, streams: [stream], handler: async (e) => void received.push(e.id) }));
+      const subscription = subscribed(
+        transport.subscribe({ group, streams: [stream], settings: { concurrency: 1 }, handler: async (e) => void received.push(e.id) }),
+      );
       await subscription.ready;
       const relays = [relayOn(db, { batchSize: 7 }), relayOn(await database.openAnother(), { batchSize: 7 })];
       for (const relay of relays) relay.start();
@@ -429,7 +434,7 @@ for (const pair of pairs) {
       const subscription = transport.subscribe({
         group,
         streams: [stream],
-        settings: { batchSize: 1 },
+        settings: { batchSize: 1, concurrency: 1 },
         handler: async (e) => {
           started.push(e.id);
           await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@ import { SpanKind } from '@opentelemetry/api';
 import type { EventEnvelope } from '../envelope.js';
 import { consume, type ConsumeOptions, type IdempotentSubscription } from '../inbox/consume.js';
 import { OutboxRelay, type OutboxLag, type RelayStats } from '../outbox/relay.js';
+import { EventTablePruner } from './retention.js';
 import type { TransactionalDatabase } from '../sql.js';
 import { createEventTransport, eventBusConfigFromEnv, type EventBusConfig } from '../transport/from-env.js';
 import type { ConsumerStats, EventSubscription, EventTransport, GroupLag, SubscribeOptions } from '../transport/transport.js';
@@ -52,6 +53,8 @@ export interface ServiceEventStats {
 export class ServiceEvents implements EventMetricsSource {
   readonly transport: EventTransport;
   readonly relay: OutboxRelay;
+  /** Deletes published outbox rows and old inbox rows (EVENTS_*_RETENTION_HOURS). */
+  readonly pruner: EventTablePruner;
   private readonly service: string;
   private readonly subscriptions: { streams: readonly string[]; subscription: EventSubscription | IdempotentSubscription }[] = [];
 
@@ -61,6 +64,8 @@ export class ServiceEvents implements EventMetricsSource {
     this.transport = sharedEventTransport(options.shared, options.env, options.logger);
     this.relay = new OutboxRelay({ db: options.db, transport: this.transport, logger: options.logger, ...config.relay });
     this.relay.start();
+    this.pruner = new EventTablePruner(options.db, config.retention, options.logger);
+    this.pruner.start();
   }
 
   /** Call after committing events to the outbox: the relay publishes now instead of at its next poll. */
@@ -138,11 +143,13 @@ export class ServiceEvents implements EventMetricsSource {
   /** Stops like a crash (tests): consumers abort without acknowledging, the relay stops. */
   async abort(): Promise<void> {
     await Promise.all(this.subscriptions.map(({ subscription }) => subscription.abort()));
+    await this.pruner.stop();
     await this.relay.stop();
   }
 
   async close(): Promise<void> {
     await Promise.all(this.subscriptions.map(({ subscription }) => subscription.stop()));
+    await this.pruner.stop();
     await this.relay.stop();
   }
 }

@@ -1,10 +1,13 @@
 import { ConfigError, readInteger, readOptional, readString, readUrl, type Logger } from '@commerce/kit';
 import { RELAY_DEFAULTS } from '../outbox/relay.js';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../service/retention.js';
 import { InProcessTransport } from './in-process.js';
 import { RedisStreamsTransport } from './redis-streams.js';
 import { resolveConsumerSettings } from './settings.js';
 import { TRANSPORT_DEFAULTS } from './streams-transport.js';
 import { CONSUMER_DEFAULTS, type ConsumerSettings, type EventTransport } from './transport.js';
+
+const HOUR_MS = 3_600_000;
 
 export interface EventBusConfig {
   /** Set: Redis Streams shared by every process; unset: in this process only. */
@@ -13,6 +16,7 @@ export interface EventBusConfig {
   maxLength: number;
   consumer: ConsumerSettings;
   relay: { pollIntervalMs: number; batchSize: number };
+  retention: RetentionSettings;
 }
 
 /**
@@ -35,6 +39,7 @@ export function eventBusConfigFromEnv(env: Record<string, string | undefined>): 
     claimIdleMs: readInteger(env, 'EVENTS_CLAIM_IDLE_MS', CONSUMER_DEFAULTS.claimIdleMs, 1, 86_400_000),
     blockMs: readInteger(env, 'EVENTS_BLOCK_MS', CONSUMER_DEFAULTS.blockMs, 1, 60_000),
     batchSize: readInteger(env, 'EVENTS_BATCH_SIZE', CONSUMER_DEFAULTS.batchSize, 1, 1_000),
+    concurrency: readInteger(env, 'EVENTS_CONSUMER_CONCURRENCY', CONSUMER_DEFAULTS.concurrency, 1, 256),
   };
   try {
     resolveConsumerSettings(consumer);
@@ -49,6 +54,11 @@ export function eventBusConfigFromEnv(env: Record<string, string | undefined>): 
     relay: {
       pollIntervalMs: readInteger(env, 'EVENTS_RELAY_POLL_MS', RELAY_DEFAULTS.pollIntervalMs, 1, 60_000),
       batchSize: readInteger(env, 'EVENTS_RELAY_BATCH_SIZE', RELAY_DEFAULTS.batchSize, 1, 10_000),
+    },
+    retention: {
+      outboxRetentionMs: readInteger(env, 'EVENTS_OUTBOX_RETENTION_HOURS', RETENTION_DEFAULTS.outboxRetentionMs / HOUR_MS, 1, 87_600) * HOUR_MS,
+      inboxRetentionMs: readInteger(env, 'EVENTS_INBOX_RETENTION_HOURS', RETENTION_DEFAULTS.inboxRetentionMs / HOUR_MS, 1, 87_600) * HOUR_MS,
+      intervalMs: readInteger(env, 'EVENTS_PRUNE_INTERVAL_MS', RETENTION_DEFAULTS.intervalMs, 0, 86_400_000),
     },
   };
 }

@@ -5,6 +5,8 @@ interface Entry {
   /** Position in the stream: 0, 1, 2... (ids compare the same way). */
   n: number;
   fields: Record<string, string>;
+  /** Removed by XDEL: kept in place (so that `n` stays an index) but never read again. */
+  deleted?: true;
 }
 
 interface Pending {
@@ -26,6 +28,8 @@ interface Stream {
   byId: Map<string, Entry>;
   firstN: number;
   nextN: number;
+  /** Entries marked deleted. */
+  deleted: number;
   lastMs: number;
   seq: number;
   groups: Map<string, Group>;
@@ -58,7 +62,10 @@ export class MemoryStreamStore implements StreamStore {
       return entry.id;
     });
     if (maxLength > 0 && stream.entries.length > maxLength) {
-      for (const entry of stream.entries.splice(0, stream.entries.length - maxLength)) stream.byId.delete(entry.id);
+      for (const entry of stream.entries.splice(0, stream.entries.length - maxLength)) {
+        stream.byId.delete(entry.id);
+        if (entry.deleted) stream.deleted -= 1;
+      }
       stream.firstN = stream.entries[0]?.n ?? stream.nextN;
     }
     for (const wake of [...this.waiters]) wake();
@@ -87,10 +94,10 @@ export class MemoryStreamStore implements StreamStore {
       const from = Math.max(state.lastDelivered + 1, stream.firstN) - stream.firstN;
       const taken = stream.entries.slice(from, from + count);
       for (const entry of taken) {
-        state.pending.set(entry.id, { n: entry.n, consumer, deliveredAt: now, deliveries: 1 });
+        if (!entry.deleted) state.pending.set(entry.id, { n: entry.n, consumer, deliveredAt: now, deliveries: 1 });
         state.lastDelivered = entry.n;
       }
-      return taken.map((entry) => ({ key, id: entry.id, fields: { ...entry.fields } }));
+      return taken.filter((entry) => !entry.deleted).map((entry) => ({ key, id: entry.id, fields: { ...entry.fields } }));
     });
   }
 
@@ -150,13 +157,41 @@ export class MemoryStreamStore implements StreamStore {
     await this.ack(key, group, [id]);
   }
 
+  async move(fromKey: string, id: string, toKey: string, fields: Record<string, string>, maxLength: number): Promise<string | undefined> {
+    if (!(await this.remove(fromKey, id))) return undefined;
+    const [moved] = await this.append(toKey, [fields], maxLength);
+    return moved;
+  }
+
+  async remove(key: string, id: string): Promise<boolean> {
+    this.assertOpen();
+    const stream = this.streams.get(key);
+    const entry = stream?.byId.get(id);
+    if (!stream || !entry) return false;
+    stream.byId.delete(id);
+    entry.deleted = true;
+    stream.deleted += 1;
+    return true;
+  }
+
+  async get(key: string, id: string): Promise<StreamEntry | undefined> {
+    const entry = this.streams.get(key)?.byId.get(id);
+    return entry && { id: entry.id, fields: { ...entry.fields } };
+  }
+
   async length(key: string): Promise<number> {
-    return this.streams.get(key)?.entries.length ?? 0;
+    const stream = this.streams.get(key);
+    return stream ? stream.entries.length - stream.deleted : 0;
   }
 
   async newest(key: string, count: number): Promise<StreamEntry[]> {
+    const newest: StreamEntry[] = [];
     const entries = this.streams.get(key)?.entries ?? [];
-    return entries.slice(Math.max(0, entries.length - count)).map((entry) => ({ id: entry.id, fields: { ...entry.fields } }));
+    for (let i = entries.length - 1; i >= 0 && newest.length < count; i -= 1) {
+      const entry = entries[i]!;
+      if (!entry.deleted) newest.unshift({ id: entry.id, fields: { ...entry.fields } });
+    }
+    return newest;
   }
 
   async groupInfo(key: string, group: string): Promise<{ pending: number; lag: number | null }> {
@@ -196,7 +231,7 @@ export class MemoryStreamStore implements StreamStore {
     let stream = this.streams.get(key);
     if (!stream) {
       if (!create) throw new Error(`NOGROUP No such key '${key}'`);
-      stream = { entries: [], byId: new Map(), firstN: 0, nextN: 0, lastMs: 0, seq: 0, groups: new Map() };
+      stream = { entries: [], byId: new Map(), firstN: 0, nextN: 0, deleted: 0, lastMs: 0, seq: 0, groups: new Map() };
       this.streams.set(key, stream);
     }
     return stream;

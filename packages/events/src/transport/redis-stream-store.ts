@@ -14,6 +14,17 @@ export interface RedisStreamStoreOptions {
 
 const WARN_INTERVAL_MS = 30_000;
 
+/** StreamStore.move in one step on the server: XDEL, then XADD only when something was deleted (nil otherwise). */
+const MOVE_SCRIPT = `
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 0 then return false end
+local args = { KEYS[2] }
+if tonumber(ARGV[2]) > 0 then
+  table.insert(args, 'MAXLEN'); table.insert(args, '~'); table.insert(args, ARGV[2])
+end
+table.insert(args, '*')
+for i = 3, #ARGV do table.insert(args, ARGV[i]) end
+return redis.call('XADD', unpack(args))`;
+
 /**
  * StreamStore on Redis Streams. One shared connection for writes, acks and claims (no offline queue: while Redis
  * is away commands fail at once and the callers back off); each reader gets a connection of its own (duplicate()),
@@ -109,6 +120,25 @@ export class RedisStreamStore implements StreamStore {
     const client = await this.connected();
     const trim = maxLength > 0 ? { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: maxLength } } : {};
     await this.timed(client.multi().xAdd(deadKey, '*', fields, trim).xAck(key, group, id).exec());
+  }
+
+  async move(fromKey: string, id: string, toKey: string, fields: Record<string, string>, maxLength: number): Promise<string | undefined> {
+    const client = await this.connected();
+    const reply = await this.timed(
+      client.eval(MOVE_SCRIPT, { keys: [fromKey, toKey], arguments: [id, String(maxLength), ...Object.entries(fields).flat()] }),
+    );
+    return reply === null || reply === undefined ? undefined : String(reply);
+  }
+
+  async remove(key: string, id: string): Promise<boolean> {
+    const client = await this.connected();
+    return Number(await this.timed(client.xDel(key, id))) === 1;
+  }
+
+  async get(key: string, id: string): Promise<StreamEntry | undefined> {
+    const client = await this.connected();
+    const [message] = (await this.timed(client.xRange(key, id, id))) ?? [];
+    return message ? toEntry(message) : undefined;
   }
 
   async length(key: string): Promise<number> {

@@ -7,6 +7,7 @@ const LIMITS: Record<keyof ConsumerSettings, [min: number, max: number]> = {
   claimIdleMs: [1, 86_400_000],
   blockMs: [1, 60_000],
   batchSize: [1, 1_000],
+  concurrency: [1, 256],
 };
 
 /** Defaults, then `base`, then `overrides`; throws a RangeError on a value out of range. */

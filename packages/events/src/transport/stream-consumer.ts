@@ -1,7 +1,9 @@
 import type { Logger } from '@commerce/kit';
 import { assertName } from '../names.js';
+import type { ParsedEnvelope } from '../envelope.js';
+import { runPartitioned } from './run-partitioned.js';
 import { retryDelay } from './settings.js';
-import type { StreamReader, StreamStore, StreamEntry } from './stream-store.js';
+import type { KeyedEntry, StreamReader, StreamStore, StreamEntry } from './stream-store.js';
 import type { ConsumerSettings, ConsumerStats, EventHandler, EventSubscription } from './transport.js';
 import { decodeEvent } from './wire.js';
 
@@ -32,10 +34,11 @@ const WARN_INTERVAL_MS = 30_000;
 const MAX_ERROR_LENGTH = 2_000;
 
 /**
- * One consumer of a group, over any StreamStore: reads new messages, runs the handler one message at a time,
- * acknowledges after it resolved; a failure stays pending and is delivered again after the backoff (XCLAIM by its
- * own consumer), up to `maxAttempts`, then goes to the dead-letter stream. Between reads it takes over messages
- * another consumer left idle for `claimIdleMs` (XAUTOCLAIM).
+ * One consumer of a group, over any StreamStore: reads new messages and runs the handler on up to `concurrency` of
+ * them at once, one aggregate's messages one after another in stream order; acknowledges each after its handler
+ * resolved; a failure stays pending and is delivered again after the backoff (XCLAIM by its own consumer), up to
+ * `maxAttempts`, then goes to the dead-letter stream. Between reads it takes over messages another consumer left
+ * idle for `claimIdleMs` (XAUTOCLAIM).
  */
 export class StreamConsumer implements EventSubscription {
   readonly group: string;
@@ -120,12 +123,11 @@ export class StreamConsumer implements EventSubscription {
           this.nextMaintenance = Date.now() + this.maintenanceIntervalMs;
         }
         if (this.stopping) break;
-        const wait = Math.min(this.settings.blockMs, Math.max(1, this.nextMaintenance - Date.now()));
-        const entries = await this.reader.read(this.group, this.consumer, this.keys, this.settings.batchSize, wait);
-        for (const entry of entries) {
-          const stream = this.streamOfKey.get(entry.key) ?? entry.key;
-          await this.deliver({ ...entry, stream }, 1); // a read batch is finished even when stopping
-        }
+        const { blockMs, batchSize, concurrency } = this.settings;
+        const wait = Math.min(blockMs, Math.max(1, this.nextMaintenance - Date.now()));
+        // At least `concurrency` per read, so that a batch can keep every handler slot busy.
+        const entries = await this.reader.read(this.group, this.consumer, this.keys, Math.max(batchSize, concurrency), wait);
+        await this.deliverBatch(entries); // a read batch is finished even when stopping
         errorsInARow = 0;
       } catch (error) {
         if (this.stopping) break;
@@ -137,11 +139,31 @@ export class StreamConsumer implements EventSubscription {
     }
   }
 
+  /**
+   * Delivers a read batch, up to `concurrency` messages at once: the messages of one aggregate one after another,
+   * in stream order, each settled (acknowledged, touched for a retry, or dead-lettered) before the next starts.
+   * A failed message is delivered again later by maintain(), after the later messages of its aggregate in this
+   * batch (as when delivering one at a time). Resolves once the whole batch settled; if settling one failed (the
+   * store), nothing more of the batch starts, and what was not delivered stays pending for maintain().
+   */
+  private async deliverBatch(entries: readonly KeyedEntry[]): Promise<void> {
+    const batch = entries.map((entry) => {
+      const message: Message = { ...entry, stream: this.streamOfKey.get(entry.key) ?? entry.key };
+      return { message, decoded: decodeEvent(entry.fields) };
+    });
+    await runPartitioned(
+      batch,
+      // One partition per aggregate (across streams too); a malformed message has none and is dead-lettered at once.
+      ({ decoded }) => (decoded.ok ? decoded.envelope.aggregateId : undefined),
+      this.settings.concurrency,
+      ({ message, decoded }) => this.deliver(message, 1, decoded),
+    );
+  }
+
   /** Runs the handler for one message and settles it: ack, retry later, or dead-letter. */
-  private async deliver(message: Message, attempt: number): Promise<void> {
+  private async deliver(message: Message, attempt: number, decoded: ParsedEnvelope = decodeEvent(message.fields)): Promise<void> {
     if (this.aborted) return;
     const { store, handler, group, consumer } = this.options;
-    const decoded = decodeEvent(message.fields);
     if (!decoded.ok) {
       this.counters.malformed += 1;
       return this.deadLetter(message, attempt, `malformed message: ${decoded.error}`);
@@ -192,7 +214,10 @@ export class StreamConsumer implements EventSubscription {
     logger.error({ stream: message.stream, messageId: message.id, group, attempts, error }, 'event moved to the dead-letter stream');
   }
 
-  /** Takes over what dead consumers left pending, then delivers again this consumer's failures that are due. */
+  /**
+   * Takes over what dead consumers left pending, then delivers again this consumer's failures that are due. One
+   * message at a time (not `concurrency`): these are the exceptions, and it keeps their order simple.
+   */
   private async maintain(): Promise<void> {
     const { store, group, consumer } = this.options;
     const { claimIdleMs, batchSize } = this.settings;

@@ -21,6 +21,15 @@ export interface StreamStore {
   ack(key: string, group: string, ids: readonly string[]): Promise<void>;
   /** XADD to `deadKey` and XACK on `key`, atomically. */
   deadLetter(key: string, group: string, id: string, deadKey: string, fields: Record<string, string>, maxLength: number): Promise<void>;
+  /**
+   * Atomically: when `id` is still in `fromKey`, deletes it (XDEL) and appends `fields` to `toKey`. Resolves with the
+   * new message's id, or undefined when `id` was not there (replayed or discarded meanwhile).
+   */
+  move(fromKey: string, id: string, toKey: string, fields: Record<string, string>, maxLength: number): Promise<string | undefined>;
+  /** XDEL of one message: true when it was there. */
+  remove(key: string, id: string): Promise<boolean>;
+  /** XRANGE key id id: the message, or undefined. */
+  get(key: string, id: string): Promise<StreamEntry | undefined>;
   /** XLEN (0 when the stream does not exist). */
   length(key: string): Promise<number>;
   /** The newest `count` messages, oldest first. */

@@ -6,8 +6,8 @@ import { assertName } from '../names.js';
 import { resolveConsumerSettings } from './settings.js';
 import { StreamConsumer } from './stream-consumer.js';
 import type { StreamStore } from './stream-store.js';
-import type { ConsumerSettings, DeadLetter, EventSubscription, EventTransport, GroupLag, SubscribeOptions } from './transport.js';
-import { encodeEvent } from './wire.js';
+import type { ConsumerSettings, DeadLetter, DeadLetterOutcome, EventSubscription, EventTransport, GroupLag, SubscribeOptions } from './transport.js';
+import { decodeEvent, encodeEvent } from './wire.js';
 
 export interface StreamsTransportOptions {
   logger: Logger;
@@ -91,6 +91,36 @@ export abstract class StreamsTransport implements EventTransport {
     }));
   }
 
+  async replayDeadLetters(stream: string, ids: readonly string[]): Promise<DeadLetterOutcome[]> {
+    this.assertOpen();
+    assertName('stream', stream);
+    const outcomes: DeadLetterOutcome[] = [];
+    for (const id of ids) {
+      const dead = isMessageId(id) ? await this.store.get(this.deadKeyOf(stream), id) : undefined;
+      const original = parseFields(dead?.fields.fields);
+      if (!dead) outcomes.push({ id, outcome: 'not-found' });
+      else if (!decodeEvent(original).ok) outcomes.push({ id, outcome: 'malformed' });
+      else {
+        const messageId = await this.store.move(this.deadKeyOf(stream), id, this.keyOf(stream), original, this.maxLength);
+        outcomes.push(messageId ? { id, outcome: 'replayed', messageId } : { id, outcome: 'not-found' });
+      }
+    }
+    const replayed = outcomes.filter((outcome) => outcome.outcome === 'replayed').length;
+    if (replayed > 0) this.logger.info({ stream, replayed }, 'dead letters replayed');
+    return outcomes;
+  }
+
+  async discardDeadLetters(stream: string, ids: readonly string[]): Promise<DeadLetterOutcome[]> {
+    this.assertOpen();
+    assertName('stream', stream);
+    const outcomes: DeadLetterOutcome[] = [];
+    for (const id of ids) {
+      const removed = isMessageId(id) && (await this.store.remove(this.deadKeyOf(stream), id));
+      outcomes.push({ id, outcome: removed ? 'discarded' : 'not-found' });
+    }
+    return outcomes;
+  }
+
   deadLetterCount(stream: string): Promise<number> {
     return this.store.length(this.deadKeyOf(stream));
   }
@@ -128,6 +158,11 @@ export abstract class StreamsTransport implements EventTransport {
 function defaultConsumerName(): string {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60) || 'host';
   return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A stream message id, `<ms>-<seq>` (anything else would be a Redis error). */
+function isMessageId(id: string): boolean {
+  return /^\d{1,20}-\d{1,20}$/.test(id);
 }
 
 function parseFields(raw: string | undefined): Record<string, string> {

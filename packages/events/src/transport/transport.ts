@@ -14,6 +14,10 @@ import type { EventEnvelope } from '../envelope.js';
  *
  * Delivery is at least once, and not strictly ordered once retries happen: handlers deduplicate by event id
  * (`consume` does it with the inbox) and order by the aggregate's `version` where it matters.
+ *
+ * A consumer runs up to `concurrency` handlers at once, for different aggregates (the envelope's `aggregateId`):
+ * the messages of one aggregate in a read batch are handled one after another, in stream order, each one settled
+ * (acknowledged, left for a retry, or dead-lettered) before the next one starts.
  */
 export interface EventTransport {
   readonly kind: 'redis-streams' | 'in-process';
@@ -23,6 +27,14 @@ export interface EventTransport {
   subscribe(options: SubscribeOptions): EventSubscription;
   /** The newest dead letters of `stream`, oldest first. */
   deadLetters(stream: string, limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Puts dead letters (ids in `<stream>:dead`) back on `stream`, each atomically (removed from the dead-letter stream
+   * exactly when appended): every group of the stream gets them again, so groups that had handled them see a
+   * duplicate, which their inbox absorbs. A dead letter that is not a valid envelope is not replayed (`malformed`).
+   */
+  replayDeadLetters(stream: string, ids: readonly string[]): Promise<DeadLetterOutcome[]>;
+  /** Deletes dead letters for good (e.g. malformed ones, once looked at). */
+  discardDeadLetters(stream: string, ids: readonly string[]): Promise<DeadLetterOutcome[]>;
   /** Gauge: messages in the dead-letter stream of `stream`. */
   deadLetterCount(stream: string): Promise<number>;
   /** Gauges: a group's consumer lag on `stream`. */
@@ -67,8 +79,13 @@ export interface ConsumerSettings {
   claimIdleMs: number;
   /** Longest wait of one blocking read; also bounds how late retries and reclaims are looked for. */
   blockMs: number;
-  /** Messages read at once per stream. */
+  /** Messages read at once per stream (a read asks for at least `concurrency`). */
   batchSize: number;
+  /**
+   * Handlers running at once, each for a different aggregate (`aggregateId`); the messages of one aggregate are
+   * handled one at a time, in stream order. 1: one message at a time.
+   */
+  concurrency: number;
 }
 
 export interface EventSubscription {
@@ -115,6 +132,14 @@ export interface DeadLetter {
   fields: Record<string, string>;
 }
 
+export interface DeadLetterOutcome {
+  /** The dead letter's id. */
+  id: string;
+  outcome: 'replayed' | 'discarded' | 'not-found' | 'malformed';
+  /** Replayed: the message's new id in the stream. */
+  messageId?: string;
+}
+
 export interface GroupLag {
   /** Delivered to a consumer, not yet acknowledged. */
   pending: number;
@@ -129,4 +154,5 @@ export const CONSUMER_DEFAULTS: ConsumerSettings = {
   claimIdleMs: 60_000,
   blockMs: 2_000,
   batchSize: 10,
+  concurrency: 8,
 };
