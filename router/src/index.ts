@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -11,7 +11,7 @@ import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
 import { RouterMetrics } from './metrics.js';
 import { instrumentGateway } from './metrics/gateway.js';
-import { operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
+import { CLIENT_NAME_HEADER, operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
 import { authentication, principalOf, tokenVerifier } from './policies/authentication.js';
 import { prepareSupergraph, type AuthorizationRules } from './policies/authorization/directives.js';
 import { subgraphLookups } from './policies/authorization/lookups.js';
@@ -166,10 +166,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     authorizationMode: options.authorizationMode ?? 'filter',
     policies: POLICIES,
     lookups,
-    executeOperation: async ({ query, variables, operationName }, principal) => {
+    executeOperation: async ({ query, variables, operationName }, principal, clientName) => {
       metrics.enter();
+      // The client's name as its header, for the plugins that read it (metrics, persisted-query logs).
+      const headers = new HeaderMap(clientName ? [[CLIENT_NAME_HEADER, clientName]] : []);
       const response = await apollo.executeOperation(
-        { query, variables: variables ?? undefined, operationName: operationName ?? undefined },
+        { query, variables: variables ?? undefined, operationName: operationName ?? undefined, http: { method: 'POST', headers, search: '', body: undefined } },
         { contextValue: { principal } },
       );
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
@@ -181,6 +183,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     sessionLimits: options.subscriptions?.limits,
     upstream: options.subscriptions?.upstream,
     keepAliveMs: options.subscriptions?.keepAliveMs,
+    metrics,
     logger,
   });
   const untrackSubscriptions = metrics.trackSubscriptions(() => subscriptions.stats().subscribers);

@@ -1,18 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { processMetricsRegistry } from '@commerce/kit';
 
 /**
  * The router's Prometheus metrics, served at `GET /metrics`: one RouterMetrics (and registry) per router,
- * so several routers in one process (tests, the bench) count apart. Node's process metrics are process-wide
- * and appear in every router's exposition.
+ * so several routers in one process (tests, the bench) count apart. Node's process metrics are process-wide:
+ * collected once (kit's processMetricsRegistry, shared with the subgraph servers of the embedded platform) and
+ * served in every router's exposition.
  *
  * Label values are bounded: rejection codes come from REJECTION_CODES, operation and client names from
  * BoundedLabel (at most N distinct names per router, then `other`), operation types and outcomes from fixed
  * lists, subgraph names from the supergraph.
  */
-const processRegistry = new Registry();
-collectDefaultMetrics({ register: processRegistry });
-
 export const REJECTION_CODES = new Set([
   'UNAUTHENTICATED',
   'SERVICE_UNAVAILABLE',
@@ -115,13 +114,13 @@ export class RouterMetrics {
     });
     this.operations = new Counter({
       name: 'router_operations_total',
-      help: 'GraphQL operations answered over HTTP, by operation name, type, client name and outcome',
+      help: 'GraphQL operations (HTTP, WebSocket, SSE; a subscription once it ends), by operation name, type, client name and outcome',
       labelNames: ['operation_name', 'operation_type', 'client_name', 'outcome'],
       registers,
     });
     this.operationSeconds = new Histogram({
       name: 'router_operation_duration_seconds',
-      help: 'Time from the request reaching the router to the response, per operation',
+      help: 'Time from the request reaching the router to the response, per operation (HTTP only: subscriptions are not timed)',
       labelNames: ['operation_type', 'outcome'],
       buckets: SECONDS,
       registers,
@@ -158,7 +157,7 @@ export class RouterMetrics {
         this.set(active);
       },
     });
-    this.registry = Registry.merge([processRegistry, own]);
+    this.registry = Registry.merge([processMetricsRegistry(), own]);
     live.add(this);
   }
 
@@ -171,10 +170,14 @@ export class RouterMetrics {
     this.cost.observe({ kind }, cost);
   }
 
-  /** `operationName` and `clientName` must come from `operationNames.value()` and `clientNames.value()`. */
-  operation(operationName: string, operationType: OperationType, clientName: string, outcome: OperationOutcome, seconds: number): void {
+  /**
+   * `operationName` and `clientName` must come from `operationNames.value()` and `clientNames.value()`. Without
+   * `seconds` the operation is counted but not timed (operations of the subscription transports: a subscription's
+   * lifetime is no latency).
+   */
+  operation(operationName: string, operationType: OperationType, clientName: string, outcome: OperationOutcome, seconds?: number): void {
     this.operations.inc({ operation_name: operationName, operation_type: operationType, client_name: clientName, outcome });
-    this.operationSeconds.observe({ operation_type: operationType, outcome }, seconds);
+    if (seconds !== undefined) this.operationSeconds.observe({ operation_type: operationType, outcome }, seconds);
   }
 
   /** The timer of one subgraph's fetches, its label values bound once. */

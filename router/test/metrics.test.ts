@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { createSubgraphRegistry } from '@commerce/kit';
+import { RouterMetrics } from '../src/metrics.js';
 import { postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -209,6 +211,188 @@ describe('router metrics', () => {
       }
     } finally {
       await second.stop();
+    }
+  });
+});
+
+const LIVE_SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+type Query { ping: String }
+type Subscription {
+  ticks(count: Int!): Tick!
+  forever: Tick!
+  failing: Tick!
+}
+type Tick { n: Int! square: Square! }
+type Square { value: Int! }`;
+
+type Outcome = { events: { data?: unknown; errors?: { extensions?: { code?: string } }[] }[]; error?: { extensions?: { code?: string } }[] };
+
+/** Subscribes over graphql-ws and resolves when the subscription ends (complete or error); `stopAfter` events, it stops. */
+function subscribe(client: Client, query: string, stopAfter = Infinity): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const outcome: Outcome = { events: [] };
+    const stop = client.subscribe(
+      { query },
+      {
+        next: (event) => {
+          outcome.events.push(event as Outcome['events'][number]);
+          if (outcome.events.length >= stopAfter) {
+            stop();
+            resolve(outcome);
+          }
+        },
+        error: (error) => resolve({ ...outcome, error: error as Outcome['error'] }),
+        complete: () => resolve(outcome),
+      },
+    );
+  });
+}
+
+/** A WebSocket whose upgrade request carries `headers`. */
+function webSocketWith(headers: Record<string, string>): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  } as typeof WebSocket;
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('router metrics: subscriptions and process metrics', () => {
+  let issuer: Issuer;
+  let subgraph: StubSubgraph;
+  let router: TestRouter;
+  const clients: Client[] = [];
+
+  const connect = (options: { params?: Record<string, unknown>; headers?: Record<string, string> } = {}) => {
+    const client = createClient({
+      url: router.router.url.replace(/^http/, 'ws'),
+      webSocketImpl: options.headers ? webSocketWith(options.headers) : WebSocket,
+      connectionParams: options.params,
+      retryAttempts: 0,
+    });
+    clients.push(client);
+    return client;
+  };
+  const sub = (operation_name: string, outcome: string, client_name = 'unknown') => ({
+    operation_name,
+    operation_type: 'subscription',
+    client_name,
+    outcome,
+  });
+
+  before(async () => {
+    issuer = await startIssuer();
+    subgraph = await startStubSubgraph('live', LIVE_SDL, {
+      Query: { ping: () => 'pong' },
+      Subscription: {
+        ticks: {
+          subscribe: async function* (_: unknown, { count }: { count: number }) {
+            for (let n = 1; n <= count; n += 1) yield { ticks: { n } };
+          },
+        },
+        forever: {
+          subscribe: async function* () {
+            for (let n = 1; ; n += 1) {
+              yield { forever: { n } };
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+          },
+        },
+        failing: {
+          subscribe: async function* () {
+            yield { failing: { n: 1 } };
+            throw new Error('the feed broke');
+          },
+        },
+      },
+      Tick: { square: (tick: { n: number }) => ({ value: tick.n * tick.n }) },
+    });
+    router = await startTestRouter([subgraph], issuer, { limits: { maxDepth: 2 } });
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await router?.stop();
+    await subgraph?.stop();
+    await issuer?.stop();
+  });
+
+  test('a WebSocket subscription counts once when it ends: completed or stopped (success), failed (error)', async () => {
+    const before = await scrape(router);
+    // the client name from connection_init, then from the upgrade request's header
+    const completed = await subscribe(connect({ params: { 'apollographql-client-name': 'live-ui' } }), 'subscription Ticks { ticks(count: 2) { n } }');
+    assert.deepEqual(completed.events, [{ data: { ticks: { n: 1 } } }, { data: { ticks: { n: 2 } } }]);
+    const stopped = await subscribe(connect({ headers: { 'apollographql-client-name': 'ios.store' } }), 'subscription Forever { forever { n } }', 2);
+    assert.equal(stopped.events.length, 2);
+    const failed = await subscribe(connect(), 'subscription Failing { failing { n } }');
+    assert.equal(failed.events.at(-1)?.errors?.length, 1, 'the upstream error reaches the client');
+    await until(async () => router.router.subscriptionStats().subscribers === 0, 'every subscription ended');
+    const after = await scrape(router);
+
+    const ops = 'router_operations_total';
+    assert.equal(delta(before, after, ops, sub('Ticks', 'success', 'live-ui')), 1);
+    assert.equal(delta(before, after, ops, sub('Forever', 'success', 'ios.store')), 1);
+    assert.equal(delta(before, after, ops, sub('Failing', 'error')), 1);
+    assert.equal(delta(before, after, ops, { operation_type: 'subscription' }), 3, 'each subscription counted once');
+    assert.equal(delta(before, after, ops), 3);
+    assert.equal(delta(before, after, 'router_operation_duration_seconds_count'), 0, 'subscription lifetimes are not in the HTTP latency histogram');
+    assert.equal(total(after, 'router_subscriptions_active'), 0);
+  });
+
+  test('a subscription refused before subscribing counts as rejected, its code in router_rejections_total', async () => {
+    const before = await scrape(router);
+    subgraph.subscribed.length = 0;
+    const client = connect({ params: { 'apollographql-client-name': 'live-ui' } });
+    const deep = await subscribe(client, 'subscription Deep { ticks(count: 1) { square { value } } }');
+    assert.equal(deep.error?.[0]?.extensions?.code, 'MAX_DEPTH_LIMIT');
+    const invalid = await subscribe(client, 'subscription Invalid { ticks(count: 1) { nope } }');
+    assert.equal(invalid.error?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+    const after = await scrape(router);
+
+    assert.equal(delta(before, after, 'router_operations_total', sub('Deep', 'rejected', 'live-ui')), 1);
+    // as over HTTP: a validation failure is an error, not a policy's refusal
+    assert.equal(delta(before, after, 'router_operations_total', sub('Invalid', 'error', 'live-ui')), 1);
+    assert.equal(delta(before, after, 'router_operations_total'), 2);
+    assert.equal(delta(before, after, 'router_rejections_total', { code: 'MAX_DEPTH_LIMIT' }), 1);
+    assert.equal(delta(before, after, 'router_rejections_total'), 1, 'validation failures are no policy rejection');
+    assert.equal(subgraph.subscribed.length, 0, 'nothing was subscribed upstream');
+  });
+
+  test('a query over the WebSocket counts once, as a query, with the client name of the connection', async () => {
+    const before = await scrape(router);
+    const ping = await subscribe(connect({ params: { 'apollographql-client-name': 'live-ui' } }), 'query Ping { ping }');
+    assert.deepEqual(ping.events, [{ data: { ping: 'pong' } }]);
+    const after = await scrape(router);
+    assert.equal(delta(before, after, 'router_operations_total', op('Ping', 'success', { client_name: 'live-ui' })), 1);
+    assert.equal(delta(before, after, 'router_operations_total'), 1);
+  });
+
+  test("Node's process metrics are collected once per process: the router serves the subgraphs' set", async () => {
+    const response = await fetch(`${router.router.baseUrl}/metrics`);
+    const text = await response.text();
+    const help = text.split('\n').filter((line) => line.startsWith('# HELP '));
+    const names = help.map((line) => line.split(' ')[2]!);
+    assert.equal(names.filter((name) => name === 'process_cpu_user_seconds_total').length, 1);
+    assert.equal(new Set(names).size, names.length, 'each metric once');
+
+    const metrics = new RouterMetrics();
+    try {
+      const subgraphRegistry = createSubgraphRegistry(); // what every subgraph server of the embedded platform serves
+      for (const name of ['process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds']) {
+        const shared = subgraphRegistry.getSingleMetric(name);
+        assert.ok(shared, name);
+        assert.equal(metrics.registry.getSingleMetric(name), shared, `${name}: one collector, not one per registry`);
+      }
+    } finally {
+      metrics.close();
     }
   });
 });

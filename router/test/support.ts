@@ -62,6 +62,8 @@ export interface StubSubgraph {
   received: string[];
   /** How many HTTP requests it received (a refused operation must never reach it); set 0 to start counting anew. */
   requests: number;
+  /** The payload of every subscribe message it received over graphql-ws, in order. */
+  subscribed: { query: string; extensions?: Record<string, unknown> | null }[];
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ type Resolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], 
  */
 export async function startStubSubgraph(name: string, sdl: string, resolvers: Resolvers, port = 0): Promise<StubSubgraph> {
   const received: string[] = [];
+  const subscribed: StubSubgraph['subscribed'] = [];
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers });
   const server = new ApolloServer({ schema, plugins: [ApolloServerPluginInlineTraceDisabled()] });
   await server.start();
@@ -89,13 +92,23 @@ export async function startStubSubgraph(name: string, sdl: string, resolvers: Re
   );
   const httpServer = createServer(app);
   const webSockets = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const subscriptions = useServer({ schema }, webSockets, 1000);
+  const subscriptions = useServer(
+    {
+      schema,
+      onSubscribe: (_ctx, _id, payload) => {
+        subscribed.push(payload);
+      },
+    },
+    webSockets,
+    1000,
+  );
   await new Promise<void>((resolve) => httpServer.listen(port, '127.0.0.1', resolve));
   return {
     name,
     sdl,
     url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`,
     received,
+    subscribed,
     get requests() {
       return received.length;
     },

@@ -94,5 +94,5 @@ export async function inSpan<T>(
 }
 
 // For tests and callers that inspect spans, from the SDK version kit uses.
-export { SpanKind } from '@opentelemetry/api';
+export { SpanKind, type Context as OtelContext, type Tracer } from '@opentelemetry/api';
 export { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';

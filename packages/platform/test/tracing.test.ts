@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportSpansTo, InMemorySpanExporter, SpanKind, type ReadableSpan } from '@commerce/kit';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
 /**
@@ -28,6 +30,8 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   });
 
   const serviceOf = (span: ReadableSpan) => String(span.resource.attributes['service.name']);
+  /** The order the checkout test placed, for the subscription test. */
+  let placed: { token: string; orderId: string } | undefined;
 
   it('one trace id across the router, the subgraphs it called, and the saga\'s event consumers', async () => {
     const signUp = await platform.graphql<{ signUp: { accessToken: string } }>(SIGN_UP, {
@@ -84,5 +88,36 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       [orderId],
     );
     assert.equal(row!.traceparent.split('-')[1], traceId);
+    placed = { token, orderId };
+  });
+
+  it('a subscription\'s start: the router\'s graphql.subscribe continues in the subgraph that serves it', async () => {
+    assert.ok(placed, 'runs after the checkout above');
+    const client = createClient({
+      url: platform.routerUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${placed.token}` },
+      retryAttempts: 0,
+    });
+    try {
+      const first = await new Promise<unknown>((resolve, reject) => {
+        const stop = client.subscribe(
+          { query: 'subscription Traced($id: ID!) { orderUpdated(orderId: $id) { id status } }', variables: { id: placed!.orderId } },
+          { next: (value) => (stop(), resolve(value)), error: reject, complete: () => undefined },
+        );
+      });
+      assert.equal((first as { data: { orderUpdated: { id: string } } }).data.orderUpdated.id, placed.orderId);
+    } finally {
+      await client.dispose();
+    }
+    const subscribes = () => exporter.getFinishedSpans().filter((span) => span.name === 'graphql.subscribe');
+    const until = Date.now() + 5_000;
+    while (Date.now() < until && !subscribes().some((span) => serviceOf(span) === 'orders')) await new Promise((resolve) => setTimeout(resolve, 20));
+    const routerSpan = subscribes().find((span) => serviceOf(span) === 'router' && span.attributes['graphql.operation.name'] === 'Traced');
+    assert.ok(routerSpan, 'the router traced the subscription');
+    const ordersSpan = subscribes().find((span) => serviceOf(span) === 'orders' && span.spanContext().traceId === routerSpan.spanContext().traceId);
+    assert.ok(ordersSpan, 'orders continued the router\'s trace');
+    assert.equal(ordersSpan.kind, SpanKind.SERVER);
+    assert.equal(ordersSpan.attributes['graphql.operation.type'], 'subscription');
   });
 });

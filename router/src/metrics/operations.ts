@@ -4,7 +4,7 @@ import type { RequestHandler, Response } from 'express';
 import type { RouterContext } from '../context.js';
 import { REJECTION_CODES, type OperationOutcome, type OperationType, type RouterMetrics } from '../metrics.js';
 
-const CLIENT_NAME_HEADER = 'apollographql-client-name';
+export const CLIENT_NAME_HEADER = 'apollographql-client-name';
 
 /**
  * Per-operation metrics of what Apollo Server answers: router_operations_total, the operation duration,
@@ -28,16 +28,7 @@ export function operationMetrics(metrics: RouterMetrics): ApolloServerPlugin<Rou
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           let outcome: OperationOutcome = 'success';
           if (result.errors?.length) {
-            const codes = new Set<string>();
-            for (const error of result.errors) {
-              const code = error.extensions?.code;
-              if (typeof code === 'string') codes.add(code);
-            }
-            let refused = false;
-            for (const code of codes) {
-              metrics.rejection(code);
-              refused ||= REJECTION_CODES.has(code);
-            }
+            const { codes, refused } = countRejections(metrics, result.errors);
             // No data: refused before execution. A policy code beside data (a filtered field) ran, with errors.
             outcome = refused && result.data === undefined ? 'rejected' : 'error';
             if (codes.has('PERSISTED_QUERY_NOT_FOUND')) metrics.cacheLookup('apq', false);
@@ -56,17 +47,54 @@ export function operationMetrics(metrics: RouterMetrics): ApolloServerPlugin<Rou
   };
 }
 
+/**
+ * Counts each error code of a response once in router_rejections_total (policy codes only, see
+ * RouterMetrics.rejection); `refused`: one of them is a policy's.
+ */
+export function countRejections(
+  metrics: RouterMetrics,
+  errors: readonly { extensions?: Record<string, unknown> }[],
+): { codes: Set<string>; refused: boolean } {
+  const codes = new Set<string>();
+  for (const error of errors) {
+    const code = error.extensions?.code;
+    if (typeof code === 'string') codes.add(code);
+  }
+  let refused = false;
+  for (const code of codes) {
+    metrics.rejection(code);
+    refused ||= REJECTION_CODES.has(code);
+  }
+  return { codes, refused };
+}
+
 const reachedApollo = new WeakSet<Response>();
 
 /** The leading operation's type and name, read without parsing: `query Name`, or `{` for an anonymous query. */
 const LEADING_OPERATION = /^\s*(?:#[^\n]*\n\s*)*(?:(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?|\{)/;
 
+/** What the operation labels are made of, before they are bounded. */
+export interface OperationLabels {
+  name?: string;
+  type: OperationType;
+}
+
+/**
+ * An operation that was not parsed (or not validly): its name is the declared `operationName`, else the leading
+ * operation's, as is its type (`unknown` when the text does not start with an operation).
+ */
+export function declaredOperation(query: unknown, operationName: unknown): OperationLabels {
+  const leading = typeof query === 'string' ? LEADING_OPERATION.exec(query) : null;
+  const type: OperationType = leading ? ((leading[1] as OperationType | undefined) ?? 'query') : 'unknown';
+  const name = typeof operationName === 'string' ? operationName : leading?.[2];
+  return { name, type };
+}
+
 /**
  * Requests that express middleware refuses before Apollo Server sees them (persisted queries, a bad token,
  * request limits, a body that is not JSON): each operation of the request counts as `rejected`. They are
- * never parsed: the name is the declared `operationName`, else the leading operation's, as is the type
- * (`unknown` when the text does not start with an operation). Mount `start` first on /graphql and `reached`
- * right before Apollo Server's middleware.
+ * never parsed: see declaredOperation. Mount `start` first on /graphql and `reached` right before Apollo
+ * Server's middleware.
  */
 export function refusedRequestMetrics(metrics: RouterMetrics): { start: RequestHandler; reached: RequestHandler } {
   return {
@@ -80,9 +108,7 @@ export function refusedRequestMetrics(metrics: RouterMetrics): { start: RequestH
         const body: unknown = req.body;
         for (const entry of Array.isArray(body) ? body : [body ?? req.query]) {
           const { operationName, query } = (entry ?? {}) as { operationName?: unknown; query?: unknown };
-          const leading = typeof query === 'string' ? LEADING_OPERATION.exec(query) : null;
-          const type: OperationType = leading ? ((leading[1] as OperationType | undefined) ?? 'query') : 'unknown';
-          const name = typeof operationName === 'string' ? operationName : leading?.[2];
+          const { name, type } = declaredOperation(query, operationName);
           metrics.operation(metrics.operationNames.value(name), type, client, 'rejected', seconds);
         }
       });

@@ -9,7 +9,7 @@ import { applyPlan, stripAddedFields } from '../policies/authorization/response.
 import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
 import type { GatewayState } from './gateway-state.js';
 import { PushQueue } from './push-queue.js';
-import type { UpstreamSubscriptions } from './upstreams.js';
+import type { Established, UpstreamSubscriptions } from './upstreams.js';
 
 /** A subscription that passed the policies (see prepare.ts), ready to run. */
 export interface PreparedSubscription {
@@ -22,7 +22,17 @@ export interface PreparedSubscription {
 
 interface Group {
   subscribers: Set<PushQueue<FormattedExecutionResult>>;
+  /** When the group's upstream subscription reached its subgraph (see upstreams.ts). */
+  established: Established;
   leave(): void;
+}
+
+/** One subscriber's events, and how it joined. */
+export interface Subscribed {
+  stream: AsyncIterableIterator<FormattedExecutionResult>;
+  established: Established;
+  /** It joined a running group: an earlier subscriber planned it and opened its upstream. */
+  joined: boolean;
 }
 
 export interface ExecutorOptions {
@@ -45,7 +55,7 @@ export interface ExecutorOptions {
  * answered by the event, so entity fetching, merging and response shaping are the gateway's.
  *
  * Subscribers with the same document, variables and principal form a group: an event is executed once
- * per group and fanned out to its members.
+ * per group and fanned out to its members. `traceContext` goes upstream with a new group's subscription.
  */
 export class FederatedSubscriptions {
   private readonly groups = new Map<string, Group>();
@@ -58,13 +68,14 @@ export class FederatedSubscriptions {
     return count;
   }
 
-  subscribe(prepared: PreparedSubscription): AsyncIterableIterator<FormattedExecutionResult> | FormattedExecutionResult {
+  subscribe(prepared: PreparedSubscription, traceContext: Record<string, string> = {}): Subscribed | FormattedExecutionResult {
     const state = this.options.state();
     if (!state) return failure('The supergraph is not loaded yet', 'SERVICE_UNAVAILABLE');
     const key = groupKey(prepared);
     let group = this.groups.get(key);
+    const running = group !== undefined;
     if (!group) {
-      const started = this.startGroup(state, key, prepared);
+      const started = this.startGroup(state, key, prepared, traceContext);
       if (!('subscribers' in started)) return started;
       group = started;
     }
@@ -74,10 +85,15 @@ export class FederatedSubscriptions {
       if (joined.subscribers.size === 0) joined.leave();
     });
     joined.subscribers.add(queue);
-    return queue;
+    return { stream: queue, established: joined.established, joined: running };
   }
 
-  private startGroup(state: GatewayState, key: string, prepared: PreparedSubscription): Group | FormattedExecutionResult {
+  private startGroup(
+    state: GatewayState,
+    key: string,
+    prepared: PreparedSubscription,
+    traceContext: Record<string, string>,
+  ): Group | FormattedExecutionResult {
     const { logger } = this.options;
     let plan: SubscriptionNode;
     try {
@@ -96,7 +112,7 @@ export class FederatedSubscriptions {
       (primary.variableUsages ?? []).filter((name) => name in prepared.variables).map((name) => [name, prepared.variables[name]]),
     );
 
-    const group: Group = { subscribers: new Set(), leave: () => {} };
+    const group: Group = { subscribers: new Set(), established: Promise.resolve(undefined), leave: () => {} };
     const broadcast = (result: FormattedExecutionResult) => {
       for (const subscriber of group.subscribers) subscriber.push(result);
     };
@@ -106,23 +122,30 @@ export class FederatedSubscriptions {
     };
     // Events are executed one at a time per group, so subscribers see them in the order the subgraph sent them.
     let chain = Promise.resolve();
-    const unsubscribe = this.options.upstreams.subscribe(url, primary.operation, upstreamVariables, {
-      next: (event) => {
-        chain = chain.then(async () => broadcast(await this.executeEvent(state, plan, event, prepared)));
+    const upstream = this.options.upstreams.subscribe(
+      url,
+      primary.operation,
+      upstreamVariables,
+      {
+        next: (event) => {
+          chain = chain.then(async () => broadcast(await this.executeEvent(state, plan, event, prepared)));
+        },
+        error: (errors) => {
+          chain = chain.then(() => {
+            broadcast({ errors });
+            endAll();
+          });
+        },
+        complete: () => {
+          chain = chain.then(endAll);
+        },
       },
-      error: (errors) => {
-        chain = chain.then(() => {
-          broadcast({ errors });
-          endAll();
-        });
-      },
-      complete: () => {
-        chain = chain.then(endAll);
-      },
-    });
+      traceContext,
+    );
+    group.established = upstream.established;
     group.leave = () => {
       if (this.groups.get(key) === group) this.groups.delete(key);
-      unsubscribe();
+      upstream.unsubscribe();
     };
     this.groups.set(key, group);
     return group;

@@ -3,8 +3,12 @@ import type { FormattedExecutionResult } from 'graphql';
 export interface Guard {
   /** When the subscriber's access token expires (ms since the epoch); Infinity for anonymous. */
   expiresAt: number;
-  /** Called once when the stream ends, however it ends. */
-  onEnd(): void;
+  /**
+   * Called once when the stream ends, however it ends; `failed`: an error ended it (the token expired, or the
+   * last event before the end had errors and no data: the upstream failed), not the client nor the subgraph's
+   * completion.
+   */
+  onEnd(failed: boolean): void;
 }
 
 const TOKEN_EXPIRED: FormattedExecutionResult = {
@@ -26,13 +30,14 @@ export function guarded(
 ): AsyncIterableIterator<FormattedExecutionResult> {
   let finished = false;
   let expired = false;
+  let lastFailed = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
-  const finish = async () => {
+  const finish = async (failed: boolean) => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
-    guard.onEnd();
+    guard.onEnd(failed);
     await inner.return?.();
   };
   if (Number.isFinite(guard.expiresAt)) {
@@ -45,7 +50,7 @@ export function guarded(
     arm();
   }
   const expiredResult = async (): Promise<IteratorResult<FormattedExecutionResult>> => {
-    await finish();
+    await finish(true);
     return { value: TOKEN_EXPIRED, done: false };
   };
 
@@ -59,16 +64,17 @@ export function guarded(
       });
       wake = undefined;
       if (result === 'expired') return expiredResult();
-      if (result.done) await finish();
+      if (result.done) await finish(lastFailed);
+      else lastFailed = Boolean(result.value.errors?.length) && result.value.data == null;
       return result;
     },
     async return() {
-      await finish();
+      await finish(false);
       return { value: undefined, done: true };
     },
     // Transports tell an async generator by its throw() (graphql-sse only returns() what has one).
     async throw() {
-      await finish();
+      await finish(false);
       return { value: undefined, done: true };
     },
     [Symbol.asyncIterator]() {

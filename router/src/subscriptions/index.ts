@@ -3,6 +3,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import type { Express } from 'express';
 import { buildSchema, type FormattedExecutionResult } from 'graphql';
 import type { Logger, Principal } from '@commerce/kit';
+import type { RouterMetrics } from '../metrics.js';
 import type { TokenCheck } from '../policies/authentication.js';
 import type { AuthorizationRules } from '../policies/authorization/directives.js';
 import { emptyRules } from '../policies/authorization/directives.js';
@@ -35,12 +36,14 @@ export interface SubscriptionOptions {
   authorizationMode: AuthorizationMode;
   policies: PolicyRegistry;
   lookups: EntityLookups;
-  executeOperation(incoming: IncomingOperation, principal: Principal | undefined): Promise<FormattedExecutionResult>;
+  executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
   resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
   sessionLimits?: Partial<SessionLimits>;
   upstream?: Partial<UpstreamOptions>;
   /** Ping interval towards clients. */
   keepAliveMs?: number;
+  /** The router's metrics: subscriptions count there when they end (see observed.ts). */
+  metrics: RouterMetrics;
   logger: Logger;
 }
 
@@ -84,6 +87,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     executeOperation: options.executeOperation,
     resolveQuery: options.resolveQuery,
     limits: { ...SESSION_LIMIT_DEFAULTS, ...options.sessionLimits },
+    metrics: options.metrics,
     logger,
   });
   const apiSchema = () => schemas?.apiSchema;

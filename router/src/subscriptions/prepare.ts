@@ -9,7 +9,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Principal } from '@commerce/kit';
-import { recordRejection } from '../metrics.js';
+import type { OperationLabels } from '../metrics/operations.js';
 import { hasRules, type AuthorizationRules } from '../policies/authorization/directives.js';
 import type { AuthorizationMode } from '../policies/authorization/plugin.js';
 import { planAuthorization } from '../policies/authorization/plan.js';
@@ -45,16 +45,17 @@ export interface IncomingOperation {
   operationName?: string | null;
 }
 
+/** `operation`: the parsed operation's name and type, when it got that far (for metrics and the span). */
 export type Prepared =
-  | { kind: 'subscription'; subscription: PreparedSubscription }
+  | { kind: 'subscription'; subscription: PreparedSubscription; operation: OperationLabels }
   /** A query or mutation sent over a subscription transport: executed like an HTTP request. */
   | { kind: 'operation' }
-  | { kind: 'refused'; errors: GraphQLFormattedError[] };
+  | { kind: 'refused'; errors: GraphQLFormattedError[]; operation?: OperationLabels };
 
 /**
  * The router's policies for an operation arriving over WebSocket or SSE, in the same order and with the
  * same codes as over HTTP: token limit, parse, validation, operation limits, field authorization, cost.
- * Nothing is subscribed upstream for a refused operation.
+ * Nothing is subscribed upstream for a refused operation. Refusals are counted by the caller (observed.ts).
  */
 export async function prepareSubscription(
   options: PrepareOptions,
@@ -79,15 +80,16 @@ export async function prepareSubscription(
   const operation = getOperationAST(document, incoming.operationName ?? undefined);
   if (!operation) return refused('Unknown or ambiguous operation name', 'BAD_REQUEST');
   if (operation.operation !== 'subscription') return { kind: 'operation' };
+  const labels: OperationLabels = { name: operation.name?.value, type: 'subscription' };
 
   const exceeded = exceededLimits(measureOperation(document, operation), options.limits);
-  if (exceeded.length) return refusedWith(exceeded);
+  if (exceeded.length) return refusedWith(exceeded, labels);
 
   const variables = incoming.variables ?? {};
   if (options.demandControl.mode !== 'off') {
     const estimated = estimateCost(schemas.costSchema, document, options.demandControl, incoming.operationName, variables);
     if (options.demandControl.mode === 'enforce' && estimated > options.demandControl.maxCost) {
-      return refusedWith([costTooHigh(estimated, options.demandControl.maxCost)]);
+      return refusedWith([costTooHigh(estimated, options.demandControl.maxCost)], labels);
     }
   }
 
@@ -106,7 +108,7 @@ export async function prepareSubscription(
     });
     const rootRemoved = plan.root.length > 0 && plan.root.every((field) => field.verdict === 'removed');
     if (plan.removedPaths.length && (options.authorizationMode === 'reject' || rootRemoved)) {
-      return refusedWith(plan.removedPaths.map((path) => unauthorizedError(path).toJSON()));
+      return refusedWith(plan.removedPaths.map((path) => unauthorizedError(path).toJSON()), labels);
     }
     if (plan.document) {
       planned = plan.document;
@@ -116,6 +118,7 @@ export async function prepareSubscription(
   return {
     kind: 'subscription',
     subscription: { document: planned, operationName: incoming.operationName ?? undefined, variables, context },
+    operation: labels,
   };
 }
 
@@ -127,9 +130,8 @@ function refused(message: string, code: string): Prepared {
   return refusedWith([error(message, code)]);
 }
 
-function refusedWith(errors: GraphQLFormattedError[]): Prepared {
-  for (const code of new Set(errors.map((entry) => String(entry.extensions?.code)))) recordRejection(code);
-  return { kind: 'refused', errors };
+function refusedWith(errors: GraphQLFormattedError[], operation?: OperationLabels): Prepared {
+  return { kind: 'refused', errors, operation };
 }
 
 export function toGraphQLErrors(errors: readonly GraphQLFormattedError[]): GraphQLError[] {

@@ -1,10 +1,12 @@
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { Logger, Principal } from '@commerce/kit';
-import { recordRejection } from '../metrics.js';
+import type { RouterMetrics } from '../metrics.js';
+import { declaredOperation } from '../metrics/operations.js';
 import type { TokenCheck, VerifiedToken } from '../policies/authentication.js';
+import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
 import type { FederatedSubscriptions } from './executor.js';
 import { guarded } from './guarded.js';
-import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
+import { ObservedOperation } from './observed.js';
 import { prepareSubscription, type IncomingOperation, type PrepareOptions } from './prepare.js';
 
 export interface SessionLimits {
@@ -23,8 +25,10 @@ export interface SessionOptions {
   /** Persisted queries: an id (or a free-form query the client's mode forbids) becomes the query or a refusal. */
   resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
   /** Runs a query or mutation that arrived over a subscription transport, with every HTTP policy. */
-  executeOperation(incoming: IncomingOperation, principal: Principal | undefined): Promise<FormattedExecutionResult>;
+  executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
   limits: SessionLimits;
+  /** Where subscriptions are counted (their refusals too); queries and mutations count in Apollo Server. */
+  metrics: RouterMetrics;
   logger: Logger;
 }
 
@@ -60,47 +64,74 @@ export class SubscriptionSessions {
   /**
    * Starts one operation for a caller. `connectionActive` is the number of subscriptions the caller's
    * connection already has (0 for SSE, where each request is its own connection); `onEnd` runs when a
-   * started stream ends.
+   * started stream ends. Its span and its count in the router's metrics: see observed.ts.
    */
   async start(caller: Caller, incoming: IncomingOperation, connectionActive: number, onEnd: () => void): Promise<Started> {
+    const observed = new ObservedOperation(this.options.metrics, caller.clientName, incoming);
+    return observed.run(() => this.run(observed, caller, incoming, connectionActive, onEnd));
+  }
+
+  /** An operation its transport refused before start() (no supergraph yet; a bad token, already counted, on SSE). */
+  refused(caller: Pick<Caller, 'clientName'>, incoming: IncomingOperation, errors: GraphQLFormattedError[], recorded = false): void {
+    new ObservedOperation(this.options.metrics, caller.clientName, incoming).refused(errors, recorded);
+  }
+
+  private async run(
+    observed: ObservedOperation,
+    caller: Caller,
+    incoming: IncomingOperation,
+    connectionActive: number,
+    onEnd: () => void,
+  ): Promise<Started> {
+    const refuse = (errors: GraphQLFormattedError[]): Started => {
+      observed.refused(errors);
+      return { kind: 'refused', errors };
+    };
     const principal = caller.token?.principal;
     if (caller.token && caller.token.expiresAt <= Date.now()) {
-      return refused('The access token expired; connect again with a new one', 'UNAUTHENTICATED');
+      return refuse(refusal('The access token expired; connect again with a new one', 'UNAUTHENTICATED'));
     }
     const resolved = this.options.resolveQuery(incoming, caller.clientName);
-    if (!resolved.ok) {
-      recordRejection(resolved.code);
-      return refused(resolved.message, resolved.code);
-    }
+    if (!resolved.ok) return refuse(refusal(resolved.message, resolved.code));
     const operation = { ...incoming, query: resolved.query };
+    observed.describe(declaredOperation(operation.query, operation.operationName));
     const prepared = await prepareSubscription(this.options.prepare, operation, principal);
-    if (prepared.kind === 'refused') return prepared;
-    if (prepared.kind === 'operation') {
-      return { kind: 'result', query: operation.query, result: await this.options.executeOperation(operation, principal) };
+    if (prepared.kind === 'refused') {
+      if (prepared.operation) observed.describe(prepared.operation);
+      return refuse(prepared.errors);
     }
+    if (prepared.kind === 'operation') {
+      observed.executing();
+      return { kind: 'result', query: operation.query, result: await this.options.executeOperation(operation, principal, caller.clientName) };
+    }
+    observed.describe(prepared.operation);
 
     const key = principal ? `user:${principal.userId}` : `ip:${caller.address}`;
     const held = this.perPrincipal.get(key) ?? 0;
     if (connectionActive >= this.options.limits.perConnection || held >= this.options.limits.perPrincipal) {
-      recordRejection('REQUEST_RATE_LIMITED');
       this.options.logger.info({ key, connectionActive, held }, 'subscription refused: too many active subscriptions');
-      return refused('Too many active subscriptions; end some before starting more', 'REQUEST_RATE_LIMITED');
+      return refuse(refusal('Too many active subscriptions; end some before starting more', 'REQUEST_RATE_LIMITED'));
     }
-    const started = this.options.subscriptions.subscribe(prepared.subscription);
-    if (!(Symbol.asyncIterator in started)) return { kind: 'result', query: operation.query, result: started };
+    const started = this.options.subscriptions.subscribe(prepared.subscription, observed.traceContext());
+    if (!('stream' in started)) {
+      observed.refused(started.errors ?? []); // not loaded yet, or it could not be planned
+      return { kind: 'result', query: operation.query, result: started };
+    }
 
     this.perPrincipal.set(key, held + 1);
     this.active += 1;
-    const stream = guarded(started, {
+    const stream = guarded(started.stream, {
       expiresAt: caller.token?.expiresAt ?? Infinity,
-      onEnd: () => {
+      onEnd: (failed) => {
         this.active -= 1;
         const left = (this.perPrincipal.get(key) ?? 1) - 1;
         if (left > 0) this.perPrincipal.set(key, left);
         else this.perPrincipal.delete(key);
+        observed.ended(failed);
         onEnd();
       },
     });
+    observed.subscribed(started.established, started.joined);
     return { kind: 'stream', query: operation.query, stream };
   }
 
@@ -112,6 +143,6 @@ export class SubscriptionSessions {
   }
 }
 
-function refused(message: string, code: string): Started {
-  return { kind: 'refused', errors: [{ message, extensions: { code } }] };
+function refusal(message: string, code: string): GraphQLFormattedError[] {
+  return [{ message, extensions: { code } }];
 }

@@ -21,11 +21,17 @@ export function sseTransport(sessions: SubscriptionSessions, apiSchema: () => Gr
     schema: () => apiSchema()!,
     onSubscribe: async (req, params) => {
       const raw = req.raw;
-      const auth = await sessions.authenticate(raw.headers.authorization);
-      if (!auth.ok) return refusal([{ message: auth.message, extensions: { code: auth.code } }]);
       const declared = raw.headers['apollographql-client-name'];
-      const caller: Caller = { token: auth.token, address: raw.socket.remoteAddress ?? 'unknown', clientName: typeof declared === 'string' ? declared : undefined };
-      const started = await sessions.start(caller, { ...params, query: String(params.query ?? '') }, 0, () => {});
+      const clientName = typeof declared === 'string' ? declared : undefined;
+      const incoming = { ...params, query: String(params.query ?? '') };
+      const auth = await sessions.authenticate(raw.headers.authorization);
+      if (!auth.ok) {
+        const errors = [{ message: auth.message, extensions: { code: auth.code } }];
+        sessions.refused({ clientName }, incoming, errors, true); // the token check counted its code
+        return refusal(errors);
+      }
+      const caller: Caller = { token: auth.token, address: raw.socket.remoteAddress ?? 'unknown', clientName };
+      const started = await sessions.start(caller, incoming, 0, () => {});
       if (started.kind === 'refused') return refusal(started.errors);
       if (started.kind === 'result') return started.result as ExecutionResult;
       return started.stream as AsyncIterableIterator<ExecutionResult>;

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -10,9 +11,25 @@ export interface UpstreamListener {
   complete(): void;
 }
 
+/** Settles when the subscription reached its subgraph, or failed (its errors) before it did. */
+export type Established = Promise<GraphQLFormattedError[] | undefined>;
+
+export interface UpstreamSubscription {
+  unsubscribe(): void;
+  established: Established;
+}
+
 interface Upstream {
   listeners: Set<UpstreamListener>;
+  established: Established;
   dispose(): void;
+}
+
+/** One subgraph's graphql-ws client, and the upstreams waiting for its connection to be acknowledged. */
+interface SubgraphConnection {
+  client: Client;
+  acknowledged: boolean;
+  waiting: Set<() => void>;
 }
 
 export interface UpstreamOptions {
@@ -30,9 +47,14 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = { retryAttempts: 8, keepAliveM
  * listener to leave ends it. When a subgraph goes away, graphql-ws reconnects and subscribes again by
  * itself (clients notice nothing but the events they missed); after `retryAttempts` failed reconnections
  * every listener gets an error.
+ *
+ * A subscription is established once its subscribe message goes out on an acknowledged connection (the
+ * protocol has no acknowledgement of its own). `traceContext` (the W3C headers of the subscriber that opens
+ * the upstream) travels in the subscribe message's `extensions`. The sockets are opened outside any trace
+ * context: they outlive the subscription that opened them, and their events must not run in its span.
  */
 export class UpstreamSubscriptions {
-  private readonly clients = new Map<string, Client>();
+  private readonly connections = new Map<string, SubgraphConnection>();
   private readonly upstreams = new Map<string, Upstream>();
 
   constructor(
@@ -44,7 +66,13 @@ export class UpstreamSubscriptions {
     return this.upstreams.size;
   }
 
-  subscribe(url: string, query: string, variables: Record<string, unknown>, listener: UpstreamListener): () => void {
+  subscribe(
+    url: string,
+    query: string,
+    variables: Record<string, unknown>,
+    listener: UpstreamListener,
+    traceContext: Record<string, string> = {},
+  ): UpstreamSubscription {
     const key = JSON.stringify([url, query, variables]);
     let upstream = this.upstreams.get(key);
     if (!upstream) {
@@ -52,51 +80,71 @@ export class UpstreamSubscriptions {
       const ended = () => {
         if (this.upstreams.get(key) === upstream) this.upstreams.delete(key);
       };
-      const created: Upstream = { listeners, dispose: () => {} };
+      const connection = this.connection(url);
+      let settle!: (errors?: GraphQLFormattedError[]) => void;
+      const established: Established = new Promise((resolve) => {
+        settle = (errors) => {
+          connection.waiting.delete(onAcknowledged);
+          resolve(errors);
+        };
+      });
+      const onAcknowledged = () => settle();
+      if (connection.acknowledged) settle();
+      else connection.waiting.add(onAcknowledged);
+      const created: Upstream = { listeners, established, dispose: () => {} };
       upstream = created;
       this.upstreams.set(key, created);
-      created.dispose = this.client(url).subscribe<Record<string, unknown>>(
-        { query, variables },
-        {
+      const payload = Object.keys(traceContext).length ? { query, variables, extensions: traceContext } : { query, variables };
+      const unsubscribe = context.with(ROOT_CONTEXT, () =>
+        connection.client.subscribe<Record<string, unknown>>(payload, {
           next: (result) => {
             for (const each of [...listeners]) each.next(result as FormattedExecutionResult);
           },
           error: (error) => {
             ended();
             const errors = toErrors(error);
+            settle(errors);
             this.logger.warn({ url, errors }, 'upstream subscription failed');
             for (const each of [...listeners]) each.error(errors);
           },
           complete: () => {
             ended();
+            settle();
             for (const each of [...listeners]) each.complete();
           },
-        },
+        }),
       );
+      created.dispose = () => {
+        settle();
+        unsubscribe();
+      };
     }
     const joined = upstream;
     joined.listeners.add(listener);
-    return () => {
-      joined.listeners.delete(listener);
-      if (joined.listeners.size === 0 && this.upstreams.get(key) === joined) {
-        this.upstreams.delete(key);
-        joined.dispose();
-      }
+    return {
+      established: joined.established,
+      unsubscribe: () => {
+        joined.listeners.delete(listener);
+        if (joined.listeners.size === 0 && this.upstreams.get(key) === joined) {
+          this.upstreams.delete(key);
+          joined.dispose();
+        }
+      },
     };
   }
 
   async close(): Promise<void> {
     for (const upstream of this.upstreams.values()) upstream.dispose();
     this.upstreams.clear();
-    await Promise.all([...this.clients.values()].map((client) => client.dispose()));
-    this.clients.clear();
+    await Promise.all([...this.connections.values()].map((connection) => connection.client.dispose()));
+    this.connections.clear();
   }
 
-  private client(httpUrl: string): Client {
+  private connection(httpUrl: string): SubgraphConnection {
     const url = httpUrl.replace(/^http/, 'ws');
-    let client = this.clients.get(url);
-    if (!client) {
-      client = createClient({
+    let connection = this.connections.get(url);
+    if (!connection) {
+      const client = createClient({
         url,
         webSocketImpl: WebSocket,
         lazy: true,
@@ -107,13 +155,24 @@ export class UpstreamSubscriptions {
         shouldRetry: () => true,
         retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** retries, 3000) + Math.random() * 200)),
         on: {
-          connected: () => this.logger.debug({ url }, 'subgraph WebSocket connected'),
-          closed: (event) => this.logger.debug({ url, code: (event as { code?: number }).code }, 'subgraph WebSocket closed'),
+          connected: () => {
+            this.logger.debug({ url }, 'subgraph WebSocket connected');
+            const connected = this.connections.get(url);
+            if (!connected) return;
+            connected.acknowledged = true; // the waiting subscribe messages go out right after this event
+            for (const acknowledged of [...connected.waiting]) acknowledged();
+          },
+          closed: (event) => {
+            const closed = this.connections.get(url);
+            if (closed) closed.acknowledged = false;
+            this.logger.debug({ url, code: (event as { code?: number }).code }, 'subgraph WebSocket closed');
+          },
         },
       });
-      this.clients.set(url, client);
+      connection = { client, acknowledged: false, waiting: new Set() };
+      this.connections.set(url, connection);
     }
-    return client;
+    return connection;
   }
 }
 

@@ -56,7 +56,11 @@ export function webSocketTransport(options: WebSocketTransportOptions): { close(
       onSubscribe: async (ctx, _id, payload) => {
         const connection = connections.get(ctx.extra.socket);
         const schema = options.apiSchema();
-        if (!connection || !schema) return toGraphQLErrors([{ message: 'Not ready', extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
+        if (!connection || !schema) {
+          const errors = [{ message: 'Not ready', extensions: { code: 'SERVICE_UNAVAILABLE' } }];
+          sessions.refused(connection?.caller ?? {}, payload, errors);
+          return toGraphQLErrors(errors);
+        }
         const started = await sessions.start(connection.caller, payload, connection.active, () => {
           connection.active -= 1;
         });

@@ -61,7 +61,7 @@ export async function startSubgraphServer(
   const app = express();
   const httpServer = createServer(app);
   const subscriptions = schema.getSubscriptionType()
-    ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger })
+    ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger, tracer: tracerFor(definition.name) })
     : undefined;
   const apollo = new ApolloServer<RequestContext>({
     schema,

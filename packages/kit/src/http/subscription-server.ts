@@ -7,6 +7,7 @@ import { subscribeWithFreshContexts } from '../graphql/subscribe.js';
 import type { Logger } from '../log.js';
 import { PrincipalHeaderError, type Principal } from '../principal.js';
 import type { RequestContext, SubgraphInstance } from '../service.js';
+import { contextFrom, inSpan, SpanKind, type OtelContext, type Tracer } from '../tracing.js';
 import { connectionPrincipal } from './connection-principal.js';
 
 export interface SubscriptionServerOptions {
@@ -15,6 +16,8 @@ export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
   instance: SubgraphInstance;
   routerSecret: string;
+  /** Traces each subscription's start (`graphql.subscribe`), continuing the router's traceparent. */
+  tracer: Tracer;
   logger: Logger;
 }
 
@@ -36,6 +39,8 @@ const CLOSE_GRACE_MS = 1000;
  */
 export function serveSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const { instance, logger } = options;
+  // The trace context each subscription's subscribe message carried (`extensions.traceparent`), by its context value.
+  const traceParents = new WeakMap<object, OtelContext>();
   const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: MAX_PAYLOAD_BYTES });
   // graphql-ws handles only the first server error; without a listener of our own a second one would throw
   wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
@@ -53,9 +58,24 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
           return false; // 4403 Forbidden
         }
       },
-      context: (ctx) => instance.createContext(ctx.extra.principal),
-      subscribe: (args) =>
-        subscribeWithFreshContexts(args, () => instance.createContext((args.contextValue as RequestContext).principal)),
+      context: (ctx, _id, payload) => {
+        const value = instance.createContext(ctx.extra.principal);
+        traceParents.set(value, contextFrom(payload.extensions ?? {}));
+        return value;
+      },
+      subscribe: (args) => {
+        const contextValue = args.contextValue as RequestContext; // made by `context` above
+        return inSpan(
+          options.tracer,
+          'graphql.subscribe',
+          {
+            parent: traceParents.get(contextValue),
+            kind: SpanKind.SERVER,
+            attributes: { 'graphql.operation.name': args.operationName ?? '', 'graphql.operation.type': 'subscription' },
+          },
+          async () => subscribeWithFreshContexts(args, () => instance.createContext(contextValue.principal)),
+        );
+      },
       execute: () => ({
         errors: [
           new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
