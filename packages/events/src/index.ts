@@ -15,3 +15,4 @@ export * from './service/service-events.js';
 export * from './service/retention.js';
 export * from './service/after-commit.js';
 export * from './contracts/checkout.js';
+export * from './contracts/catalog.js';

@@ -57,6 +57,7 @@ const OPERATIONS: Record<string, Fixture> = {
   AddReview: { as: 'customer', variables: ({ unreviewedProductId }) => ({ input: { productId: unreviewedProductId(), rating: 4, body: 'Sent as a persisted query.' } }) },
   VendorStock: { as: 'vendor', variables: ({ vendorProductId }) => ({ productId: vendorProductId }) },
   AdjustStock: { as: 'vendor', variables: ({ vendorProductId, warehouseId }) => ({ input: { productId: vendorProductId, warehouseId, delta: 1, reason: 'delivery' } }) },
+  ChangeProductPrice: { as: 'vendor', variables: ({ vendorProductId }) => ({ input: { productId: vendorProductId, amount: '19.99', currencyCode: 'EUR' } }) },
 };
 
 function manifests(): { client: string; operations: Operation[] }[] {

@@ -6,6 +6,7 @@ import { createOrderUpdates } from './data/order-updates.js';
 import { seedOrders } from './data/seed.js';
 import { EMBEDDED_DEV_KEYS, keyringFromEnv, type Keyring } from './domain/encryption.js';
 import { CheckoutSaga } from './saga/checkout-saga.js';
+import { followCatalogPrices } from './events/catalog-prices.js';
 import { sagaConfigFromEnv } from './saga/config.js';
 import { CartResolver, OrderResolver, referenceResolvers, UserOrdersResolver } from './schema/resolvers.js';
 import { OrderSubscriptionResolver } from './schema/subscriptions.js';
@@ -29,6 +30,7 @@ export function createOrdersSubgraph(options: { keyring?: Keyring } = {}): Subgr
       const updates = createOrderUpdates({ pubsub, logger });
       const saga = new CheckoutSaga({ db, events, updates, logger, ...sagaConfig });
       saga.start();
+      followCatalogPrices({ db, events, logger });
       return {
         createContext: (principal) => ({ principal, db, loaders: createLoaders(db), keyring, saga, updates }),
         seed: (data) => seedOrders(db, data),

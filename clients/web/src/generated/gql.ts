@@ -19,6 +19,7 @@ type Documents = {
     "mutation AdjustStock($input: AdjustStockInput!) {\n  adjustStock(input: $input) {\n    stock {\n      onHand\n      reserved\n      available\n      warehouse {\n        id\n        code\n      }\n    }\n    product {\n      id\n      inStock\n      stock {\n        available\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": typeof types.AdjustStockDocument,
     "mutation CancelOrder($orderId: ID!) {\n  cancelOrder(orderId: $orderId) {\n    order {\n      id\n      status\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": typeof types.CancelOrderDocument,
     "query Categories {\n  categories {\n    id\n    name\n    slug\n  }\n}": typeof types.CategoriesDocument,
+    "mutation ChangeProductPrice($input: ChangeProductPriceInput!) {\n  changeProductPrice(input: $input) {\n    product {\n      id\n      price {\n        amount\n        currencyCode\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": typeof types.ChangeProductPriceDocument,
     "mutation Checkout($input: CheckoutInput!) {\n  checkout(input: $input) {\n    order {\n      id\n      status\n      total {\n        amount\n        currencyCode\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": typeof types.CheckoutDocument,
     "mutation LogIn($input: LogInInput!) {\n  logIn(input: $input) {\n    accessToken\n    expiresIn\n    refreshToken\n    user {\n      id\n      name\n      role\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": typeof types.LogInDocument,
     "query Me {\n  me {\n    id\n    name\n    email\n    role\n    vendor {\n      id\n      name\n    }\n  }\n}": typeof types.MeDocument,
@@ -37,6 +38,7 @@ const documents: Documents = {
     "mutation AdjustStock($input: AdjustStockInput!) {\n  adjustStock(input: $input) {\n    stock {\n      onHand\n      reserved\n      available\n      warehouse {\n        id\n        code\n      }\n    }\n    product {\n      id\n      inStock\n      stock {\n        available\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": types.AdjustStockDocument,
     "mutation CancelOrder($orderId: ID!) {\n  cancelOrder(orderId: $orderId) {\n    order {\n      id\n      status\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": types.CancelOrderDocument,
     "query Categories {\n  categories {\n    id\n    name\n    slug\n  }\n}": types.CategoriesDocument,
+    "mutation ChangeProductPrice($input: ChangeProductPriceInput!) {\n  changeProductPrice(input: $input) {\n    product {\n      id\n      price {\n        amount\n        currencyCode\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": types.ChangeProductPriceDocument,
     "mutation Checkout($input: CheckoutInput!) {\n  checkout(input: $input) {\n    order {\n      id\n      status\n      total {\n        amount\n        currencyCode\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": types.CheckoutDocument,
     "mutation LogIn($input: LogInInput!) {\n  logIn(input: $input) {\n    accessToken\n    expiresIn\n    refreshToken\n    user {\n      id\n      name\n      role\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}": types.LogInDocument,
     "query Me {\n  me {\n    id\n    name\n    email\n    role\n    vendor {\n      id\n      name\n    }\n  }\n}": types.MeDocument,
@@ -84,6 +86,10 @@ export function graphql(source: "mutation CancelOrder($orderId: ID!) {\n  cancel
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query Categories {\n  categories {\n    id\n    name\n    slug\n  }\n}"): (typeof documents)["query Categories {\n  categories {\n    id\n    name\n    slug\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ChangeProductPrice($input: ChangeProductPriceInput!) {\n  changeProductPrice(input: $input) {\n    product {\n      id\n      price {\n        amount\n        currencyCode\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}"): (typeof documents)["mutation ChangeProductPrice($input: ChangeProductPriceInput!) {\n  changeProductPrice(input: $input) {\n    product {\n      id\n      price {\n        amount\n        currencyCode\n      }\n    }\n    userErrors {\n      code\n      field\n      message\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

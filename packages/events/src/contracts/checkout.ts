@@ -14,6 +14,8 @@ export const STREAMS = {
   /** Replies and stock events from inventory; replies from payments. */
   inventory: 'inventory',
   payments: 'payments',
+  /** Product events from catalog (price changes; see contracts/catalog.ts). */
+  catalog: 'catalog',
 } as const;
 
 export interface MoneyPayload {

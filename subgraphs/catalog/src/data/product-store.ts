@@ -1,3 +1,4 @@
+import { appendToOutbox, prismaSql, productPriceChanged, STREAMS } from '@commerce/events';
 import { Prisma } from '../generated/prisma/client.js';
 import type { CategoryRecord, ProductRecord, VendorRecord } from '../domain/product.js';
 import type { ProductSearch, SearchPosition } from '../domain/product-search.js';
@@ -77,4 +78,29 @@ export async function categoriesByIds(db: CatalogDb, ids: readonly string[]): Pr
 
 export async function vendorsByIds(db: CatalogDb, ids: readonly string[]): Promise<VendorRecord[]> {
   return db.vendor.findMany({ where: { id: { in: [...ids] } } });
+}
+
+/**
+ * Sets a product's price and writes the price-changed event to the outbox, in one transaction: the row lock orders
+ * concurrent changes, and their events carry increasing versions. Returns undefined for an unknown product; the
+ * same price again changes nothing and writes no event.
+ */
+export async function changePrice(db: CatalogDb, productId: string, amount: string): Promise<{ product: ProductRecord; changed: boolean } | undefined> {
+  return db.$transaction(async (tx) => {
+    const [current] = await tx.$queryRaw<{ price_amount: string }[]>`
+      SELECT price_amount::text AS price_amount FROM products WHERE id = ${productId}::uuid FOR UPDATE`;
+    if (!current) return undefined;
+    if (current.price_amount === amount) {
+      return { product: toProductRecord(await tx.product.findUniqueOrThrow({ where: { id: productId } })), changed: false };
+    }
+    const row = await tx.product.update({
+      where: { id: productId },
+      data: { priceAmount: amount, priceVersion: { increment: 1 } },
+    });
+    const product = toProductRecord(row);
+    await appendToOutbox(prismaSql(tx), STREAMS.catalog, [
+      productPriceChanged({ productId, vendorId: row.vendorId, price: product.price, priceVersion: row.priceVersion }),
+    ]);
+    return { product, changed: true };
+  });
 }

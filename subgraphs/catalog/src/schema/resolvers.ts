@@ -1,9 +1,10 @@
-import { pageFromRows, type ReferenceResolvers } from '@commerce/kit';
-import { Arg, Ctx, Directive, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { listCategories, searchProducts } from '../data/product-store.js';
+import { forbidden, isUuid, pageFromRows, requireRole, userError, type ReferenceResolvers } from '@commerce/kit';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { changePrice, listCategories, searchProducts } from '../data/product-store.js';
+import { checkNewPrice } from '../domain/product.js';
 import { positionCursor, productSearch } from '../domain/product-search.js';
 import type { CatalogContext } from './context.js';
-import { Category, Product, ProductConnection, ProductFilter, Vendor } from './types.js';
+import { Category, ChangeProductPriceInput, ChangeProductPricePayload, Product, ProductConnection, ProductFilter, Vendor } from './types.js';
 
 @Resolver(() => Product)
 export class ProductResolver {
@@ -31,6 +32,27 @@ export class ProductResolver {
   @Query(() => [Category])
   categories(@Ctx() ctx: CatalogContext) {
     return listCategories(ctx.db);
+  }
+
+  @Directive('@requiresScopes(scopes: [["catalog:write"]])')
+  @Directive('@policy(policies: [["vendor_owns_product"]])')
+  @Mutation(() => ChangeProductPricePayload, {
+    description: "Vendor staff of the product's vendor, or admins (scope catalog:write). Carts and new checkouts use the new price.",
+  })
+  async changeProductPrice(@Arg('input') input: ChangeProductPriceInput, @Ctx() ctx: CatalogContext): Promise<ChangeProductPricePayload> {
+    const principal = requireRole(ctx.principal, 'vendor_staff', 'admin');
+    if (!isUuid(input.productId)) return { userErrors: [userError('PRODUCT_NOT_FOUND', 'No such product', ['input', 'productId'])] };
+    const product = await ctx.loaders.product.load(input.productId);
+    if (!product) return { userErrors: [userError('PRODUCT_NOT_FOUND', 'No such product', ['input', 'productId'])] };
+    if (principal.role !== 'admin' && product.vendorId !== principal.vendorId) {
+      throw forbidden("Only staff of the vendor selling this product can change its price");
+    }
+    const price = checkNewPrice(product, input);
+    if ('code' in price) return { userErrors: [userError(price.code, price.message, ['input', price.field])] };
+    const result = await changePrice(ctx.db, input.productId, price.amount);
+    if (!result) return { userErrors: [userError('PRODUCT_NOT_FOUND', 'No such product', ['input', 'productId'])] };
+    if (result.changed) ctx.events.nudge(); // committed: publish now rather than at the relay's next poll
+    return { product: result.product, userErrors: [] };
   }
 
   @FieldResolver(() => Category)

@@ -1,4 +1,4 @@
-import { Connection, Money } from '@commerce/kit';
+import { Connection, Money, UserError } from '@commerce/kit';
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 
 @Directive('@key(fields: "id")')
@@ -71,4 +71,25 @@ export class ProductFilter {
 
   @Field({ nullable: true, description: 'Highest price, a decimal string such as "99.99".' })
   maxPrice?: string;
+}
+
+@InputType()
+export class ChangeProductPriceInput {
+  @Field(() => ID)
+  productId!: string;
+
+  @Field({ description: 'The new price, a decimal string with at most two decimals, such as "19.99".' })
+  amount!: string;
+
+  @Field({ description: 'ISO 4217 code: the currency the product is sold in.' })
+  currencyCode!: string;
+}
+
+@ObjectType()
+export class ChangeProductPricePayload {
+  @Field(() => Product, { nullable: true })
+  product?: Product;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
 }
