@@ -18,6 +18,7 @@ import { subgraphLookups } from './policies/authorization/lookups.js';
 import { routerTracer, tracingPlugin } from './tracing.js';
 import { authorization, withAuthorizedResults, type AuthorizationMode } from './policies/authorization/plugin.js';
 import { POLICIES } from './policies/authorization/policies.js';
+import { trackCostSchema } from './policies/demand-control/cost-schema.js';
 import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from './policies/demand-control/plugin.js';
 import { introspection, introspectionAllowed, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
@@ -104,6 +105,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
   instrumentGateway(apolloGateway, metrics, logger); // query-plan cache hits and misses, planning time
   const gateway = withAuthorizedResults(apolloGateway, { policies: POLICIES, lookups });
+  const costSchema = trackCostSchema(apolloGateway); // built once per load, for HTTP and subscriptions alike
   let version = 0;
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate((loaded) => {
@@ -142,7 +144,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         rulesFor: (sdl) => rulesBySdl.get(sdl),
         logger: logger.child({ policy: 'authorization' }),
       }), // after operationLimits: both answer in responseForOperation, the limits first
-      demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, logger), // before rateLimit: it sets the cost the limiter weighs by
+      demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, costSchema, logger), // before rateLimit: it sets the cost the limiter weighs by
       rateLimit(options.rateLimit ?? {}, logger),
     ],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
@@ -161,6 +163,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       return verifyToken(header);
     },
     rulesFor: (sdl) => rulesBySdl.get(sdl),
+    costSchema,
     limits,
     demandControl: { ...DEFAULT_DEMAND_CONTROL, ...options.demandControl },
     authorizationMode: options.authorizationMode ?? 'filter',

@@ -1,5 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import {
+  HeaderMap,
+  type ApolloServerPlugin,
+  type GraphQLRequestContext,
+  type GraphQLRequestContextDidResolveOperation,
+} from '@apollo/server';
+import type { GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
+import { composeServices } from '@apollo/composition';
+import { buildSchema, parse, type GraphQLSchema } from 'graphql';
+import { createLogger } from '@commerce/kit';
+import type { RouterContext } from '../src/context.js';
+import { buildCostSchema, trackCostSchema } from '../src/policies/demand-control/cost-schema.js';
+import { DEFAULT_DEMAND_CONTROL, demandControl } from '../src/policies/demand-control/plugin.js';
 import { postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost", "@listSize"])
@@ -104,5 +117,64 @@ describe('demand control (static cost) through the router', () => {
     assert.ok(value('router_operation_cost_count{kind="actual"}') >= 1);
     assert.ok(value('router_rejections_total{code="COST_ESTIMATED_TOO_EXPENSIVE"}') >= 1);
     assert.match(text, /^process_resident_memory_bytes \d+/m);
+  });
+});
+
+describe('the cost schema of a supergraph load', () => {
+  /** The part of a gateway the tracker uses: its load listeners, fired by `load`. */
+  function fakeGateway() {
+    const listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
+    return {
+      onSchemaLoadOrUpdate(callback: GatewaySchemaLoadOrUpdateCallback) {
+        listeners.add(callback);
+        return () => listeners.delete(callback);
+      },
+      load(coreSupergraphSdl: string) {
+        for (const listener of listeners) listener({ apiSchema: buildSchema('type Query { hello: String }'), coreSupergraphSdl });
+      },
+    };
+  }
+
+  /** The cost the HTTP policy estimates for `query` (undefined: it had no cost schema to estimate with). */
+  async function estimateOverHttp(plugin: ApolloServerPlugin<RouterContext>, query: string): Promise<number | undefined> {
+    const contextValue: RouterContext = {};
+    // Only the fields of Apollo Server's request contexts that demand control reads.
+    const request = { http: { headers: new HeaderMap() }, variables: {} };
+    const listener = (await plugin.requestDidStart?.({ request } as unknown as GraphQLRequestContext<RouterContext>)) || undefined;
+    await listener?.didResolveOperation?.({
+      request,
+      document: parse(query),
+      operationName: null,
+      contextValue,
+    } as unknown as GraphQLRequestContextDidResolveOperation<RouterContext>);
+    return contextValue.estimatedCost;
+  }
+
+  test('is built once per load; the HTTP policy estimates from it and reading it builds nothing more', async () => {
+    const composed = composeServices([{ name: 'things', url: 'http://things.invalid/graphql', typeDefs: parse(SDL) }]);
+    assert.ok(composed.supergraphSdl, 'the test SDL composes');
+    const built: string[] = [];
+    const gateway = fakeGateway();
+    const costSchema = trackCostSchema(gateway, (sdl) => {
+      built.push(sdl);
+      return buildCostSchema(sdl);
+    });
+    const plugin = demandControl({ ...DEFAULT_DEMAND_CONTROL, maxCost: 10_000 }, costSchema, createLogger('cost-schema-test', 'silent'));
+    assert.equal(costSchema(), undefined, 'nothing before the first load');
+    assert.equal(await estimateOverHttp(plugin, '{ items(first: 7) { id } }'), undefined, 'no estimate before the first load');
+
+    gateway.load(composed.supergraphSdl);
+    assert.equal(built.length, 1, 'one build for the load');
+    const first: GraphQLSchema | undefined = costSchema();
+    assert.ok(first?.getDirective('listSize'), 'the supergraph schema, with the cost directives');
+    // Consumers read it, however often: the HTTP policy per request, subscriptions (index.ts) per subscribe.
+    assert.equal(await estimateOverHttp(plugin, '{ items(first: 7) { id } }'), 7);
+    assert.equal(await estimateOverHttp(plugin, '{ items(first: 3) { id expensive } }'), 3 * 26);
+    assert.equal(costSchema(), first);
+    assert.equal(built.length, 1, 'reading it builds nothing');
+
+    gateway.load(composed.supergraphSdl.replace(/^schema/m, '"reloaded"\nschema'));
+    assert.equal(built.length, 2, 'one more build for a reload');
+    assert.notEqual(costSchema(), first, 'a reload replaces it');
   });
 });

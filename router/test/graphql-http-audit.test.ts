@@ -11,8 +11,8 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { serverAudits } from 'graphql-http';
-import { createLogger } from '@commerce/kit';
 import { startRouter, type RunningRouter } from '../src/index.js';
+import { routerOptions, testLogger } from './support.js';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query { hello: String! }`;
@@ -42,16 +42,14 @@ describe('GraphQL over HTTP audits (graphql-http)', () => {
     const composed = composeServices([{ name: 'things', url: 'http://unreachable.invalid/graphql', typeDefs: parse(SDL) }]);
     if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
     await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
-    router = await startRouter({
-      supergraphPath: join(dir, 'supergraph.graphql'),
-      watchSupergraph: false,
-      port: 0,
-      host: '127.0.0.1',
-      subgraphUrls: { things: url },
-      jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`,
-      routerSecret: 'test-router-secret-that-is-long-enough-0123',
-      logger: createLogger('audit-test', process.env.LOG_LEVEL ?? 'silent'),
-    });
+    router = await startRouter(
+      routerOptions({
+        supergraphPath: join(dir, 'supergraph.graphql'),
+        jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`,
+        subgraphUrls: { things: url },
+        logger: testLogger('audit-test'),
+      }),
+    );
   });
 
   after(async () => {

@@ -6,12 +6,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
 import { getOperationAST, parse, type ValidationContext } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
-import { createLogger } from '@commerce/kit';
-import { startIssuer, type Issuer, startStubSubgraph, type StubSubgraph } from './support.js';
+import { routerOptions, startIssuer, type Issuer, startStubSubgraph, type StubSubgraph, testLogger } from './support.js';
 import { startRouter, type RouterLimits, type RouterOptions, type RunningRouter } from '../src/index.js';
 import { countTokens, measureOperation, OPERATION_LIMIT_DEFAULTS } from '../src/policies/operation-limits.js';
 
-const SECRET = 'test-router-secret-that-is-long-enough-0123';
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query {
   hello: String!
@@ -121,17 +119,14 @@ describe('operation limits and introspection on a running router', () => {
   let router: RunningRouter;
   const extra: RunningRouter[] = [];
 
-  const options = (limits: Partial<RouterLimits> | undefined): RouterOptions => ({
-    supergraphPath: join(dir, 'supergraph.graphql'),
-    watchSupergraph: false,
-    port: 0,
-    host: '127.0.0.1',
-    subgraphUrls: { things: subgraph.url },
-    jwksUrl: issuer.jwksUrl,
-    routerSecret: SECRET,
-    logger: createLogger('limits-test', process.env.LOG_LEVEL ?? 'silent'),
-    ...(limits ? { limits } : {}),
-  });
+  const options = (limits: Partial<RouterLimits> | undefined): RouterOptions =>
+    routerOptions({
+      supergraphPath: join(dir, 'supergraph.graphql'),
+      jwksUrl: issuer.jwksUrl,
+      subgraphUrls: { things: subgraph.url },
+      logger: testLogger('limits-test'),
+      ...(limits ? { limits } : {}),
+    });
   const another = async (limits: Partial<RouterLimits> | undefined) => {
     const started = await startRouter(options(limits));
     extra.push(started);

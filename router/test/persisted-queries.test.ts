@@ -9,15 +9,14 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { createClient } from 'redis';
-import { ConfigError, createLogger, type Logger } from '@commerce/kit';
-import { startStubSubgraph, type StubSubgraph } from './support.js';
-import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
+import { ConfigError, type Logger } from '@commerce/kit';
+import { routerOptions, startStubSubgraph, type StubSubgraph, TEST_SECRET, testLogger } from './support.js';
+import { startRouter, type RunningRouter } from '../src/index.js';
 import { normalizeBody, parseManifest, PersistedQueryList, redactedBody } from '../src/policies/persisted-queries/manifest.js';
 import type { PersistedQueryOptions } from '../src/policies/persisted-queries/policy.js';
 
 // CI starts Redis; the Redis variants fail (they do not skip) when it is not reachable.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SECRET = 'test-router-secret-that-is-long-enough-0123';
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query {
   hello: String!
@@ -71,7 +70,7 @@ interface Capture {
 /** A silent logger recording what the policies (which log through child loggers) say. */
 function capturingLogger(): Capture {
   const lines: Capture['lines'] = [];
-  const logger = createLogger('persisted-queries-test', process.env.LOG_LEVEL ?? 'silent');
+  const logger = testLogger('persisted-queries-test');
   const child = logger.child.bind(logger);
   logger.child = ((...args: Parameters<Logger['child']>) => {
     const created = child(...args);
@@ -114,18 +113,15 @@ describe('persisted queries', () => {
   const redisPrefix = `pq-test:${randomUUID()}:`;
 
   const start = async (persistedQueries: PersistedQueryOptions, logger?: Logger) => {
-    const options: RouterOptions = {
-      supergraphPath: join(dir, 'supergraph.graphql'),
-      watchSupergraph: false,
-      port: 0,
-      host: '127.0.0.1',
-      subgraphUrls: { things: subgraph.url },
-      jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json', // no request here carries a token
-      routerSecret: SECRET,
-      logger: logger ?? createLogger('persisted-queries-test', process.env.LOG_LEVEL ?? 'silent'),
-      persistedQueries: { manifests: [manifestPath], ...persistedQueries },
-    };
-    const router = await startRouter(options);
+    const router = await startRouter(
+      routerOptions({
+        supergraphPath: join(dir, 'supergraph.graphql'),
+        jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json', // no request here carries a token
+        subgraphUrls: { things: subgraph.url },
+        logger: logger ?? testLogger('persisted-queries-test'),
+        persistedQueries: { manifests: [manifestPath], ...persistedQueries },
+      }),
+    );
     routers.push(router);
     return router;
   };
@@ -439,7 +435,7 @@ describe('persisted queries', () => {
     const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
     const run = (env: Record<string, string>) =>
       spawnSync(process.execPath, [main], {
-        env: { PATH: process.env.PATH ?? '', ROUTER_SHARED_SECRET: SECRET, LOG_LEVEL: 'silent', ...env },
+        env: { PATH: process.env.PATH ?? '', ROUTER_SHARED_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env },
         encoding: 'utf8',
         timeout: 20_000,
       });

@@ -9,13 +9,12 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { createClient } from 'redis';
 import { createLogger, type Logger } from '@commerce/kit';
-import { listenOnAnyPort, startIssuer, type Issuer, startStubSubgraph, type StubSubgraph } from './support.js';
-import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
+import { listenOnAnyPort, routerOptions, startIssuer, type Issuer, startStubSubgraph, type StubSubgraph, testLogger } from './support.js';
+import { startRouter, type RunningRouter } from '../src/index.js';
 import type { RateLimitOptions } from '../src/policies/rate-limit.js';
 
 // CI starts Redis; these tests fail (they do not skip) when it is not reachable.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SECRET = 'test-router-secret-that-is-long-enough-0123';
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 type Query { hello: String! }`;
 
@@ -85,19 +84,10 @@ describe('rate limits', () => {
   let dir: string;
   const routers: RunningRouter[] = [];
 
-  const start = async (rateLimit: RateLimitOptions, logger: Logger = createLogger('rate-limit-test', process.env.LOG_LEVEL ?? 'silent')) => {
-    const options: RouterOptions = {
-      supergraphPath: join(dir, 'supergraph.graphql'),
-      watchSupergraph: false,
-      port: 0,
-      host: '127.0.0.1',
-      subgraphUrls: { things: subgraph.url },
-      jwksUrl: issuer.jwksUrl,
-      routerSecret: SECRET,
-      logger,
-      rateLimit,
-    };
-    const router = await startRouter(options);
+  const start = async (rateLimit: RateLimitOptions, logger: Logger = testLogger('rate-limit-test')) => {
+    const router = await startRouter(
+      routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, subgraphUrls: { things: subgraph.url }, logger, rateLimit }),
+    );
     routers.push(router);
     return router;
   };

@@ -10,11 +10,10 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { generateKeyPair } from 'jose';
-import { createLogger, readPrincipal, type Logger } from '@commerce/kit';
-import { listenOnAnyPort, startIssuer, type Issuer } from './support.js';
+import { readPrincipal, type Logger } from '@commerce/kit';
+import { listenOnAnyPort, routerOptions, startIssuer, type Issuer, TEST_SECRET, testLogger } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 
-const SECRET = 'test-router-secret-that-is-long-enough-0123';
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 
 /** A one-field-per-version subgraph: it always serves every field, the supergraph decides what is exposed. */
@@ -52,10 +51,6 @@ async function startSubgraph(): Promise<Subgraph> {
   return { url, received, stop: () => server.stop() };
 }
 
-function testLogger(): Logger {
-  return createLogger('router-test', process.env.LOG_LEVEL ?? 'silent');
-}
-
 async function post(url: string, query: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
@@ -81,17 +76,8 @@ describe('router', () => {
   let dir: string;
   let router: RunningRouter;
 
-  const options = (overrides: Partial<RouterOptions>): RouterOptions => ({
-    supergraphPath: join(dir, 'supergraph.graphql'),
-    watchSupergraph: false,
-    port: 0,
-    host: '127.0.0.1',
-    subgraphUrls: { things: subgraph.url },
-    jwksUrl: issuer.jwksUrl,
-    routerSecret: SECRET,
-    logger: testLogger(),
-    ...overrides,
-  });
+  const options = (overrides: Partial<RouterOptions>): RouterOptions =>
+    routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, subgraphUrls: { things: subgraph.url }, ...overrides });
 
   before(async () => {
     subgraph = await startSubgraph();
@@ -142,7 +128,7 @@ describe('router', () => {
     assert.equal(subgraph.received.length, 1);
     const headers = subgraph.received[0];
     assert.equal(headers.authorization, undefined);
-    assert.deepEqual(readPrincipal(headers, SECRET), {
+    assert.deepEqual(readPrincipal(headers, TEST_SECRET), {
       userId: 'user-7',
       role: 'vendor_staff',
       vendorId: 'vendor-3',
@@ -155,14 +141,14 @@ describe('router', () => {
     const token = await issuer.sign({ sub: 'user-1', role: 'customer' });
     const { status } = await post(router.url, '{ hello }', { authorization: `Bearer ${token}` });
     assert.equal(status, 200);
-    assert.deepEqual(readPrincipal(subgraph.received[0], SECRET), { userId: 'user-1', role: 'customer', vendorId: undefined, scopes: [] });
+    assert.deepEqual(readPrincipal(subgraph.received[0], TEST_SECRET), { userId: 'user-1', role: 'customer', vendorId: undefined, scopes: [] });
   });
 
   test('no token: anonymous, no principal headers', async () => {
     const { status } = await post(router.url, '{ hello }');
     assert.equal(status, 200);
     assert.equal(subgraph.received.length, 1);
-    assert.equal(readPrincipal(subgraph.received[0], SECRET), undefined);
+    assert.equal(readPrincipal(subgraph.received[0], TEST_SECRET), undefined);
     assert.equal(subgraph.received[0]['x-commerce-principal'], undefined);
   });
 

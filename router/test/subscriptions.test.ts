@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { PushQueue } from '../src/subscriptions/push-queue.js';
+import { createLogger, SubscriberQueue } from '@commerce/kit';
 import { startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated"])';
@@ -39,7 +39,13 @@ class StockFeed {
     const listener = (event: { productId: string; available: number }) => {
       if (event.productId === productId) queue.push({ productId, available: event.available, at: new Date().toISOString() });
     };
-    const queue = new PushQueue<unknown>(100, () => this.listeners.delete(listener));
+    const queue: SubscriberQueue = new SubscriberQueue({
+      topic: `stockChanged ${productId}`,
+      capacity: 100,
+      logger: createLogger('stock-feed', 'silent'),
+      ready: Promise.resolve(),
+      onEnd: () => this.listeners.delete(listener),
+    });
     this.listeners.add(listener);
     return queue;
   }

@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { createLogger } from '@commerce/kit';
+import { createLogger, type Logger } from '@commerce/kit';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 
 /** Shared by the router tests: a token issuer with a JWKS, stub subgraphs that record what they are asked, a router over them. */
@@ -125,6 +125,28 @@ export async function startStubSubgraph(name: string, sdl: string, resolvers: Re
   };
 }
 
+/** A logger for the code under test: silent unless TEST_LOG_LEVEL says otherwise. */
+export function testLogger(name = 'router-test'): Logger {
+  return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
+}
+
+/**
+ * The options of a router under test: on loopback at a free port, the supergraph file not watched, no subgraph
+ * URL overrides, the test secret, testLogger(). A test gives where its supergraph and JWKS are, and overrides
+ * whatever else it needs.
+ */
+export function routerOptions(options: Pick<RouterOptions, 'supergraphPath' | 'jwksUrl'> & Partial<RouterOptions>): RouterOptions {
+  return {
+    watchSupergraph: false,
+    port: 0,
+    host: '127.0.0.1',
+    subgraphUrls: {},
+    routerSecret: TEST_SECRET,
+    logger: testLogger(),
+    ...options,
+  };
+}
+
 export interface TestRouter {
   router: RunningRouter;
   /** The supergraph file the router loaded (rewrite it to test reloads, with `watchSupergraph: true`). */
@@ -142,18 +164,9 @@ export async function startTestRouter(
   const composed = composeServices(subgraphs.map((subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: parse(subgraph.sdl) })));
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
   await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
-  const router = await startRouter({
-    supergraphPath: join(dir, 'supergraph.graphql'),
-    watchSupergraph: false,
-    port: 0,
-    host: '127.0.0.1',
-    subgraphUrls: {},
-    jwksUrl: issuer.jwksUrl,
-    routerSecret: TEST_SECRET,
-    logger: createLogger('router-test', process.env.TEST_LOG_LEVEL ?? 'silent'),
-    rateLimit: { enabled: false },
-    ...options,
-  });
+  const router = await startRouter(
+    routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, rateLimit: { enabled: false }, ...options }),
+  );
   return {
     router,
     supergraphPath: join(dir, 'supergraph.graphql'),

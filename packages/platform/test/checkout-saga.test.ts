@@ -211,8 +211,9 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     await setStock(product.id, 3);
     const token = await customer();
     const id = await buy(token, product.id, 1, 'pm_card_slow');
-    // wait until the stock is reserved (the slow authorization keeps the saga there for a while)
-    for (let i = 0; i < 200 && (await stockOf(product.id)).reserved === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    // wait until payments has the authorize command (its intent exists; the slow card keeps the provider call going
+    // for a while): waiting for the reservation alone could cancel before the saga sent the command
+    for (let i = 0; i < 500 && (await intentsOf([id])).length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
     const { body } = await platform.graphql<{ cancelOrder: { order: { status: string } | null; userErrors: unknown[] } }>(CANCEL, { id }, { token });
     assert.deepEqual(body.data?.cancelOrder.userErrors, [], JSON.stringify(body));
     assert.equal(body.data!.cancelOrder.order!.status, 'CANCELLED');

@@ -3,12 +3,11 @@ import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, SubscriptionNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { print, type DocumentNode, type FormattedExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { Logger } from '@commerce/kit';
+import { SubscriberQueue, type Logger } from '@commerce/kit';
 import type { RouterContext } from '../context.js';
 import { applyPlan, stripAddedFields } from '../policies/authorization/response.js';
 import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
 import type { GatewayState } from './gateway-state.js';
-import { PushQueue } from './push-queue.js';
 import type { Established, UpstreamSubscriptions } from './upstreams.js';
 
 /** A subscription that passed the policies (see prepare.ts), ready to run. */
@@ -21,7 +20,7 @@ export interface PreparedSubscription {
 }
 
 interface Group {
-  subscribers: Set<PushQueue<FormattedExecutionResult>>;
+  subscribers: Set<SubscriberQueue<FormattedExecutionResult>>;
   /** When the group's upstream subscription reached its subgraph (see upstreams.ts). */
   established: Established;
   leave(): void;
@@ -80,9 +79,15 @@ export class FederatedSubscriptions {
       group = started;
     }
     const joined: Group = group;
-    const queue: PushQueue<FormattedExecutionResult> = new PushQueue(this.options.queueCapacity, () => {
-      joined.subscribers.delete(queue);
-      if (joined.subscribers.size === 0) joined.leave();
+    const queue: SubscriberQueue<FormattedExecutionResult> = new SubscriberQueue({
+      topic: `subscription ${prepared.operationName ?? '(anonymous)'}`, // names the subscriber in the slow-subscriber warning
+      capacity: this.options.queueCapacity,
+      logger: this.options.logger,
+      ready: Promise.resolve(), // the upstream's state is the group's `established`
+      onEnd: () => {
+        joined.subscribers.delete(queue);
+        if (joined.subscribers.size === 0) joined.leave();
+      },
     });
     joined.subscribers.add(queue);
     return { stream: queue, established: joined.established, joined: running };

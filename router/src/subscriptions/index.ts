@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { Express } from 'express';
-import { buildSchema, type FormattedExecutionResult } from 'graphql';
+import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { Logger, Principal } from '@commerce/kit';
 import type { RouterMetrics } from '../metrics.js';
 import type { TokenCheck } from '../policies/authentication.js';
@@ -31,6 +31,8 @@ export interface SubscriptionOptions {
   urlOf(subgraph: string): string | undefined;
   verify(header: string): Promise<TokenCheck>;
   rulesFor(gatewaySdl: string): AuthorizationRules | undefined;
+  /** The loaded supergraph's cost schema, shared with the HTTP policy (see cost-schema.ts). */
+  costSchema(): GraphQLSchema | undefined;
   limits: OperationLimits;
   demandControl: DemandControlOptions;
   authorizationMode: AuthorizationMode;
@@ -55,14 +57,15 @@ export interface RunningSubscriptions {
 /** Federated subscriptions on the router: graphql-ws on `/graphql`, graphql-sse on `/graphql/stream`. */
 export function startSubscriptions(options: SubscriptionOptions): RunningSubscriptions {
   const logger = options.logger.child({ component: 'subscriptions' });
-  let schemas: PolicySchemas | undefined;
+  let loaded: Omit<PolicySchemas, 'costSchema'> | undefined;
   options.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    schemas = {
-      apiSchema,
-      costSchema: buildSchema(coreSupergraphSdl, { assumeValidSDL: true }),
-      rules: options.rulesFor(coreSupergraphSdl) ?? emptyRules(),
-    };
+    loaded = { apiSchema, rules: options.rulesFor(coreSupergraphSdl) ?? emptyRules() };
   });
+  // The gateway notifies every listener of a load in one go: no operation sees the two from different loads.
+  const schemas = (): PolicySchemas | undefined => {
+    const costSchema = options.costSchema();
+    return loaded && costSchema ? { ...loaded, costSchema } : undefined;
+  };
   const upstreams = new UpstreamSubscriptions(logger, { ...UPSTREAM_DEFAULTS, ...options.upstream });
   const subscriptions = new FederatedSubscriptions({
     state: () => gatewayState(options.gateway),
@@ -76,7 +79,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
   const sessions = new SubscriptionSessions({
     verify: options.verify,
     prepare: {
-      schemas: () => schemas,
+      schemas,
       limits: options.limits,
       demandControl: options.demandControl,
       authorizationMode: options.authorizationMode,
@@ -90,7 +93,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     metrics: options.metrics,
     logger,
   });
-  const apiSchema = () => schemas?.apiSchema;
+  const apiSchema = () => loaded?.apiSchema;
   const webSocket = webSocketTransport({
     httpServer: options.httpServer,
     path: '/graphql',

@@ -1,13 +1,14 @@
 import type { Logger } from '../log.js';
 import type { PubSubSubscription } from './pubsub.js';
 
-export interface SubscriberQueueOptions {
+export interface SubscriberQueueOptions<T = unknown> {
+  /** What the subscriber listens to: a pub/sub topic, or another name for the drop warning. */
   topic: string;
   capacity: number;
   logger: Logger;
   /** Settles when the transport delivers to this subscriber (see PubSubSubscription.ready). */
   ready: Promise<void>;
-  filter?: (payload: unknown) => boolean;
+  filter?: (payload: T) => boolean;
   /** Called once when the subscription ends (return(), or the transport failed to subscribe). */
   onEnd(): void;
 }
@@ -17,19 +18,19 @@ const DROP_WARNING_INTERVAL_MS = 10_000;
 /**
  * One subscriber's messages, read as an async iterator. Bounded: when the reader falls more than `capacity`
  * messages behind, the oldest are dropped (counted, and logged at most every 10 s) instead of holding memory
- * without limit.
+ * without limit. `T` types the messages for a producer that is not pub/sub (the router's subscriptions).
  */
-export class SubscriberQueue implements PubSubSubscription {
+export class SubscriberQueue<T = unknown> implements PubSubSubscription, AsyncIterableIterator<T> {
   readonly ready: Promise<void>;
   readonly topic: string;
   dropped = 0;
-  private readonly buffer: unknown[] = [];
-  private readonly waiting: ((result: IteratorResult<unknown>) => void)[] = [];
+  private readonly buffer: T[] = [];
+  private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
   private done = false;
   private subscribed = false;
   private lastWarning = 0;
 
-  constructor(private readonly options: SubscriberQueueOptions) {
+  constructor(private readonly options: SubscriberQueueOptions<T>) {
     this.topic = options.topic;
     this.ready = options.ready.then(
       () => {
@@ -48,7 +49,7 @@ export class SubscriberQueue implements PubSubSubscription {
     return this.subscribed && !this.done;
   }
 
-  push(payload: unknown): void {
+  push(payload: T): void {
     if (this.done || (this.options.filter && !this.options.filter(payload))) return;
     const waiter = this.waiting.shift();
     if (waiter) return waiter({ value: payload, done: false });
@@ -60,13 +61,13 @@ export class SubscriberQueue implements PubSubSubscription {
     this.buffer.push(payload);
   }
 
-  next(): Promise<IteratorResult<unknown>> {
-    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift(), done: false });
+  next(): Promise<IteratorResult<T>> {
+    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift() as T, done: false });
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  return(): Promise<IteratorResult<unknown>> {
+  return(): Promise<IteratorResult<T>> {
     this.buffer.length = 0;
     this.end();
     return Promise.resolve({ value: undefined, done: true });

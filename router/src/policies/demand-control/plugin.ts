@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { buildSchema, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
 import { recordCost } from '../../metrics.js';
@@ -11,6 +11,7 @@ import { actualCost, estimateCost } from './static-cost.js';
  * COST_ESTIMATED_TOO_EXPENSIVE; `measure` only records. The estimate is kept on the context (the rate limiter
  * weighs requests by it). The estimated and actual cost are returned in `extensions.cost` when
  * `exposeInExtensions` is on, or when the request asks with the header `x-include-cost: true`.
+ * The supergraph's cost schema comes from `costSchema` (see cost-schema.ts), built once per load.
  */
 export interface DemandControlOptions {
   mode: 'enforce' | 'measure' | 'off';
@@ -38,20 +39,17 @@ export function costTooHigh(estimated: number, max: number): GraphQLFormattedErr
   };
 }
 
-export function demandControl(options: DemandControlOptions, logger: Logger): ApolloServerPlugin<RouterContext> {
-  let costSchema: GraphQLSchema | undefined;
+export function demandControl(
+  options: DemandControlOptions,
+  costSchemaOf: () => GraphQLSchema | undefined,
+  logger: Logger,
+): ApolloServerPlugin<RouterContext> {
   return {
-    async serverWillStart() {
-      return {
-        schemaDidLoadOrUpdate({ coreSupergraphSdl }) {
-          // The API schema drops custom directives; the supergraph keeps @cost and @listSize.
-          if (coreSupergraphSdl) costSchema = buildSchema(coreSupergraphSdl, { assumeValidSDL: true });
-        },
-      };
-    },
     async requestDidStart({ request }) {
       if (options.mode === 'off') return {};
       const expose = options.exposeInExtensions || request.http?.headers.get(INCLUDE_COST_HEADER) === 'true';
+      // One supergraph for the whole request, even if a reload lands between its hooks.
+      const costSchema = costSchemaOf();
       return {
         // Synchronous up to the throw: the rate limiter's hook (listed after this one) reads estimatedCost.
         async didResolveOperation({ document, operationName, request: { variables }, contextValue }) {
