@@ -66,6 +66,8 @@ export interface PlatformSettings {
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+/** pino level names (the services log names, see kit's log.ts) as pino's numbers. */
+const LOG_LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 export function assertLoopback(url: string, what: string): void {
   const { hostname } = new URL(url);
@@ -250,14 +252,14 @@ class ServiceProcess {
     this.child.stderr!.on('data', take);
   }
 
-  /** pino's JSON lines: level 40 warn, 50 error, 60 fatal; anything else printed counts as an error. */
+  /** pino's JSON lines (level names, or numbers: 40 warn, 50 error, 60 fatal); anything else printed counts as an error. */
   private count(line: string): void {
     if (!line.trim()) return;
     let level = 50;
     let message = line;
     try {
-      const parsed = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-      level = parsed.level ?? 50;
+      const parsed = JSON.parse(line) as { level?: number | string; msg?: string; err?: { message?: string } };
+      level = typeof parsed.level === 'number' ? parsed.level : (LOG_LEVELS[parsed.level ?? ''] ?? 50);
       message = `${parsed.msg ?? ''}${parsed.err?.message ? `: ${parsed.err.message}` : ''}`;
     } catch {
       // not JSON: stderr of the process

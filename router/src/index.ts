@@ -9,6 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import { hideInternalErrors, jsonErrors, listen, readBoolean, traceRequests, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
+import { TOKEN_PATH, tokenProxy } from './token-proxy.js';
 import { RouterMetrics } from './metrics.js';
 import { instrumentGateway } from './metrics/gateway.js';
 import { CLIENT_NAME_HEADER, operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
@@ -203,6 +204,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (version > 0 && !closing) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'unavailable' });
   });
+  app.post(TOKEN_PATH, ...tokenProxy({ identityUrl: () => serviceUrls.get('identity'), logger: logger.child({ component: 'token' }) }));
   const refused = refusedRequestMetrics(metrics);
   app.use(
     '/graphql',

@@ -91,8 +91,8 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     graphql<Data>(platform.routerUrl, query, variables, token);
   const clientCount = async () =>
     Number((await platform.databases.identity!.query<{ n: string }>('select count(*) as n from partner_clients'))[0]!.n);
-  const requestToken = async (body: string, options: { authorization?: string; contentType?: string } = {}): Promise<TokenAnswer> => {
-    const response = await fetch(tokenUrl, {
+  const requestToken = async (body: string, options: { authorization?: string; contentType?: string; url?: string } = {}): Promise<TokenAnswer> => {
+    const response = await fetch(options.url ?? tokenUrl, {
       method: 'POST',
       headers: {
         'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
@@ -327,6 +327,47 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     );
     const refusals = orders.body.errors?.map((error) => [error.extensions?.code, error.path?.at(-1)]);
     assert.deepEqual(refusals, [['UNAUTHORIZED_FIELD_OR_TYPE', 'orders']]);
+  });
+
+  it('the router forwards POST /oauth/token to identity: tokens and RFC 6749 errors alike; 503 when identity is away', async () => {
+    const { client, secret } = await createClient('Router token test', ['catalog:read']);
+    const url = new URL('/oauth/token', platform.routerUrl).toString();
+    const issued = await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, secret), url });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    assert.equal(issued.headers.get('cache-control'), 'no-store');
+    assert.equal(issued.body.scope, 'catalog:read');
+    secrets.push(issued.body.access_token!);
+    assert.equal(jwtClaims(issued.body.access_token!).sub, `client:${client.clientId}`);
+    const products = await router<{ products: { edges: unknown[] } }>('{ products(first: 1) { edges { node { name } } } }', {}, issued.body.access_token);
+    assert.equal(products.body.data!.products.edges.length, 1);
+
+    const form = await requestToken(new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }).toString(), { url });
+    assert.equal(form.status, 200, 'body credentials pass through too');
+    secrets.push(form.body.access_token!);
+    const wrong = await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, `${secret}x`), url });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error, 'invalid_client');
+    assert.match(wrong.headers.get('www-authenticate') ?? '', /^Basic /);
+    const grant = await requestToken('grant_type=password&username=a&password=b', { authorization: basic(client.clientId, secret), url });
+    assert.deepEqual([grant.status, grant.body.error], [400, 'unsupported_grant_type']);
+
+    const orphan = await startRouter({
+      supergraphPath: SUPERGRAPH_PATH,
+      watchSupergraph: false,
+      port: 0,
+      host: '127.0.0.1',
+      subgraphUrls: { ...Object.fromEntries(Object.values(platform.subgraphs).map((running) => [running.name, running.url])), identity: 'http://127.0.0.1:9/graphql' },
+      jwksUrl: platform.subgraphs.identity!.url.replace(/\/graphql$/, '/.well-known/jwks.json'),
+      routerSecret: platform.routerSecret,
+      logger: createLogger('router-orphan', 'silent'),
+    });
+    try {
+      const away = await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, secret), url: new URL('/oauth/token', orphan.url).toString() });
+      assert.deepEqual([away.status, away.body.error], [503, 'temporarily_unavailable']);
+      assert.equal(away.headers.get('cache-control'), 'no-store');
+    } finally {
+      await orphan.close();
+    }
   });
 
   it('throttles failed authentications per client id, even with the right secret', async () => {
