@@ -97,6 +97,7 @@ function persistedQueriesFromEnv(env: NodeJS.ProcessEnv): PersistedQueryOptions 
     },
     manifests,
     watch: readBoolean(env, 'PERSISTED_QUERIES_WATCH', true),
+    logIntervalSeconds: readInteger(env, 'PERSISTED_QUERIES_LOG_INTERVAL_SECONDS', PERSISTED_QUERY_DEFAULTS.logIntervalSeconds, 0, 86_400),
     reloadSignal: 'SIGHUP',
     apq: readBoolean(env, 'APQ_ENABLED', PERSISTED_QUERY_DEFAULTS.apq),
     apqTtlSeconds: readInteger(env, 'APQ_TTL_SECONDS', PERSISTED_QUERY_DEFAULTS.apqTtlSeconds, 0, 31_536_000),

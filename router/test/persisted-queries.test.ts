@@ -13,6 +13,7 @@ import { ConfigError, type Logger } from '@commerce/kit';
 import { routerOptions, startStubSubgraph, type StubSubgraph, TEST_SECRET, testLogger } from './support.js';
 import { startRouter, type RunningRouter } from '../src/index.js';
 import { normalizeBody, parseManifest, PersistedQueryList, redactedBody } from '../src/policies/persisted-queries/manifest.js';
+import { LogThrottle } from '../src/policies/persisted-queries/log-throttle.js';
 import type { PersistedQueryOptions } from '../src/policies/persisted-queries/policy.js';
 
 // CI starts Redis; the Redis variants fail (they do not skip) when it is not reachable.
@@ -375,12 +376,32 @@ describe('persisted queries', () => {
       assert.deepEqual((await post(router.url, { query: HELLO })).body, { data: { hello: 'world' } });
       assert.deepEqual((await post(router.url, byHash(sha256(GREET), { variables: { name: 'x' } }))).body, { data: { greet: 'hi x' } });
       assert.equal(unknownLogs().length, 1, 'operations in the list are not logged');
-      // Registered through APQ and then found there: logged both times.
+      // Registered through APQ, then found there: one line for both (once per client and operation per minute).
       const query = `{ hello } # ${randomUUID()}`;
       await post(router.url, { query, ...byHash(sha256(query)) });
       await post(router.url, byHash(sha256(query)));
-      assert.equal(unknownLogs().length, 3);
-      assert.equal(subgraph.requests, 5);
+      assert.equal(unknownLogs().length, 2);
+      assert.equal(unknownLogs()[1]!.fields.repeats, 0);
+      // The same unknown operation again and again: served every time, logged once per interval.
+      for (let i = 0; i < 5; i += 1) await post(router.url, { query: UNKNOWN }, { 'apollographql-client-name': 'web' });
+      assert.equal(unknownLogs().length, 2);
+      assert.equal(subgraph.requests, 10);
+    });
+
+    test('log lines of unknown operations: once per key and interval, with the repeats held back; bounded keys', () => {
+      let now = 0;
+      const throttle = new LogThrottle(60_000, 2, () => now);
+      assert.equal(throttle.take('web:a'), 0);
+      assert.equal(throttle.take('web:a'), undefined);
+      assert.equal(throttle.take('web:a'), undefined);
+      assert.equal(throttle.take('mobile:a'), 0, 'another client is another key');
+      now = 60_000;
+      assert.equal(throttle.take('web:a'), 2, 'after the interval: logged, with the two held back');
+      assert.equal(throttle.take('web:b'), 0); // a third key pushes out the least recently logged (mobile:a)
+      assert.equal(throttle.take('mobile:a'), 0, 'forgotten, so logged again at once');
+      assert.equal(throttle.take('web:b'), undefined);
+      const everyTime = new LogThrottle(0, 10, () => now);
+      assert.deepEqual([everyTime.take('x'), everyTime.take('x')], [0, 0], 'interval 0: every time');
     });
 
     test('a batch with one refused entry is refused whole, one error per refused entry, before any subgraph call', async () => {

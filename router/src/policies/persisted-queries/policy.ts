@@ -6,6 +6,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { REPO_ROOT, type Logger } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
 import { RedisApqStore } from './apq-store.js';
+import { LogThrottle } from './log-throttle.js';
 import { isIntrospectionOnly, ManifestFiles, redactedBody, type PersistedQueryList } from './manifest.js';
 import { recordRejection } from '../../metrics.js';
 
@@ -23,7 +24,8 @@ import { recordRejection } from '../../metrics.js';
  * honest client on its rails; only a strict *default* keeps everyone out of free-form GraphQL.
  * - `off`: free-form operations run; ids resolve from the manifests, then from APQ.
  * - `log`: as `off`, and each operation whose body is not in the safelist (free-form, APQ-registered or
- *   found in APQ) is logged at warn with its literals redacted (Apollo Router's `log_unknown`).
+ *   found in APQ) is logged at warn with its literals redacted (Apollo Router's `log_unknown`), once per
+ *   client and operation per `logIntervalSeconds`, with the count of repeats held back meanwhile.
  * - `safelist`: a free-form body runs only when it is in the safelist (normalized: definitions sorted by
  *   name, whitespace and comments ignored; field order matters), or selects only introspection fields (the
  *   introspection policy decides those). No APQ: Apollo Router refuses APQ with a safelist, and an APQ entry
@@ -80,6 +82,8 @@ export interface PersistedQueryOptions {
   redisTimeoutMs?: number;
   /** The header naming the client. Default `apollographql-client-name`. */
   clientNameHeader?: string;
+  /** `log` mode logs one unknown operation (per client) at most once per this many seconds; 0: every time. Default 60. */
+  logIntervalSeconds?: number;
 }
 
 /** The committed manifests, written by `npm run codegen` from clients/<name>/**\/*.graphql. */
@@ -95,6 +99,7 @@ export const PERSISTED_QUERY_DEFAULTS = {
   keyPrefix: 'pq:',
   redisTimeoutMs: 500,
   clientNameHeader: 'apollographql-client-name',
+  logIntervalSeconds: 60,
 } as const satisfies PersistedQueryOptions;
 
 export const PERSISTED_QUERY_CODES = {
@@ -139,6 +144,7 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
   const log = logger.child({ policy: 'persisted-queries' });
   const config = { ...PERSISTED_QUERY_DEFAULTS, ...withoutUndefined(options) };
   const modes: PersistedQueryModes = config.modes;
+  const unknownLogs = new LogThrottle(config.logIntervalSeconds * 1000);
   for (const [client, mode] of [['default', modes.default], ...Object.entries(modes.clients ?? {})] as const) {
     if (!PERSISTED_QUERY_MODES.includes(mode)) {
       throw new Error(`persistedQueries mode for ${client} must be one of ${PERSISTED_QUERY_MODES.join(', ')}, got "${String(mode)}"`);
@@ -285,7 +291,12 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
         // After APQ: the source is the body that will run, whichever way it came.
         async didResolveSource({ source, queryHash }) {
           if (files.current.allows(source)) return;
-          log.warn({ client, operationName: request.operationName, queryHash, body: redactedBody(source) }, 'unknown operation (not in the persisted query list)');
+          const repeats = unknownLogs.take(`${client}:${queryHash}`);
+          if (repeats === undefined) return; // logged within the interval already
+          log.warn(
+            { client, operationName: request.operationName, queryHash, repeats, body: redactedBody(source) },
+            'unknown operation (not in the persisted query list)',
+          );
         },
       };
     },
