@@ -1,9 +1,8 @@
 import type { Logger } from '@commerce/kit';
 import { assertName } from '../names.js';
 import type { ParsedEnvelope } from '../envelope.js';
-import { runPartitioned } from './run-partitioned.js';
 import { retryDelay } from './settings.js';
-import type { KeyedEntry, StreamReader, StreamStore, StreamEntry } from './stream-store.js';
+import type { StreamReader, StreamStore, StreamEntry } from './stream-store.js';
 import type { ConsumerSettings, ConsumerStats, EventHandler, EventSubscription } from './transport.js';
 import { decodeEvent } from './wire.js';
 
@@ -28,8 +27,19 @@ interface Message extends StreamEntry {
   key: string;
 }
 
+/** A message read (or claimed) and not settled yet: waiting for its turn, or being handled. */
+interface Held {
+  message: Message;
+  attempt: number;
+  decoded: ParsedEnvelope;
+  /** Undefined for a malformed message: it is dead-lettered at once, alongside anything. */
+  aggregate: string | undefined;
+}
+
 /** Own pending messages looked at per stream and round, for retries. */
 const PENDING_SCAN = 100;
+/** A read asks for this many messages more than there are free handler slots (see readCount). */
+const READ_AHEAD = 2;
 const WARN_INTERVAL_MS = 30_000;
 const MAX_ERROR_LENGTH = 2_000;
 
@@ -39,11 +49,17 @@ const MAX_ERROR_LENGTH = 2_000;
  * resolved; a failure stays pending and is delivered again after the backoff (XCLAIM by its own consumer), up to
  * `maxAttempts`, then goes to the dead-letter stream. Between reads it takes over messages another consumer left
  * idle for `claimIdleMs` (XAUTOCLAIM).
+ *
+ * Reading and handling overlap: the loop reads again as soon as a handler slot is free, so a slow handler holds up
+ * only the later messages of its own aggregate, which wait in memory. At most `heldLimit` messages are held (read
+ * or claimed, not settled yet); at the limit the loop stops reading until handlers settle.
  */
 export class StreamConsumer implements EventSubscription {
   readonly group: string;
   readonly consumer: string;
   readonly ready: Promise<void>;
+  /** Most messages held in memory at once. */
+  readonly heldLimit: number;
   private readonly options: StreamConsumerOptions;
   private readonly settings: ConsumerSettings;
   private readonly keys: string[];
@@ -51,11 +67,26 @@ export class StreamConsumer implements EventSubscription {
   private readonly cursors = new Map<string, string>();
   private readonly counters: ConsumerStats = { handled: 0, failed: 0, deadLettered: 0, malformed: 0, reclaimed: 0 };
   private readonly done: Promise<void>;
+  /** Messages held, `<key> <id>`: maintain() must not deliver them a second time. */
+  private readonly heldIds = new Set<string>();
+  /**
+   * Held messages not started yet, in the order read: each aggregate's queue, in stream order. A free slot takes the
+   * first one whose aggregate has no handler running, so with `concurrency` 1 they run in the order read.
+   */
+  private readonly waiting: Held[] = [];
+  /** Aggregates with a handler running. */
+  private readonly busy = new Set<string>();
+  private running = 0;
+  /** The first error settling a message (the store): nothing more starts until the loop has recovered. */
+  private unsettled: { error: unknown } | undefined;
   private reader: StreamReader | undefined;
   private stopping = false;
   private aborted = false;
   private nextMaintenance = 0;
+  /** Ends the loop's current wait early (stop, abort). */
   private wake: (() => void) | undefined;
+  /** Ends the loop's current wait early when a handler settles (set only while it waits for that). */
+  private wakeOnSettle: (() => void) | undefined;
   private lastWarning = 0;
 
   constructor(options: StreamConsumerOptions) {
@@ -72,6 +103,8 @@ export class StreamConsumer implements EventSubscription {
       this.streamOfKey.set(key, stream);
       return key;
     });
+    // Room for several reads' worth; at least one message per stream, since one read asks each stream for as many.
+    this.heldLimit = Math.max(this.settings.batchSize, this.settings.concurrency, this.keys.length) * 4;
     this.ready = this.start();
     this.ready.catch(() => {}); // also reported through `done`: the subscription has ended
     this.done = this.ready.then(() => this.run(), () => undefined).finally(() => this.finish());
@@ -79,6 +112,11 @@ export class StreamConsumer implements EventSubscription {
 
   stats(): ConsumerStats {
     return { ...this.counters };
+  }
+
+  /** Messages read or claimed and not settled yet (being handled, or waiting): at most `heldLimit`. */
+  get held(): number {
+    return this.heldIds.size;
   }
 
   async stop(): Promise<void> {
@@ -118,16 +156,21 @@ export class StreamConsumer implements EventSubscription {
     let errorsInARow = 0;
     while (!this.stopping && this.reader) {
       try {
+        if (this.unsettled) await this.recover();
         if (Date.now() >= this.nextMaintenance) {
           await this.maintain();
           this.nextMaintenance = Date.now() + this.maintenanceIntervalMs;
         }
         if (this.stopping) break;
-        const { blockMs, batchSize, concurrency } = this.settings;
-        const wait = Math.min(blockMs, Math.max(1, this.nextMaintenance - Date.now()));
-        // At least `concurrency` per read, so that a batch can keep every handler slot busy.
-        const entries = await this.reader.read(this.group, this.consumer, this.keys, Math.max(batchSize, concurrency), wait);
-        await this.deliverBatch(entries); // a read batch is finished even when stopping
+        const wait = Math.min(this.settings.blockMs, Math.max(1, this.nextMaintenance - Date.now()));
+        const count = this.readCount();
+        if (count === 0) {
+          await this.sleep(wait, true);
+          continue;
+        }
+        const entries = await this.reader.read(this.group, this.consumer, this.keys, count, wait);
+        // Handled even when stopping: they are read.
+        for (const entry of entries) this.admit({ ...entry, stream: this.streamOfKey.get(entry.key) ?? entry.key }, 1);
         errorsInARow = 0;
       } catch (error) {
         if (this.stopping) break;
@@ -137,31 +180,83 @@ export class StreamConsumer implements EventSubscription {
         await this.sleep(retryDelay(this.settings, errorsInARow));
       }
     }
+    // stop(): every message held is finished (abort(): nothing is awaited). As handlers settle, the waiting ones start.
+    await this.whileHandling();
+    if (this.unsettled) this.warn(this.unsettled.error, 'event consumer: settling a message failed while stopping');
+    this.forgetWaiting();
   }
 
   /**
-   * Delivers a read batch, up to `concurrency` messages at once: the messages of one aggregate one after another,
-   * in stream order, each settled (acknowledged, touched for a retry, or dead-lettered) before the next starts.
-   * A failed message is delivered again later by maintain(), after the later messages of its aggregate in this
-   * batch (as when delivering one at a time). Resolves once the whole batch settled; if settling one failed (the
-   * store), nothing more of the batch starts, and what was not delivered stays pending for maintain().
+   * Messages to ask each stream for: none while every handler slot is busy or `heldLimit` is reached; otherwise the
+   * free slots and a few more (some may be for an aggregate that is busy, and the next read can wait until those
+   * run), at most `batchSize`. No more than can start soon, so that other consumers of the group get the rest.
    */
-  private async deliverBatch(entries: readonly KeyedEntry[]): Promise<void> {
-    const batch = entries.map((entry) => {
-      const message: Message = { ...entry, stream: this.streamOfKey.get(entry.key) ?? entry.key };
-      return { message, decoded: decodeEvent(entry.fields) };
-    });
-    await runPartitioned(
-      batch,
-      // One partition per aggregate (across streams too); a malformed message has none and is dead-lettered at once.
-      ({ decoded }) => (decoded.ok ? decoded.envelope.aggregateId : undefined),
-      this.settings.concurrency,
-      ({ message, decoded }) => this.deliver(message, 1, decoded),
-    );
+  private readCount(): number {
+    const free = this.settings.concurrency - this.running;
+    const room = Math.floor((this.heldLimit - this.held) / this.keys.length); // a read can take `count` per stream
+    if (free <= 0) return 0;
+    return Math.max(0, Math.min(this.settings.batchSize, free + READ_AHEAD, room));
+  }
+
+  /** Holds a message read or claimed; it starts once a slot is free and its aggregate's earlier messages settled. */
+  private admit(message: Message, attempt: number): void {
+    const decoded = decodeEvent(message.fields);
+    this.heldIds.add(heldId(message.key, message.id));
+    this.waiting.push({ message, attempt, decoded, aggregate: decoded.ok ? decoded.envelope.aggregateId : undefined });
+    this.startWaiting();
+  }
+
+  /** Fills the free slots, each with the first waiting message whose aggregate is idle. */
+  private startWaiting(): void {
+    while (!this.aborted && !this.unsettled && this.running < this.settings.concurrency) {
+      const index = this.waiting.findIndex(({ aggregate }) => aggregate === undefined || !this.busy.has(aggregate));
+      if (index < 0) return;
+      const [next] = this.waiting.splice(index, 1);
+      if (next) this.handle(next);
+    }
+  }
+
+  /** Runs one held message; once it is settled (or settling it failed) its slot and its aggregate are free. */
+  private handle({ message, attempt, decoded, aggregate }: Held): void {
+    this.running += 1;
+    if (aggregate !== undefined) this.busy.add(aggregate);
+    this.deliver(message, attempt, decoded)
+      .catch((error: unknown) => {
+        this.unsettled ??= { error };
+      })
+      .finally(() => {
+        this.running -= 1;
+        if (aggregate !== undefined) this.busy.delete(aggregate);
+        // Only now: until its ack or touch is done, maintain() could take it for a retry that is due.
+        this.heldIds.delete(heldId(message.key, message.id));
+        this.startWaiting();
+        this.wakeOnSettle?.();
+      });
+  }
+
+  /**
+   * After a message could not be settled (the store failed): lets the running handlers finish, forgets the waiting
+   * messages (they stay pending, and maintain() delivers them again once their backoff has passed), then throws the
+   * error for the loop's backoff, as a failed read does.
+   */
+  private async recover(): Promise<void> {
+    await this.whileHandling();
+    this.forgetWaiting();
+    const error = this.unsettled?.error;
+    this.unsettled = undefined;
+    throw error;
+  }
+
+  private async whileHandling(): Promise<void> {
+    while (this.running > 0 && !this.aborted) await this.sleep(this.settings.blockMs, true);
+  }
+
+  private forgetWaiting(): void {
+    for (const { message } of this.waiting.splice(0)) this.heldIds.delete(heldId(message.key, message.id));
   }
 
   /** Runs the handler for one message and settles it: ack, retry later, or dead-letter. */
-  private async deliver(message: Message, attempt: number, decoded: ParsedEnvelope = decodeEvent(message.fields)): Promise<void> {
+  private async deliver(message: Message, attempt: number, decoded: ParsedEnvelope): Promise<void> {
     if (this.aborted) return;
     const { store, handler, group, consumer } = this.options;
     if (!decoded.ok) {
@@ -215,30 +310,40 @@ export class StreamConsumer implements EventSubscription {
   }
 
   /**
-   * Takes over what dead consumers left pending, then delivers again this consumer's failures that are due. One
-   * message at a time (not `concurrency`): these are the exceptions, and it keeps their order simple.
+   * Takes over what dead consumers left pending, then claims this consumer's failures that are due for a retry. They
+   * are held like messages read: they run under the same rules, a retry after the messages of its aggregate already
+   * held. Claims only while there is room under `heldLimit`; the rest waits for a later round.
+   *
+   * A message this consumer holds is pending on it, and may have been idle longer than a retry's backoff (a slow
+   * handler, or waiting behind one), so it is skipped here: it is running or about to. It stays held until its ack,
+   * touch (which restarts its idle time) or dead-lettering is done, so a retry claim can only find it idle once it
+   * failed and its backoff has passed. XAUTOCLAIM can return a held message too, after `claimIdleMs` (like another
+   * consumer's would): it is skipped as well; that only restarted its idle time and counted one more delivery.
    */
   private async maintain(): Promise<void> {
     const { store, group, consumer } = this.options;
     const { claimIdleMs, batchSize } = this.settings;
     for (const key of this.keys) {
+      if (this.held >= this.heldLimit) return;
       const stream = this.streamOfKey.get(key) ?? key;
-      const claimed = await store.autoClaim(key, group, consumer, claimIdleMs, this.cursors.get(key) ?? '0-0', batchSize);
+      const count = Math.min(batchSize, this.heldLimit - this.held);
+      const claimed = await store.autoClaim(key, group, consumer, claimIdleMs, this.cursors.get(key) ?? '0-0', count);
       this.cursors.set(key, claimed.next);
       const mine = await store.pending(key, group, consumer, PENDING_SCAN);
       const deliveries = new Map(mine.map((entry) => [entry.id, entry.deliveries]));
+      const reclaimedIds = new Set(claimed.messages.map((entry) => entry.id));
       for (const entry of claimed.messages) {
         if (this.aborted) return;
+        if (this.heldIds.has(heldId(key, entry.id))) continue;
         this.counters.reclaimed += 1;
-        await this.deliver({ ...entry, key, stream }, deliveries.get(entry.id) ?? 1);
+        this.admit({ ...entry, key, stream }, deliveries.get(entry.id) ?? 1);
       }
-      const reclaimedIds = new Set(claimed.messages.map((entry) => entry.id));
       for (const entry of mine) {
-        if (this.stopping) return;
+        if (this.stopping || this.held >= this.heldLimit) return;
         const wait = retryDelay(this.settings, entry.deliveries);
-        if (reclaimedIds.has(entry.id) || entry.idleMs < wait) continue;
+        if (reclaimedIds.has(entry.id) || this.heldIds.has(heldId(key, entry.id)) || entry.idleMs < wait) continue;
         const [message] = await store.claim(key, group, consumer, wait, [entry.id]);
-        if (message) await this.deliver({ ...message, key, stream }, entry.deliveries + 1);
+        if (message) this.admit({ ...message, key, stream }, entry.deliveries + 1);
       }
     }
   }
@@ -272,7 +377,8 @@ export class StreamConsumer implements EventSubscription {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms`, or less: on stop() or abort(), and with `untilSettled` once a handler settles. */
+  private sleep(ms: number, untilSettled = false): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -280,6 +386,7 @@ export class StreamConsumer implements EventSubscription {
         resolve();
       }
       this.wake = done;
+      this.wakeOnSettle = untilSettled ? done : undefined;
     });
   }
 
@@ -289,6 +396,10 @@ export class StreamConsumer implements EventSubscription {
     this.lastWarning = now;
     this.options.logger.warn({ err: error, group: this.group, consumer: this.consumer }, message);
   }
+}
+
+function heldId(key: string, id: string): string {
+  return `${key} ${id}`;
 }
 
 function errorText(error: unknown): string {

@@ -16,8 +16,11 @@ import type { EventEnvelope } from '../envelope.js';
  * (`consume` does it with the inbox) and order by the aggregate's `version` where it matters.
  *
  * A consumer runs up to `concurrency` handlers at once, for different aggregates (the envelope's `aggregateId`):
- * the messages of one aggregate in a read batch are handled one after another, in stream order, each one settled
- * (acknowledged, left for a retry, or dead-lettered) before the next one starts.
+ * within one consumer the messages of an aggregate are handled one after another, in stream order, each one settled
+ * (acknowledged, left for a retry, or dead-lettered) before the next one starts. It reads on while a handler slot is
+ * free, so a slow handler holds up only the later messages of its own aggregate; those wait in memory, up to a bound
+ * (4 x the largest of `batchSize`, `concurrency` and the number of streams), where it stops reading until
+ * handlers finish.
  */
 export interface EventTransport {
   readonly kind: 'redis-streams' | 'in-process';
@@ -79,11 +82,13 @@ export interface ConsumerSettings {
   claimIdleMs: number;
   /** Longest wait of one blocking read; also bounds how late retries and reclaims are looked for. */
   blockMs: number;
-  /** Messages read at once per stream (a read asks for at least `concurrency`). */
+  /**
+   * Most messages one read asks a stream for; a read asks for no more than the free handler slots and a few more.
+   */
   batchSize: number;
   /**
    * Handlers running at once, each for a different aggregate (`aggregateId`); the messages of one aggregate are
-   * handled one at a time, in stream order. 1: one message at a time.
+   * handled one at a time, in stream order. 1: one message at a time. The consumer reads while fewer run.
    */
   concurrency: number;
 }
