@@ -109,6 +109,22 @@ describe('router tracing over the WebSocket', () => {
     assert.equal(ticks.subscribed.length, 0);
   });
 
+  test('graphql-sse: the subscription continues the client\'s traceparent', async () => {
+    const traceId = 'ab'.repeat(16);
+    const response = await fetch(`${router.router.url.replace(/\/graphql$/, '')}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', traceparent: `00-${traceId}-${'cd'.repeat(8)}-01` },
+      body: JSON.stringify({ query: 'subscription OverSse { ticks(count: 1) { n } }' }),
+    });
+    assert.equal(response.status, 200);
+    const text = await response.text(); // the stream completes after the one tick
+    assert.match(text, /event: next/);
+    const [span] = byOperation('graphql.subscribe', 'OverSse');
+    assert.ok(span, JSON.stringify(exporter.getFinishedSpans().map((finished) => finished.name)));
+    assert.equal(span.spanContext().traceId, traceId);
+    assert.equal(parentOf(span), 'cd'.repeat(8));
+  });
+
   test('a query over the WebSocket: the span is its request span, the subgraph fetch inside it', async () => {
     const outcome = await run(client, 'query Ping { ping }');
     assert.deepEqual(outcome.events, [{ data: { ping: 'pong' } }]);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { Express } from 'express';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
-import type { Logger, Principal } from '@commerce/kit';
+import { continueClientTrace, type Logger, type Principal } from '@commerce/kit';
 import type { RouterMetrics } from '../metrics.js';
 import type { TokenCheck } from '../policies/authentication.js';
 import type { AuthorizationRules } from '../policies/authorization/directives.js';
@@ -102,7 +102,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     keepAliveMs: options.keepAliveMs ?? 12_000,
     logger,
   });
-  options.app.use('/graphql/stream', sseTransport(sessions, apiSchema));
+  options.app.use('/graphql/stream', continueClientTrace(), sseTransport(sessions, apiSchema)); // the client's traceparent, for graphql.subscribe
   return {
     stats: () => ({ subscribers: subscriptions.subscribers, upstreams: upstreams.active }),
     close: async () => {

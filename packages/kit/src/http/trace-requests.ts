@@ -22,3 +22,11 @@ export function traceRequests(tracer: Tracer): RequestHandler {
     context.with(trace.setSpan(parent, span), next);
   };
 }
+
+/**
+ * Continues the client's `traceparent` (if any) for what the rest of the pipeline starts, without a span of its own:
+ * for long-lived requests such as a Server-Sent Events stream, whose operations open their own spans.
+ */
+export function continueClientTrace(): RequestHandler {
+  return (req, _res, next) => (tracingEnabled() ? context.with(contextFrom(req.headers), next) : next());
+}
