@@ -6,9 +6,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { hideInternalErrors, jsonErrors, listen, readBoolean, traceRequests, type Logger } from '@commerce/kit';
+import { hideInternalErrors, jsonErrors, listen, principalHeaders, readBoolean, traceRequests, type Logger } from '@commerce/kit';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
+import { ROUTER_PRINCIPAL } from './router-principal.js';
 import { TOKEN_PATH, tokenProxy } from './token-proxy.js';
 import { RouterMetrics } from './metrics.js';
 import { instrumentGateway } from './metrics/gateway.js';
@@ -185,7 +186,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       return persistedQueries.resolve(incoming, clientName);
     },
     sessionLimits: options.subscriptions?.limits,
-    upstream: options.subscriptions?.upstream,
+    // Signed anew on every (re)connection, so the principal is never stale when a subgraph checks it.
+    upstream: { connectionParams: () => ({ headers: principalHeaders(ROUTER_PRINCIPAL, options.routerSecret) }), ...options.subscriptions?.upstream },
     keepAliveMs: options.subscriptions?.keepAliveMs,
     metrics,
     logger,

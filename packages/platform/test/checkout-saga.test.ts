@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { checkoutMessage, sharedEventTransport, STREAMS, type EventTransport } from '@commerce/events';
-import { createLogger, demoData, REPO_ROOT } from '@commerce/kit';
+import { createLogger, demoData, principalHeaders, REPO_ROOT, type Principal } from '@commerce/kit';
 import { sharedFakePaymentBackend } from '@commerce/payments';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
@@ -351,5 +351,36 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       const code = refused.events[0]?.errors?.[0]?.extensions?.code ?? refused.refusal()[0]?.extensions?.code;
       assert.equal(code, 'UNAUTHORIZED_FIELD_OR_TYPE', JSON.stringify([refused.events, refused.refusal()]));
     }
+  });
+
+  it('orders\' own WebSocket serves an order only to the router, an admin or its buyer (defence in depth)', async () => {
+    const product = freshProduct();
+    await setStock(product.id, 5);
+    const token = await customer();
+    const id = await buy(token, product.id, 1);
+    const buyerId = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sub as string;
+    const first = async (connectionParams: Record<string, unknown>) => {
+      const client = createClient({ url: platform.subgraphs.orders!.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+      clients.push(client);
+      return new Promise<{ data?: unknown; code?: unknown }>((resolve) => {
+        const stop = client.subscribe(
+          { query: 'subscription($id: ID!) { orderUpdated(orderId: $id) { id } }', variables: { id } },
+          {
+            next: (event) => {
+              stop();
+              resolve({ data: event.data, code: event.errors?.[0]?.extensions?.code });
+            },
+            error: (error) => resolve({ code: Array.isArray(error) ? (error[0] as { extensions?: { code?: string } }).extensions?.code : String(error) }),
+            complete: () => resolve({}),
+          },
+        );
+      });
+    };
+    const signed = (principal: Principal) => ({ headers: principalHeaders(principal, platform.routerSecret) });
+    assert.equal((await first({})).code, 'UNAUTHENTICATED', 'an unsigned connection');
+    const stranger = await first(signed({ userId: randomUUID(), role: 'customer', scopes: [] }));
+    assert.equal(stranger.code, 'NOT_FOUND', 'another customer cannot tell the order exists');
+    assert.deepEqual((await first(signed({ userId: buyerId, role: 'customer', scopes: [] }))).data, { orderUpdated: { id } });
+    assert.deepEqual((await first(signed({ userId: randomUUID(), role: 'admin', scopes: [] }))).data, { orderUpdated: { id } }, 'the router signs as admin');
   });
 });

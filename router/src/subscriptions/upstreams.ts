@@ -37,6 +37,8 @@ export interface UpstreamOptions {
   retryAttempts: number;
   /** Ping interval towards subgraphs, so a dead subgraph connection is noticed. */
   keepAliveMs: number;
+  /** The connection_init payload of each (re)connection: the router's signed principal. */
+  connectionParams?: () => Record<string, unknown>;
 }
 
 export const UPSTREAM_DEFAULTS: UpstreamOptions = { retryAttempts: 8, keepAliveMs: 10_000 };
@@ -150,6 +152,7 @@ export class UpstreamSubscriptions {
         lazy: true,
         lazyCloseTimeout: 2000,
         keepAlive: this.options.keepAliveMs,
+        connectionParams: this.options.connectionParams,
         retryAttempts: this.options.retryAttempts,
         // Every closure is worth a retry: a subgraph restarting closes abnormally or with 1001.
         shouldRetry: () => true,

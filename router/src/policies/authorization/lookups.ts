@@ -1,4 +1,5 @@
-import { principalHeaders, type Logger, type Principal } from '@commerce/kit';
+import { principalHeaders, type Logger } from '@commerce/kit';
+import { ROUTER_PRINCIPAL } from '../../router-principal.js';
 import type { EntityLookups } from './policies.js';
 
 const PRODUCT_VENDORS = `query ProductVendors($representations: [_Any!]!) {
@@ -12,8 +13,6 @@ const TIMEOUT_MS = 5000;
 /** Who sells a product changes rarely, who bought an order never: answers are reused for this long. */
 const CACHE_TTL_MS = 30_000;
 const CACHE_SIZE = 10_000;
-/** The router itself, asking a subgraph for data that only admins may read (an order's buyer). */
-const ROUTER_PRINCIPAL: Principal = { userId: '00000000-0000-0000-0000-000000000000', role: 'admin', scopes: [] };
 
 /**
  * Entity lookups for per-entity policies, answered by the subgraph that owns the data (one `_entities`
