@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { assertLoopback, runId, startEmbedded, startProduction, type BenchPlatfo
 import { BenchError } from './errors.js';
 import { envReaders } from './settings.js';
 import { BenchClient } from './http.js';
+import { machineInfo } from './machine.js';
 import { fixed, round, summarize, table, type LatencySummary } from './stats.js';
 
 /**
@@ -652,18 +653,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           throughput: round(production.throughputPerSecond / embedded.throughputPerSecond),
         }
       : null;
-  const cpuList = cpus();
   const failed = Object.values(results).reduce((sum, result) => sum + result.failed + result.warmup.failed, 0);
   const truncated = Object.values(results).some((result) => result.truncated);
   const result = {
     benchmark: 'checkout',
     date: new Date().toISOString(),
     machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model ?? 'unknown',
-      memoryGiB: round(totalmem() / 2 ** 30, 1),
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
+      ...machineInfo(),
     },
     settings: {
       ...settings,
@@ -694,7 +690,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     `checkout: from sending checkout to the order seen CONFIRMED (${seenHow}), ${settings.checkouts} checkouts per mode ` +
       `(one unit, ${PAYMENT_METHOD}, each by its own customer) at ${settings.concurrency} in flight, after ${settings.warmup} sequential warm-up checkouts`,
   );
-  out.push(`  ${cpuList.length} cpus, node ${process.version}, ${round(elapsedSeconds, 0)} s in all${truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`);
+  out.push(`  ${result.machine.cpus} cpus, node ${process.version}, ${round(elapsedSeconds, 0)} s in all${truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`);
   for (const mode of modes) out.push(`  ${mode.mode}: ${mode.platform} (load ${fixed(mode.loadAverage.before, 1)} -> ${fixed(mode.loadAverage.after, 1)})`);
   out.push('');
   const header = ['', ...modes.map((mode) => mode.mode), ...(ratios ? ['production/embedded'] : [])];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { startRouter, type RouterOptions, type RunningRouter } from '@commerce/r
 import { BenchError } from './errors.js';
 import { envReaders } from './settings.js';
 import { BenchClient, type TimedResponse } from './http.js';
+import { machineInfo } from './machine.js';
 import { fixed, round, signedPercent, summarize, table, type LatencySummary } from './stats.js';
 
 /**
@@ -530,16 +531,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     // per-query median ratios weighs every query alike.
     const perQueryGeomean = Math.exp(perQuery.reduce((sum, entry) => sum + Math.log(entry.medianRatio), 0) / perQuery.length);
 
-    const cpuList = cpus();
     const result = {
       benchmark: 'router-overhead',
       date: new Date().toISOString(),
       machine: {
-        cpus: cpuList.length,
-        cpuModel: cpuList[0]?.model ?? 'unknown',
-        memoryGiB: round(totalmem() / 2 ** 30, 1),
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
+        ...machineInfo(),
         /** 1-minute load average before and after measuring: other work on the machine makes the figures noisier. */
         loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
       },
@@ -568,7 +564,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     out.push(`router-overhead: every router policy on vs off, same query mix (${mix.length} queries, round-robin), same process`);
     out.push(
       `  ${latency.on.requests} sequential requests per router after ${settings.warmup} warm-up, A/B interleaved; ` +
-        `${cpuList.length} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0]!, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
+        `${result.machine.cpus} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0]!, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
     );
     out.push('');
     const row = (label: string, side: Side) => [

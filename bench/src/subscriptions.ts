@@ -1,6 +1,6 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STOCK_CHANGED_TOPIC } from '@commerce/inventory';
@@ -10,6 +10,7 @@ import { startRouter, type RouterOptions, type RunningRouter } from '@commerce/r
 import { BenchError } from './errors.js';
 import { envReaders } from './settings.js';
 import { BenchClient } from './http.js';
+import { machineInfo } from './machine.js';
 import { fixed, percentile, round, summarize, table, type LatencySummary } from './stats.js';
 import { epochNow, type ChildMessage, type MemorySample, type ParentMessage, type SubscriberSpec } from './subscriptions-protocol.js';
 
@@ -663,16 +664,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     }
     const elapsedSeconds = (epochNow() - started) / 1000;
 
-    const cpuList = cpus();
     const result = {
       benchmark: 'subscriptions',
       date: new Date().toISOString(),
       machine: {
-        cpus: cpuList.length,
-        cpuModel: cpuList[0]?.model ?? 'unknown',
-        memoryGiB: round(totalmem() / 2 ** 30, 1),
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
+        ...machineInfo(),
         /** 1-minute load average before and after measuring: other work on the machine makes the figures noisier. */
         loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
         fileDescriptors: { soft: limits.soft, hard: limits.hard },
@@ -698,7 +694,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     );
     out.push(
       `  stockChanged(productId) { ${BASE_SELECTION} }, ${settings.events} measured changes per phase after ${settings.warmupEvents} warm-up, each checked at every subscriber; ` +
-        `${cpuList.length} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0]!, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
+        `${result.machine.cpus} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0]!, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
     );
     out.push('');
     out.push('  memory of the router process (heap / RSS after forced GC; per subscriber = delta / N):');

@@ -159,3 +159,17 @@ async function openPostgres(url: string): Promise<Database> {
  * requests and the event consumers of a service in turn.
  */
 export const PRISMA_TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 15_000 } as const;
+
+/**
+ * The options every service's Prisma client is made with: the database's driver adapter, query events (counted in
+ * tests, see db/query-counter.ts), the transaction limits above, and error messages that never quote argument
+ * values into logs. `new PrismaClient(prismaClientOptions(db))` in each subgraph's data/client.ts.
+ */
+export function prismaClientOptions(db: Pick<Database, 'adapter'>) {
+  return {
+    adapter: db.adapter,
+    log: [{ emit: 'event', level: 'query' }] as [{ emit: 'event'; level: 'query' }],
+    transactionOptions: PRISMA_TRANSACTION_OPTIONS,
+    errorFormat: 'minimal' as const,
+  };
+}

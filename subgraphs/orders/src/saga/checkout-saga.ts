@@ -12,7 +12,7 @@ import {
   type IdempotentSubscription,
   type ServiceEvents,
 } from '@commerce/events';
-import { PRISMA_TRANSACTION_OPTIONS, type Logger } from '@commerce/kit';
+import type { Logger } from '@commerce/kit';
 import type { OrdersDb, OrdersTx } from '../data/client.js';
 import { appendOrderEventIn, loadOrder } from '../data/order-store.js';
 import type { OrderUpdates } from '../data/order-updates.js';
@@ -123,7 +123,7 @@ export class CheckoutSaga {
       const locked = await this.lockSagaWithOrder(tx, orderId);
       if (!locked) throw new OrderDomainError('ORDER_NOT_FOUND', 'No such order');
       return this.apply(tx, locked, onCancel(locked.order, locked.saga, by));
-    }, PRISMA_TRANSACTION_OPTIONS);
+    });
     if (changed) await this.announce(changed);
   }
 
@@ -142,7 +142,7 @@ export class CheckoutSaga {
         if (!saga) return undefined; // another instance has it, or a reply came meanwhile
         const order = await loadOrder(tx, orderId);
         return order && this.apply(tx, { saga, order }, onTimeout(order, saga, this.options.settings));
-      }, PRISMA_TRANSACTION_OPTIONS);
+      });
       if (changed) {
         handled += 1;
         await this.announce(changed);
