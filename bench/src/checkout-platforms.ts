@@ -8,17 +8,18 @@ import { performance } from 'node:perf_hooks';
 import {
   applyMigrations,
   createLogger,
+  deleteRedisKeys,
   demoData,
   InProcessPubSub,
   migrationsDir,
   openDatabase,
+  pingRedis,
   REPO_ROOT,
   SharedResources,
   type Database,
 } from '@commerce/kit';
 import { createPostgresDatabases, startPlatform, SUBGRAPHS, type RunningPlatform } from '@commerce/platform';
 import { BenchError } from './errors.js';
-import { deleteRedisKeys, pingRedis } from './redis-keys.js';
 
 /**
  * The platforms the checkout benchmark measures, each started and torn down by the benchmark:

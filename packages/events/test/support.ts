@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, openScratchDatabase, type Logger, type ScratchDatabase } from '@commerce/kit';
-import { createClient } from 'redis';
+import { createLogger, deleteRedisKeys as deleteKeys, openScratchDatabase, type Logger, type ScratchDatabase } from '@commerce/kit';
 
 /** Helpers shared by the test files (not a test file itself). */
 
@@ -22,15 +21,7 @@ export const openTestDatabase = () => openScratchDatabase('events');
 
 /** Deletes every Redis key under `prefix` (after a run). */
 export async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = createClient({ url: REDIS_URL });
-  await redis.connect();
-  try {
-    const keys: string[] = [];
-    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch.map(String));
-    if (keys.length > 0) await redis.del(keys);
-  } finally {
-    await redis.close();
-  }
+  await deleteKeys(REDIS_URL, prefix);
 }
 
 /** Resolves once `check` returns true; fails after `timeoutMs` with `what`. */

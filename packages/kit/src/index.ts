@@ -35,3 +35,4 @@ export * from './metrics/scrape.js';
 export * from './metrics/subgraph-metrics.js';
 export * from './tracing.js';
 export * from './testing/scratch-database.js';
+export * from './testing/redis-keys.js';

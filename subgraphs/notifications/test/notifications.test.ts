@@ -13,8 +13,7 @@ import {
   type IdempotentSubscription,
   type StreamsTransport,
 } from '@commerce/events';
-import { applyMigrations, createLogger, type Database, migrationsDir, openScratchDatabase, type Principal, SharedResources } from '@commerce/kit';
-import { createClient as createRedisClient } from 'redis';
+import { applyMigrations, createLogger, type Database, deleteRedisKeys, migrationsDir, openScratchDatabase, type Principal, SharedResources } from '@commerce/kit';
 import {
   createNotificationsClient,
   draftsFor,
@@ -40,18 +39,6 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = createRedisClient({ url: REDIS_URL });
-  await redis.connect();
-  try {
-    const keys: string[] = [];
-    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch.map(String));
-    if (keys.length > 0) await redis.del(keys);
-  } finally {
-    await redis.close();
   }
 }
 
@@ -128,7 +115,7 @@ const pairs: Pair[] = [
   {
     name: 'redis-streams',
     transport: (prefix) => new RedisStreamsTransport({ url: REDIS_URL, logger: logger(), prefix, consumer: SETTINGS }),
-    cleanUp: (prefix) => deleteRedisKeys(prefix),
+    cleanUp: async (prefix) => void (await deleteRedisKeys(REDIS_URL, prefix)),
   },
 ];
 

@@ -1,0 +1,34 @@
+import { createClient } from 'redis';
+
+/** Throws unless the Redis at `url` answers PING within 2 s (a benchmark or test checks it before starting). */
+export async function pingRedis(url: string): Promise<void> {
+  const redis = createClient({ url, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  redis.on('error', () => {}); // the failed connect rejects below
+  await redis.connect();
+  try {
+    const reply = await redis.ping();
+    if (reply !== 'PONG') throw new Error(`PING answered ${JSON.stringify(reply)}`);
+  } finally {
+    await redis.close();
+  }
+}
+
+/**
+ * Deletes every key that starts with `prefix`, which must be one run's own (tests and benchmarks give each run a
+ * prefix of its own); returns how many.
+ */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<number> {
+  if (prefix.length < 8) throw new Error(`refusing to delete keys under the short prefix "${prefix}"`);
+  const redis = createClient({ url });
+  await redis.connect();
+  let deleted = 0;
+  try {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    for await (const batch of redis.scanIterator({ MATCH: pattern, COUNT: 1000 })) {
+      if (batch.length > 0) deleted += Number(await redis.unlink(batch.map(String)));
+    }
+  } finally {
+    await redis.close();
+  }
+  return deleted;
+}
