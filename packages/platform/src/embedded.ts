@@ -38,6 +38,8 @@ export interface PlatformOptions {
   eventTransport?: EventTransport;
   /** Settings the services read (default: process.env). */
   env?: Record<string, string | undefined>;
+  /** Told each step of the start (a subgraph up, seeding, the router up), for a progress display. */
+  onProgress?: (step: string) => void;
 }
 
 export interface RunningPlatform {
@@ -62,6 +64,7 @@ export const SUPERGRAPH_PATH = join(REPO_ROOT, 'schema', 'supergraph.graphql');
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const loggerFor = options.logger ?? ((service: string) => createLogger(service));
+  const progress = options.onProgress ?? (() => {});
   const host = options.host ?? '127.0.0.1';
   // Embedded services share this process, so a fresh secret per start is enough to sign principals.
   const routerSecret = options.routerSecret ?? randomBytes(32).toString('base64url');
@@ -91,10 +94,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           shared,
           env: options.env,
         });
+        progress(`${definition.name} up (database migrated)`);
       }),
     );
     const seeded: string[] = [];
     if (options.seedDemoData) {
+      progress('seeding the demo data where a database is empty');
       const data = demoData();
       await Promise.all(
         Object.values(subgraphs).map(async (running) => {
@@ -116,6 +121,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       routerSecret,
       logger: loggerFor('router'),
     });
+    progress('router up');
     return {
       routerUrl: router.url,
       router,

@@ -5,7 +5,6 @@ import { startPlatform } from '../embedded.js';
 import { SUBGRAPHS } from '../subgraphs.js';
 
 runMain(async () => {
-  const started = Date.now();
   const env = process.env;
   setupTracing(env);
   const dataDir = readString(env, 'DATA_DIR', join(REPO_ROOT, '.data'));
@@ -21,15 +20,16 @@ runMain(async () => {
     seedDemoData: true,
     watchSupergraph: true,
     logger: (service) => createLogger(service, logLevel),
+    onProgress: (step) => process.stdout.write(`  ${process.uptime().toFixed(1).padStart(5)} s  ${step}\n`),
   });
   const users = demoData().users;
   const lines = [
     '',
-    `  Commerce supergraph ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  Commerce supergraph ready in ${process.uptime().toFixed(1)} s`,
     '',
-    `  Router      ${platform.routerUrl}`,
-    ...Object.values(platform.subgraphs).map((running) => `  ${running.name.padEnd(11)} ${running.url}`),
-    `  Data        ${dataDir}${platform.seeded.length ? ' (demo data seeded)' : ''}`,
+    `  Router        ${platform.routerUrl}`,
+    ...Object.values(platform.subgraphs).map((running) => `  ${running.name.padEnd(13)} ${running.url}`),
+    `  Data          ${dataDir}${platform.seeded.length ? ' (demo data seeded)' : ''}`,
     '',
     `  Demo accounts (password "${DEMO_PASSWORD}"):`,
     ...users.slice(0, 3).map((user) => `    ${user.email.padEnd(22)} ${user.role}`),
