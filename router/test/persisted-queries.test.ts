@@ -9,12 +9,14 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { createClient } from 'redis';
-import { ConfigError, type Logger } from '@commerce/kit';
+import { ConfigError, type Logger, requireTestRedis } from '@commerce/kit';
 import { routerOptions, startStubSubgraph, type StubSubgraph, TEST_SECRET, testLogger } from './support.js';
 import { startRouter, type RunningRouter } from '../src/index.js';
 import { normalizeBody, parseManifest, PersistedQueryList, redactedBody } from '../src/policies/persisted-queries/manifest.js';
 import { LogThrottle } from '../src/policies/persisted-queries/log-throttle.js';
 import type { PersistedQueryOptions } from '../src/policies/persisted-queries/policy.js';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 // CI starts Redis; the Redis variants fail (they do not skip) when it is not reachable.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -13,6 +13,9 @@ import {
 import { MemoryStreamStore } from '../src/transport/memory-stream-store.js';
 import { StreamConsumer } from '../src/transport/stream-consumer.js';
 import { delay, deleteRedisKeys, REDIS_URL, silentLogger, uniquePrefix, waitFor } from './support.js';
+import { requireTestRedis } from '@commerce/kit';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 /** Short times, so that retries happen within a test. */
 const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100, claimIdleMs: 300, blockMs: 50, batchSize: 10 };

@@ -15,6 +15,9 @@ import {
   type StreamsTransport,
 } from '../src/index.js';
 import { DATABASE_MODE, deleteRedisKeys, openTestDatabase, REDIS_URL, silentLogger, uniquePrefix, waitFor, type TestDatabase } from './support.js';
+import { requireTestRedis } from '@commerce/kit';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 2, retryBaseMs: 20, retryMaxMs: 50, claimIdleMs: 300, blockMs: 50, batchSize: 10 };
 const prefix = uniquePrefix();

@@ -19,6 +19,9 @@ import {
   type StreamsTransport,
 } from '../src/index.js';
 import { DATABASE_MODE, delay, deleteRedisKeys, openTestDatabase, REDIS_URL, silentLogger, uniquePrefix, waitFor, type TestDatabase } from './support.js';
+import { requireTestRedis } from '@commerce/kit';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 /** Short times, so that retries, dead letters and reclaims happen within a test. */
 const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100, claimIdleMs: 300, blockMs: 50, batchSize: 10 };

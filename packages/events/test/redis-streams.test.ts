@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { newEvent, RedisStreamsTransport, type EventEnvelope } from '../src/index.js';
 import { delay, deleteRedisKeys, REDIS_URL, silentLogger, uniquePrefix, waitFor } from './support.js';
+import { requireTestRedis } from '@commerce/kit';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 const prefix = uniquePrefix();
 const SETTINGS = { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100, claimIdleMs: 300, blockMs: 2000, batchSize: 10 };

@@ -3,7 +3,7 @@ import { createLogger, deleteRedisKeys as deleteKeys, openScratchDatabase, type 
 
 /** Helpers shared by the test files (not a test file itself). */
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { TEST_REDIS_URL as REDIS_URL } from '@commerce/kit';
 export const DATABASE_MODE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite';
 
 export function silentLogger(): Logger {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createClient } from 'redis';
 import { ConfigError } from '../src/config.js';
@@ -9,6 +9,9 @@ import { createPubSub, pubSubConfigFromEnv } from '../src/pubsub/from-env.js';
 import { InProcessPubSub } from '../src/pubsub/in-process.js';
 import type { PubSub, PubSubOptions, PubSubSubscription } from '../src/pubsub/pubsub.js';
 import { RedisPubSub } from '../src/pubsub/redis.js';
+import { requireTestRedis } from '../src/testing/redis-keys.js';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { RedisStreamsTransport, type EventTransport } from '@commerce/events';
-import { createLogger, DEMO_PASSWORD } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, requireTestRedis, TEST_REDIS_URL } from '@commerce/kit';
 import { startPlatform, type RunningPlatform } from './embedded.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -74,7 +74,7 @@ export async function createPostgresDatabases(): Promise<{ urls: Record<string, 
  */
 export function testRedisEventTransport(level = process.env.TEST_LOG_LEVEL ?? 'silent'): EventTransport {
   return new RedisStreamsTransport({
-    url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    url: TEST_REDIS_URL,
     prefix: `test-${Date.now().toString(36)}${randomBytes(3).toString('hex')}:ev:`,
     logger: createLogger('events', level),
     consumer: { blockMs: 200, retryBaseMs: 100, retryMaxMs: 2_000, claimIdleMs: 5_000 },
@@ -89,6 +89,7 @@ export async function startTestPlatform(
   options: { supergraphPath?: string; watchSupergraph?: boolean; env?: Record<string, string | undefined> } = {},
 ): Promise<TestPlatform> {
   const mode = testMode();
+  if (mode === 'postgres') await requireTestRedis();
   const postgres = mode === 'postgres' ? await createPostgresDatabases() : undefined;
   const databases = postgres?.urls ?? Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, 'memory://']));
   const level = process.env.TEST_LOG_LEVEL ?? 'silent';

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT, SharedResources } from '@commerce/kit';
+import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT, requireTestRedis, SharedResources } from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { createPostgresDatabases, testMode } from '../src/testing.js';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 /**
  * Production mode as an operator runs it: migrations with the per-service command, then one OS process per

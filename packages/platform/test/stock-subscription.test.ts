@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { STOCK_CHANGED_TOPIC, subgraph as inventory } from '@commerce/inventory';
-import { createLogger, demoData, principalHeaders, RedisPubSub, startSubgraphServer, type RunningSubgraph } from '@commerce/kit';
+import { createLogger, demoData, principalHeaders, RedisPubSub, requireTestRedis, type RunningSubgraph, startSubgraphServer } from '@commerce/kit';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 /**
  * Live stock updates, subgraph side: a graphql-ws client talks to the inventory subgraph directly (as the

@@ -13,7 +13,7 @@ import {
   type IdempotentSubscription,
   type StreamsTransport,
 } from '@commerce/events';
-import { applyMigrations, createLogger, type Database, deleteRedisKeys, migrationsDir, openScratchDatabase, type Principal, SharedResources } from '@commerce/kit';
+import { applyMigrations, createLogger, type Database, deleteRedisKeys, migrationsDir, openScratchDatabase, type Principal, requireTestRedis, SharedResources } from '@commerce/kit';
 import {
   createNotificationsClient,
   draftsFor,
@@ -27,6 +27,8 @@ import {
   type NotificationsDb,
   type SendersFor,
 } from '../src/index.js';
+
+before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 const MODE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'embedded';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

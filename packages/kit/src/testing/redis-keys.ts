@@ -32,3 +32,20 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<numb
   }
   return deleted;
 }
+
+/** The Redis that tests use: TEST_REDIS_URL, else the local server. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let testRedisChecked: Promise<void> | undefined;
+
+/**
+ * For a test file's `before`: fails at once with one line when the test Redis does not answer, where the Redis
+ * client would otherwise retry its connection until the test run times out.
+ */
+export function requireTestRedis(): Promise<void> {
+  testRedisChecked ??= pingRedis(TEST_REDIS_URL).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    throw new Error(`this test needs Redis at ${TEST_REDIS_URL} (set TEST_REDIS_URL), which did not answer (${reason}): start it with redis-server`);
+  });
+  return testRedisChecked;
+}
