@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, deleteRedisKeys as deleteKeys, openScratchDatabase, type Logger, type ScratchDatabase } from '@commerce/kit';
+import { createLogger, deleteRedisKeys as deleteKeys, openScratchDatabase, TEST_REDIS_URL, type Logger, type ScratchDatabase } from '@commerce/kit';
 
 /** Helpers shared by the test files (not a test file itself). */
 
-export { TEST_REDIS_URL as REDIS_URL } from '@commerce/kit';
+export const REDIS_URL = TEST_REDIS_URL;
 export const DATABASE_MODE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'pglite';
 
 export function silentLogger(): Logger {
