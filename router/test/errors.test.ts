@@ -153,6 +153,8 @@ describe('router errors a client can act on', () => {
     assert.match(body.errors[0]!.message, /WebSocket \(graphql-ws protocol\) on \/graphql/);
     assert.match(body.errors[0]!.message, /Server-Sent Events \(graphql-sse protocol\) on \/graphql\/stream/);
     assert.equal(shop.requests, 0);
+    const metrics = await (await fetch(`${router.router.baseUrl}/metrics`)).text();
+    assert.match(metrics, /router_rejections_total\{code="SUBSCRIPTION_OVER_HTTP_NOT_SUPPORTED"\} 1/, 'counted as a policy refusal');
     // The same subscription over the WebSocket runs.
     assert.deepEqual((await overWebSocket(router, 'subscription { ticked }')).received, [{ data: { ticked: 1 } }]);
   });
