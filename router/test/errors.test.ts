@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createLogger, type Logger } from '@commerce/kit';
-import { listenOnAnyPort, postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
+import { listenOnAnyPort, postQuery, TEST_SECRET, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])';
 const SHOP_SDL = `${LINK}
@@ -297,4 +300,24 @@ describe('router errors a client can act on', () => {
       assert.deepEqual(capture.lines.filter((line) => line.level === 'error' || line.level === 'fatal'), []);
     });
   });
+});
+
+describe('subgraph timeouts from the environment (main.ts)', () => {
+  const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ ROUTER_SUBGRAPH_TIMEOUT_MS: '0' }, /^configuration error: ROUTER_SUBGRAPH_TIMEOUT_MS must be a whole number from 1 to 600000, got "0"\n$/],
+    [{ ROUTER_SUBGRAPH_TIMEOUT_MS: '30s' }, /^configuration error: ROUTER_SUBGRAPH_TIMEOUT_MS must be a whole number/],
+    [{ SUBGRAPH_PAYMENTS_TIMEOUT_MS: '-5' }, /^configuration error: SUBGRAPH_PAYMENTS_TIMEOUT_MS must be a whole number from 1 to 600000/],
+  ];
+  for (const [env, expected] of cases) {
+    test(`${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')} stops the router with one line`, () => {
+      const result = spawnSync(process.execPath, [main], {
+        env: { PATH: process.env.PATH ?? '', ROUTER_SHARED_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(result.status, 1, result.stderr);
+      assert.match(result.stderr, expected);
+    });
+  }
 });
