@@ -10,7 +10,12 @@ import { LogThrottle } from './policies/persisted-queries/log-throttle.js';
 import { classifyFetchFailure, retrySafe, SubgraphHttpError, subgraphFetchError } from './subgraph-errors.js';
 import { endSpan, routerTracer } from './tracing.js';
 
-const signedPrincipals = new WeakMap<RouterContext, Record<string, string>>();
+const signedPrincipals = new WeakMap<RouterContext, { headers: Record<string, string>; signedAt: number }>();
+/**
+ * A signature is reused within a request, but subgraphs refuse one older than 5 minutes, and a subscription's
+ * context outlives that (its events fetch entities with it): re-signed after a minute.
+ */
+const RESIGN_AFTER_MS = 60_000;
 /** Requests (by context) with a mutation fetch that may have reached a subgraph: retrying them is not safe. */
 const mutationsSent = new WeakSet<RouterContext>();
 
@@ -115,11 +120,12 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
     const context = requestContext;
     if (!context.principal) return;
     // Signed once per request, however many subgraph fetches it makes.
+    const now = Date.now();
     let signed = signedPrincipals.get(context);
-    if (!signed) {
-      signed = principalHeaders(context.principal, this.routerSecret);
+    if (!signed || now - signed.signedAt > RESIGN_AFTER_MS) {
+      signed = { headers: principalHeaders(context.principal, this.routerSecret, now), signedAt: now };
       signedPrincipals.set(context, signed);
     }
-    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+    for (const [name, value] of Object.entries(signed.headers)) headers.set(name, value);
   }
 }

@@ -6,8 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createLogger, type Logger } from '@commerce/kit';
-import { listenOnAnyPort, postQuery, TEST_SECRET, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { createLogger, readPrincipal, type Logger, type Principal } from '@commerce/kit';
+import type { RouterContext } from '../src/context.js';
+import { SubgraphSource } from '../src/subgraph-source.js';
+import { listenOnAnyPort, postQuery, TEST_SECRET, testLogger, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])';
 const SHOP_SDL = `${LINK}
@@ -320,4 +323,23 @@ describe('subgraph timeouts from the environment (main.ts)', () => {
       assert.match(result.stderr, expected);
     });
   }
+});
+
+test("a long-lived context (a subscription's) is signed anew before subgraphs would refuse its principal as stale", (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-12-04T12:00:00Z') });
+  const source = new SubgraphSource({ url: 'http://127.0.0.1:9/graphql', name: 'shop', routerSecret: TEST_SECRET, logger: testLogger() });
+  const principal: Principal = { userId: 'u1', role: 'customer', vendorId: undefined, scopes: [] };
+  const context: RouterContext = { principal };
+  const fetchHeaders = () => {
+    const headers = new Map<string, string>();
+    const options = { request: { query: '{ products }', http: { method: 'POST', url: '', headers } }, context };
+    source.willSendRequest(options as unknown as GraphQLDataSourceProcessOptions<RouterContext>); // only the fields it reads
+    return Object.fromEntries(headers);
+  };
+  const first = fetchHeaders();
+  assert.deepEqual(fetchHeaders(), first, 'one signature per request');
+  t.mock.timers.tick(6 * 60_000); // events keep coming for the same subscription
+  const later = fetchHeaders();
+  assert.throws(() => readPrincipal(first, TEST_SECRET), /stale/);
+  assert.deepEqual(readPrincipal(later, TEST_SECRET), principal);
 });
