@@ -15,12 +15,14 @@ import { listenOnAnyPort, postQuery, TEST_SECRET, testLogger, startIssuer, start
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])';
 const SHOP_SDL = `${LINK}
 type Query { products: [String!]! }
-type Mutation { buy: String! }
-type Subscription { ticked: Int! }`;
+type Mutation { buy: String! checkout: Order! }
+type Subscription { ticked: Int! }
+type Order @key(fields: "id") { id: ID! }`;
 // Served by servers that fail on purpose (never answer, answer 503, or are stopped).
 const PAYMENTS_SDL = `${LINK}
 type Query { balance: Int }
-type Mutation { pay: String }`;
+type Mutation { pay: String }
+type Order @key(fields: "id") { id: ID! payment: String }`;
 
 type ErrorBody = { message: string; extensions?: Record<string, unknown> };
 type Result = { data?: Record<string, unknown> | null; errors?: ErrorBody[] };
@@ -92,7 +94,7 @@ describe('router errors a client can act on', () => {
     issuer = await startIssuer();
     shop = await startStubSubgraph('shop', SHOP_SDL, {
       Query: { products: () => ['tent'] },
-      Mutation: { buy: () => 'bought' },
+      Mutation: { buy: () => 'bought', checkout: () => ({ id: 'o1' }) },
       Subscription: {
         ticked: {
           subscribe: async function* () {
@@ -286,6 +288,15 @@ describe('router errors a client can act on', () => {
       const { body } = await postQuery(toStopped.router.url, 'mutation { buy pay }');
       assert.deepEqual(body.data, { buy: 'bought', pay: null });
       assert.deepEqual(body.errors?.map((error) => [error.extensions?.code, error.extensions?.retrySafe]), [['SUBGRAPH_UNAVAILABLE', false]]);
+    });
+
+    test('a committed mutation whose result needs an unreachable subgraph: its data, and an error saying not to retry', async () => {
+      const { status, body } = await postQuery(toStopped.router.url, 'mutation { checkout { id payment } }');
+      assert.equal(status, 200);
+      assert.deepEqual(body.data, { checkout: { id: 'o1', payment: null } });
+      assert.deepEqual(body.errors?.map((error) => [error.extensions?.code, error.extensions?.service, error.extensions?.retrySafe]), [
+        ['SUBGRAPH_UNAVAILABLE', 'payments', false],
+      ]);
     });
 
     test('over WebSocket and SSE the same codes arrive', async () => {
