@@ -64,8 +64,8 @@ export function classifyFetchFailure(error: unknown, timeoutMs: number): FetchFa
   if (name === 'AbortError' || type === 'aborted') {
     return { code: SUBGRAPH_ERROR_CODES.timeout, reason: `no answer within ${timeoutMs} ms`, mayHaveReached: true };
   }
-  if (typeof code === 'string' && code in NEVER_SENT) return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: NEVER_SENT[code]!, mayHaveReached: false };
-  if (typeof code === 'string' && code in CONNECTION_LOST) {
+  if (typeof code === 'string' && Object.hasOwn(NEVER_SENT, code)) return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: NEVER_SENT[code]!, mayHaveReached: false };
+  if (typeof code === 'string' && Object.hasOwn(CONNECTION_LOST, code)) {
     return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: CONNECTION_LOST[code]!, mayHaveReached: true };
   }
   if (type === 'invalid-json' || (typeof message === 'string' && message.startsWith('Expected JSON response body'))) {
