@@ -16,7 +16,7 @@ const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9
 const SHOP_SDL = `${LINK}
 type Query { products: [String!]! }
 type Mutation { buy: String! checkout: Order! }
-type Subscription { ticked: Int! }
+type Subscription { ticked: Int! counted: Int! }
 type Order @key(fields: "id") { id: ID! }`;
 // Served by servers that fail on purpose (never answer, answer 503, or are stopped).
 const PAYMENTS_SDL = `${LINK}
@@ -101,6 +101,14 @@ describe('router errors a client can act on', () => {
             yield { ticked: 1 };
           },
         },
+        counted: {
+          subscribe: async function* () {
+            for (let count = 1; ; count += 1) {
+              yield { counted: count };
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+          },
+        },
       },
     });
     router = await startTestRouter([shop], issuer, { limits: { introspection: 'scope' }, logger: capture.logger });
@@ -136,6 +144,20 @@ describe('router errors a client can act on', () => {
         subscription.errors?.map((error) => [error.message, error.extensions?.code]),
         [['Cannot query field "tickd" on type "Subscription".', 'GRAPHQL_VALIDATION_FAILED']],
       );
+    });
+
+    test('a masked subscription stream still ends when the client leaves, releasing its upstream', async () => {
+      const client = createClient({ url: router.router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      try {
+        const received: Result[] = [];
+        const unsubscribe = client.subscribe({ query: 'subscription { counted }' }, { next: (value) => void received.push(value as Result), error: () => {}, complete: () => {} });
+        await until(() => received.length >= 2, 'two events');
+        assert.deepEqual(received[0], { data: { counted: 1 } });
+        unsubscribe();
+        await until(() => router.router.subscriptionStats().subscribers === 0 && router.router.subscriptionStats().upstreams === 0, 'the subscription released');
+      } finally {
+        await client.dispose();
+      }
     });
 
     test('SSE (graphql-sse)', async () => {
