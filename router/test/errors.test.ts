@@ -223,6 +223,9 @@ describe('router errors a client can act on', () => {
     let frozen: Awaited<ReturnType<typeof rawSubgraph>>;
     let failing: Awaited<ReturnType<typeof rawSubgraph>>;
     let stopped: Awaited<ReturnType<typeof rawSubgraph>>;
+    let garbled: Awaited<ReturnType<typeof rawSubgraph>>;
+    let garbledAnswer: { type: string; body: string } = { type: 'text/html', body: '<html>proxy error</html>' };
+    let toGarbled: TestRouter;
     let toFrozen: TestRouter;
     let toFailing: TestRouter;
     let toStopped: TestRouter;
@@ -239,16 +242,21 @@ describe('router errors a client can act on', () => {
         req.on('end', () => res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream connect error: secret internal detail'));
       });
       stopped = await rawSubgraph('payments', PAYMENTS_SDL, () => {});
+      garbled = await rawSubgraph('payments', PAYMENTS_SDL, (req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-type': garbledAnswer.type }).end(garbledAnswer.body));
+      });
       const options = { logger: capture.logger, subgraphTimeouts: { defaultMs: 20_000, bySubgraph: { payments: 300 } } };
       toFrozen = await startTestRouter([shop, frozen.subgraph], issuer, options);
       toFailing = await startTestRouter([shop, failing.subgraph], issuer, options);
       toStopped = await startTestRouter([shop, stopped.subgraph], issuer, options);
+      toGarbled = await startTestRouter([shop, garbled.subgraph], issuer, options);
       await stopped.stop(); // its port now refuses connections
     });
 
     after(async () => {
-      await Promise.all([toFrozen?.stop(), toFailing?.stop(), toStopped?.stop()]);
-      await Promise.all([frozen?.stop(), failing?.stop()]);
+      await Promise.all([toFrozen?.stop(), toFailing?.stop(), toStopped?.stop(), toGarbled?.stop()]);
+      await Promise.all([frozen?.stop(), failing?.stop(), garbled?.stop()]);
     });
 
     test('a subgraph that never answers: SUBREQUEST_TIMEOUT within its timeout, the other subgraph\'s data kept', async () => {
@@ -289,6 +297,21 @@ describe('router errors a client can act on', () => {
       const mutation = await postQuery(toFailing.router.url, 'mutation { pay }');
       assert.equal(mutation.body.errors?.[0]?.extensions?.code, 'SUBREQUEST_HTTP_ERROR');
       assert.equal(mutation.body.errors?.[0]?.extensions?.retrySafe, false, 'the subgraph received it');
+    });
+
+    test('a 2xx answer that is not GraphQL JSON: SUBREQUEST_MALFORMED_RESPONSE', async () => {
+      for (const answer of [{ type: 'text/html', body: '<html>proxy error</html>' }, { type: 'application/json', body: '{"data": ' }]) {
+        garbledAnswer = answer;
+        const { status, body } = await postQuery(toGarbled.router.url, '{ products balance }');
+        assert.equal(status, 200);
+        assert.deepEqual(body.data, { products: ['tent'], balance: null }, answer.type);
+        assert.deepEqual(body.errors, [
+          {
+            message: "HTTP fetch failed from 'payments': the answer is not a GraphQL JSON response",
+            extensions: { code: 'SUBREQUEST_MALFORMED_RESPONSE', service: 'payments', reason: 'the answer is not a GraphQL JSON response', retrySafe: true },
+          },
+        ]);
+      }
     });
 
     test('an unreachable subgraph: SUBGRAPH_UNAVAILABLE, safe to retry even for a mutation (it never got it)', async () => {
