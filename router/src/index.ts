@@ -26,6 +26,7 @@ import { introspection, introspectionAllowed, type IntrospectionMode } from './p
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
 import { persistedQueries as persistedQueriesPolicy, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
+import { subscriptionsOverHttp } from './policies/subscriptions-over-http.js';
 import { SubgraphSource } from './subgraph-source.js';
 import { startSubscriptions, type SessionLimits, type UpstreamOptions } from './subscriptions/index.js';
 import { supergraphFromFile } from './supergraph.js';
@@ -39,6 +40,11 @@ export interface RouterOptions {
   host: string;
   /** Subgraph name (as in the supergraph's join__Graph name) -> URL overriding the supergraph's URL. */
   subgraphUrls: Record<string, string>;
+  /**
+   * How long a subgraph fetch may take (answer and body) before it fails with SUBREQUEST_TIMEOUT: `defaultMs`
+   * (DEFAULT_SUBGRAPH_TIMEOUT_MS, 30 s, when unset) and per subgraph name.
+   */
+  subgraphTimeouts?: { defaultMs?: number; bySubgraph?: Record<string, number> };
   jwksUrl: string;
   routerSecret: string;
   logger: Logger;
@@ -102,7 +108,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
       serviceUrls.set(name, target);
-      return new SubgraphSource(target, options.routerSecret, metrics.subgraphTimer(name), name);
+      return new SubgraphSource({
+        url: target,
+        name,
+        routerSecret: options.routerSecret,
+        timeoutMs: options.subgraphTimeouts?.bySubgraph?.[name] ?? options.subgraphTimeouts?.defaultMs,
+        observe: metrics.subgraphTimer(name),
+        logger: logger.child({ component: 'subgraph-fetch' }),
+      });
     },
   });
   instrumentGateway(apolloGateway, metrics, logger); // query-plan cache hits and misses, planning time
@@ -137,6 +150,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       operationMetrics(metrics), // operations, their duration, rejections, APQ and document cache lookups
       persistedQueries.plugin, // manifest reloads, APQ store lifecycle, logs unknown operations
       // Policies, in the order they run; each refuses before the gateway plans or calls a subgraph.
+      subscriptionsOverHttp(logger),
       introspection(limits.introspection, logger),
       operationLimits(limits, logger),
       authorization({
@@ -167,6 +181,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     rulesFor: (sdl) => rulesBySdl.get(sdl),
     costSchema,
     limits,
+    introspection: limits.introspection,
     demandControl: { ...DEFAULT_DEMAND_CONTROL, ...options.demandControl },
     authorizationMode: options.authorizationMode ?? 'filter',
     policies: POLICIES,

@@ -26,6 +26,7 @@ import { INTROSPECTION_MODES } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
 import { DEFAULT_MANIFESTS, PERSISTED_QUERY_DEFAULTS, PERSISTED_QUERY_MODES, type PersistedQueryMode, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from './subgraph-source.js';
 
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
 runMain(async () => {
@@ -44,6 +45,7 @@ runMain(async () => {
     watchSupergraph: readBoolean(env, 'WATCH_SUPERGRAPH', false),
     routerSecret: readSecret(env, 'ROUTER_SHARED_SECRET'),
     subgraphUrls,
+    subgraphTimeouts: subgraphTimeoutsFromEnv(env),
     jwksUrl: readUrl(env, 'IDENTITY_JWKS_URL', jwksUrlOf(identityUrl)),
     logger: createLogger('router'),
     limits: limitsFromEnv(env),
@@ -161,6 +163,16 @@ function limitsFromEnv(env: NodeJS.ProcessEnv): RouterLimits {
     maxBatch: readInteger(env, 'ROUTER_MAX_BATCH', d.maxBatch, 1, 1000),
     introspection: readChoice(env, 'ROUTER_INTROSPECTION', INTROSPECTION_MODES, 'scope'),
   };
+}
+
+/** How long a subgraph fetch may take: ROUTER_SUBGRAPH_TIMEOUT_MS for all, SUBGRAPH_<NAME>_TIMEOUT_MS for one. */
+function subgraphTimeoutsFromEnv(env: NodeJS.ProcessEnv): { defaultMs: number; bySubgraph: Record<string, number> } {
+  const bySubgraph: Record<string, number> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const key = `SUBGRAPH_${name.toUpperCase()}_TIMEOUT_MS`;
+    if (readOptional(env, key) !== undefined) bySubgraph[name] = readInteger(env, key, DEFAULT_SUBGRAPH_TIMEOUT_MS, 1, 600_000);
+  }
+  return { defaultMs: readInteger(env, 'ROUTER_SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, 1, 600_000), bySubgraph };
 }
 
 /** identity serves its key set beside its GraphQL endpoint. */

@@ -30,6 +30,7 @@ export const REJECTION_CODES = new Set([
   'PERSISTED_QUERY_ID_REQUIRED',
   'PERSISTED_QUERY_HASH_MISMATCH',
   'CANNOT_SEND_PQ_ID_AND_BODY',
+  'SUBSCRIPTION_OVER_HTTP_NOT_SUPPORTED',
 ]);
 
 /** `rejected`: a router policy refused the operation before it ran; `error`: it ran (or failed validation) with errors. */

@@ -34,6 +34,9 @@ type Query {
 type Category {
   name: String!
   internalCode: String @inaccessible
+}
+type Subscription {
+  categoryAdded: Category!
 }`;
 
 const resolvers = {
@@ -41,6 +44,13 @@ const resolvers = {
     categories: () => [{ name: 'Garden', internalCode: 'G-1' }, { name: 'Books', internalCode: 'B-2' }],
     internalStats: () => 'secret',
     featured: () => ({ name: 'Garden' }),
+  },
+  Subscription: {
+    categoryAdded: {
+      subscribe: async function* () {
+        yield { categoryAdded: { name: 'Tools' } };
+      },
+    },
   },
 };
 
@@ -143,14 +153,16 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     assert.equal((await fetch(`${open.router.baseUrl}/explorer/assets/missing.js`)).status, 404);
   });
 
-  test('in Chromium: without schema:read the page shows the router error; with it, docs and a query run', async () => {
+  test('in Chromium: without schema:read the page shows the router error; with it, docs, a query and a subscription (over the WebSocket) run', async () => {
     assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
       const requested: string[] = [];
+      const webSockets: string[] = [];
       const problems: string[] = [];
       page.on('request', (request) => requested.push(request.url()));
+      page.on('websocket', (socket) => webSockets.push(socket.url()));
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
         if (message.type() === 'error') problems.push(message.text());
@@ -162,7 +174,7 @@ describe('partners: /schema.graphql and the schema explorer', () => {
         await page.evaluate(`${editor('query-editor')}.setValue(${JSON.stringify(query)})`);
         // GraphiQL takes the operation name from the editor 100 ms after a change; running sooner sends the
         // previous name (and the router answers 500 to an operation name the document lacks).
-        const name = /^query (\w+)/.exec(query)?.[1];
+        const name = /^(?:query|subscription) (\w+)/.exec(query)?.[1];
         for (let tries = 0; name && (await page.evaluate('sessionStorage.getItem("graphiql:operationName")')) !== name; tries += 1) {
           assert.ok(tries < 100, 'GraphiQL did not pick up the operation name');
           await page.waitForTimeout(50);
@@ -196,6 +208,12 @@ describe('partners: /schema.graphql and the schema explorer', () => {
       await page.locator('.graphiql-doc-explorer').getByText('categories').first().waitFor();
       const result = await run('query PartnerCategories {\n  categories {\n    name\n  }\n}', '"Books"');
       assert.deepEqual(result, { data: { categories: [{ name: 'Garden' }, { name: 'Books' }] } });
+      // Subscriptions go over the router's WebSocket (graphql-ws), not as an HTTP POST.
+      const posts = requested.length;
+      const event = await run('subscription Added {\n  categoryAdded {\n    name\n  }\n}', '"Tools"');
+      assert.deepEqual(event, { data: { categoryAdded: { name: 'Tools' } } });
+      assert.deepEqual(webSockets, [`${gated.router.url.replace(/^http/, 'ws')}`]);
+      assert.equal(requested.slice(posts).filter((url) => url.endsWith('/graphql')).length, 0, 'no HTTP request for the subscription');
       assert.equal(await page.evaluate('sessionStorage.getItem("explorer:token")'), reader);
       assert.equal(await page.evaluate('Object.keys(localStorage).length'), 0, 'nothing kept in localStorage');
 

@@ -347,9 +347,10 @@ describe('persisted queries', () => {
       const array = await post(strict.url, { extensions: { persistedQuery: { version: 1, sha256Hash: [sha256(query)] } } });
       assert.equal(array.status, 400);
       assert.deepEqual(codes(array), ['BAD_REQUEST']);
-      // Another version: Apollo Server refuses it.
+      // Another version: refused with a code (Apollo Server's own refusal has none).
       const version = await post(strict.url, { query, extensions: { persistedQuery: { version: 2, sha256Hash: sha256(query) } } });
       assert.equal(version.status, 400);
+      assert.deepEqual(codes(version), ['BAD_REQUEST']);
       assert.equal(subgraph.requests, 1);
     });
 

@@ -324,6 +324,8 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
       await inventory.stop();
       await until(() => sub.state.completed, 'the end of the stream', 10_000);
       assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.code, 'SUBGRAPH_UNAVAILABLE');
+      assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.service, 'inventory');
+      assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.retrySafe, true);
       inventory = await startStubSubgraph('inventory', INVENTORY_SDL, inventoryResolvers(), port);
     } finally {
       await fragile.stop();

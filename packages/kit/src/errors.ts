@@ -26,10 +26,24 @@ export function requireRole(principal: Principal | undefined, ...roles: Principa
   return signedIn;
 }
 
-/** Errors a client caused keep their message; anything unexpected is logged and reported without details. */
+/**
+ * Errors a client caused keep their message; anything unexpected is logged and reported without details.
+ * Apollo Server refuses some malformed requests with an HTTP 4xx status but no code (an unsupported persisted
+ * query version, a hash that does not match): those are the client's too, reported as BAD_REQUEST.
+ */
 export function hideInternalErrors(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  if (isClientRefusal(error)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
   logger.error({ err: error }, 'unexpected error in resolver');
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** A GraphQLError without a code of its own that Apollo Server answers with a 4xx status. */
+function isClientRefusal(error: unknown): boolean {
+  // By shape: Apollo Server may load another copy of graphql-js than this package.
+  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions;
+  if (!extensions || extensions.code !== undefined) return false;
+  const status = extensions.http?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }

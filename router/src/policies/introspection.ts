@@ -10,7 +10,8 @@ import type { RouterContext } from '../context.js';
  * as Apollo Router answers when introspection is disabled.
  *
  * When introspection is not allowed for a request, "Did you mean ...?" suggestions are also stripped from
- * its error messages: they would otherwise let a client rebuild the schema by guessing field names.
+ * its error messages: they would otherwise let a client rebuild the schema by guessing field names. The same
+ * rule (suggestionsMasker) serves HTTP here and the subscription transports (subscriptions/sessions.ts).
  */
 export const INTROSPECTION_MODES = ['on', 'scope', 'off'] as const;
 export type IntrospectionMode = (typeof INTROSPECTION_MODES)[number];
@@ -40,14 +41,27 @@ export function selectsIntrospection(document: DocumentNode): boolean {
 const MENTIONS_INTROSPECTION = /__schema|__type\b/;
 const SUGGESTION = / ?Did you mean .*\?$/s;
 
-export function withoutSuggestions(error: GraphQLFormattedError): GraphQLFormattedError {
+export function withoutSuggestions<T extends GraphQLFormattedError>(error: T): T {
   return SUGGESTION.test(error.message) ? { ...error, message: error.message.replace(SUGGESTION, '') } : error;
+}
+
+/**
+ * What a caller's errors go through on any transport: the identity for those who may introspect, else the
+ * suggestions stripped.
+ */
+export function suggestionsMasker(
+  mode: IntrospectionMode,
+  principal: Principal | undefined,
+): (<T extends GraphQLFormattedError>(errors: readonly T[]) => readonly T[]) | undefined {
+  if (introspectionAllowed(mode, principal)) return undefined;
+  return (errors) => errors.map((error) => withoutSuggestions(error) as typeof error);
 }
 
 export function introspection(mode: IntrospectionMode, logger: Logger): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart({ contextValue }) {
-      if (introspectionAllowed(mode, contextValue.principal)) return;
+      const mask = suggestionsMasker(mode, contextValue.principal);
+      if (!mask) return;
       return {
         async didResolveOperation({ document, source }) {
           if (!MENTIONS_INTROSPECTION.test(source)) return; // cheap: most operations never mention them
@@ -61,7 +75,7 @@ export function introspection(mode: IntrospectionMode, logger: Logger): ApolloSe
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;
           const { singleResult } = response.body;
-          if (singleResult.errors) singleResult.errors = singleResult.errors.map(withoutSuggestions);
+          if (singleResult.errors) singleResult.errors = mask(singleResult.errors);
         },
       };
     },

@@ -137,7 +137,7 @@ export class FederatedSubscriptions {
         },
         error: (errors) => {
           chain = chain.then(() => {
-            broadcast({ errors });
+            broadcast({ errors: errors.map((error) => withService(error, primary.serviceName)) });
             endAll();
           });
         },
@@ -220,6 +220,12 @@ function groupKey(prepared: PreparedSubscription): string {
     prepared.variables,
     principal ? [principal.userId, principal.role, principal.vendorId ?? null, [...principal.scopes].sort()] : null,
   ]);
+}
+
+/** A lost subgraph connection names the subgraph, as a failed HTTP fetch does; subscribing again is safe. */
+function withService(error: GraphQLFormattedError, service: string): GraphQLFormattedError {
+  if (error.extensions?.code !== 'SUBGRAPH_UNAVAILABLE') return error;
+  return { ...error, extensions: { ...error.extensions, service, retrySafe: true } };
 }
 
 function formatError(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {

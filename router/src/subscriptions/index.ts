@@ -10,6 +10,7 @@ import { emptyRules } from '../policies/authorization/directives.js';
 import type { AuthorizationMode } from '../policies/authorization/plugin.js';
 import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
 import type { DemandControlOptions } from '../policies/demand-control/plugin.js';
+import type { IntrospectionMode } from '../policies/introspection.js';
 import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
 import type { OperationLimits } from '../policies/operation-limits.js';
 import { FederatedSubscriptions } from './executor.js';
@@ -34,6 +35,8 @@ export interface SubscriptionOptions {
   /** The loaded supergraph's cost schema, shared with the HTTP policy (see cost-schema.ts). */
   costSchema(): GraphQLSchema | undefined;
   limits: OperationLimits;
+  /** Who may introspect (and so see field suggestions in errors). */
+  introspection: IntrospectionMode;
   demandControl: DemandControlOptions;
   authorizationMode: AuthorizationMode;
   policies: PolicyRegistry;
@@ -90,6 +93,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     executeOperation: options.executeOperation,
     resolveQuery: options.resolveQuery,
     limits: { ...SESSION_LIMIT_DEFAULTS, ...options.sessionLimits },
+    introspection: options.introspection,
     metrics: options.metrics,
     logger,
   });

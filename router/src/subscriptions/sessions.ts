@@ -3,6 +3,7 @@ import type { Logger, Principal } from '@commerce/kit';
 import type { RouterMetrics } from '../metrics.js';
 import { declaredOperation } from '../metrics/operations.js';
 import type { TokenCheck, VerifiedToken } from '../policies/authentication.js';
+import { suggestionsMasker, type IntrospectionMode } from '../policies/introspection.js';
 import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
 import type { FederatedSubscriptions } from './executor.js';
 import { guarded } from './guarded.js';
@@ -27,6 +28,8 @@ export interface SessionOptions {
   /** Runs a query or mutation that arrived over a subscription transport, with every HTTP policy. */
   executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
   limits: SessionLimits;
+  /** Who may introspect: the others get errors without field suggestions, as over HTTP. */
+  introspection: IntrospectionMode;
   /** Where subscriptions are counted (their refusals too); queries and mutations count in Apollo Server. */
   metrics: RouterMetrics;
   logger: Logger;
@@ -68,7 +71,9 @@ export class SubscriptionSessions {
    */
   async start(caller: Caller, incoming: IncomingOperation, connectionActive: number, onEnd: () => void): Promise<Started> {
     const observed = new ObservedOperation(this.options.metrics, caller.clientName, incoming);
-    return observed.run(() => this.run(observed, caller, incoming, connectionActive, onEnd));
+    const started = await observed.run(() => this.run(observed, caller, incoming, connectionActive, onEnd));
+    const mask = suggestionsMasker(this.options.introspection, caller.token?.principal);
+    return mask ? masked(started, mask) : started;
   }
 
   /** An operation its transport refused before start() (no supergraph yet; a bad token, already counted, on SSE). */
@@ -141,6 +146,26 @@ export class SubscriptionSessions {
     const check = await this.options.verify(header);
     return check.ok ? { ok: true, token: check.token } : check;
   }
+}
+
+type Mask = NonNullable<ReturnType<typeof suggestionsMasker>>;
+
+/** Every error the caller gets, refusal, result or event, through `mask`. */
+function masked(started: Started, mask: Mask): Started {
+  const result = (value: FormattedExecutionResult): FormattedExecutionResult => (value.errors ? { ...value, errors: mask(value.errors) } : value);
+  if (started.kind === 'refused') return { ...started, errors: [...mask(started.errors)] };
+  if (started.kind === 'result') return { ...started, result: result(started.result) };
+  const inner = started.stream;
+  const stream: AsyncIterableIterator<FormattedExecutionResult> = {
+    next: async () => {
+      const next = await inner.next();
+      return next.done ? next : { done: false, value: result(next.value) };
+    },
+    return: async () => (await inner.return?.()) ?? { done: true, value: undefined },
+    throw: async (error?: unknown) => (await inner.throw?.(error)) ?? { done: true, value: undefined },
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return { ...started, stream };
 }
 
 function refusal(message: string, code: string): GraphQLFormattedError[] {

@@ -14,7 +14,8 @@ const STATUS_BY_CODE: Record<string, number> = {
  * GraphQL over Server-Sent Events (the graphql-sse protocol, "distinct connections" mode) for clients that
  * can only speak HTTP: POST (or GET) an operation with `Accept: text/event-stream`; events arrive as `next`,
  * the stream ends with `complete`. The token is the request's Authorization header. A refused operation is
- * a plain JSON response with the status of its code (401, 403, 429, 503, else 400).
+ * a plain JSON response with the status of its code (401, 403, 429, 503, else 400); a query's result, or a
+ * subscription that failed once started, is one `next` and `complete`.
  */
 export function sseTransport(sessions: SubscriptionSessions, apiSchema: () => GraphQLSchema | undefined): RequestHandler {
   const handler = createHandler({
@@ -33,13 +34,18 @@ export function sseTransport(sessions: SubscriptionSessions, apiSchema: () => Gr
       const caller: Caller = { token: auth.token, address: raw.socket.remoteAddress ?? 'unknown', clientName };
       const started = await sessions.start(caller, incoming, 0, () => {});
       if (started.kind === 'refused') return refusal(started.errors);
-      if (started.kind === 'result') return started.result as ExecutionResult;
+      // As a one-event stream: graphql-sse takes a result without `data` (errors only) for execution arguments.
+      if (started.kind === 'result') return once(started.result as ExecutionResult);
       return started.stream as AsyncIterableIterator<ExecutionResult>;
     },
   });
   return (req, res, next) => {
     handler(req, res).catch(next);
   };
+}
+
+async function* once(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
+  yield result;
 }
 
 function refusal(errors: GraphQLFormattedError[]): readonly [string, { status: number; statusText: string; headers: Record<string, string> }] {

@@ -1,5 +1,6 @@
 import { GraphiQL, type GraphiQLProps } from 'graphiql';
-import { buildSchema, GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { buildSchema, getOperationAST, GraphQLError, parse, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
 import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import './explorer.css';
@@ -12,6 +13,9 @@ import './explorer.css';
  * The schema (docs, completion, validation) comes from /schema.graphql, which answers whom introspection
  * answers, rather than from GraphiQL's introspection query: that query is deeper and larger than the
  * router's default operation limits allow.
+ *
+ * Queries and mutations go over HTTP; subscriptions over a WebSocket (graphql-ws on the same /graphql, the
+ * token in connection_init), which the router opens lazily and closes when the token changes.
  */
 type Fetcher = GraphiQLProps['fetcher'];
 interface SchemaState {
@@ -36,8 +40,9 @@ query Categories {
 
 const authorization = (token: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
-function fetcherFor(token: string): Fetcher {
+function fetcherFor(token: string, webSocket: Client): Fetcher {
   return async (params, options) => {
+    if (isSubscription(params.query, params.operationName)) return overWebSocket(webSocket, params);
     const response = await fetch('/graphql', {
       method: 'POST',
       headers: {
@@ -58,6 +63,54 @@ function fetcherFor(token: string): Fetcher {
   };
 }
 
+function webSocketFor(token: string): Client {
+  return createClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+    connectionParams: { ...authorization(token), 'apollographql-client-name': 'explorer' },
+    lazy: true,
+    retryAttempts: 0,
+  });
+}
+
+/** Unparsable documents go over HTTP: the router's answer names the syntax error. */
+function isSubscription(query: string, operationName: string | null | undefined): boolean {
+  try {
+    return getOperationAST(parse(query), operationName ?? undefined)?.operation === 'subscription';
+  } catch {
+    return false;
+  }
+}
+
+type Sink = { next(value: ExecutionResult): void; error(error: unknown): void; complete(): void };
+
+/**
+ * An Observable GraphiQL shows event by event; a refusal (a list of GraphQL errors) is shown as a result.
+ * GraphiQL subscribes with an observer object only; its Observable type also lists rxjs' callback overloads.
+ */
+function overWebSocket(client: Client, params: Parameters<Fetcher>[0]): Awaited<ReturnType<Fetcher>> {
+  const observable = {
+    subscribe(sink: Sink) {
+      const unsubscribe = client.subscribe<Record<string, unknown>>(
+        { query: params.query, operationName: params.operationName ?? undefined, variables: params.variables as Record<string, unknown> | undefined },
+        {
+          next: (value) => sink.next(value as ExecutionResult),
+          error: (error) => {
+            if (Array.isArray(error)) {
+              sink.next({ errors: error } as ExecutionResult);
+              return sink.complete();
+            }
+            const closed = error as { code?: number; reason?: string };
+            sink.error(error instanceof Error ? error : new Error(`The WebSocket closed (${closed?.code ?? 'no code'} ${closed?.reason ?? ''})`.trim()));
+          },
+          complete: () => sink.complete(),
+        },
+      );
+      return { unsubscribe };
+    },
+  };
+  return observable as unknown as Awaited<ReturnType<Fetcher>>;
+}
+
 async function loadSchema(token: string): Promise<SchemaState> {
   const response = await fetch('/schema.graphql', { headers: authorization(token) });
   const text = await response.text();
@@ -76,7 +129,9 @@ function Explorer() {
   const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
   const [draft, setDraft] = useState(token);
   const [schema, setSchema] = useState<SchemaState>({ schema: null });
-  const fetcher = useMemo(() => fetcherFor(token), [token]);
+  const webSocket = useMemo(() => webSocketFor(token), [token]);
+  const fetcher = useMemo(() => fetcherFor(token, webSocket), [token, webSocket]);
+  useEffect(() => () => void webSocket.dispose(), [webSocket]);
 
   useEffect(() => {
     let current = true;

@@ -169,8 +169,8 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
     const query = typeof request.query === 'string' && request.query !== '' ? request.query : undefined;
     // Truthy, as Apollo Server tests it: a falsy `persistedQuery` makes the request free-form there too.
     if (persisted) {
-      // Not an object, or another version: Apollo Server refuses it (400 "Unsupported persisted query version").
-      if (!isRecord(persisted) || persisted.version !== 1) return { kind: 'pass' };
+      // Apollo Server refuses these without a code (masked as an internal error): refused here, with one.
+      if (!isRecord(persisted) || persisted.version !== 1) return refuse(400, 'BAD_REQUEST', 'Unsupported persisted query version');
       // Apollo Server would look a non-string hash up in APQ as its string form: refuse it here.
       if (typeof persisted.sha256Hash !== 'string') return refuse(400, 'BAD_REQUEST', 'persistedQuery.sha256Hash must be a string');
       const id = persisted.sha256Hash;
