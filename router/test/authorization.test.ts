@@ -3,8 +3,11 @@ import { EventEmitter, on } from 'node:events';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { prepareSupergraph } from '../src/policies/authorization/directives.js';
-import { SIGN_IN_MESSAGE, UNAUTHORIZED_MESSAGE } from '../src/policies/authorization/response.js';
+import { buildSchema, getOperationAST, parse, print } from 'graphql';
+import { emptyRules, prepareSupergraph } from '../src/policies/authorization/directives.js';
+import { planAuthorization } from '../src/policies/authorization/plan.js';
+import { POLICIES, type EntityLookups } from '../src/policies/authorization/policies.js';
+import { applyPlan, SIGN_IN_MESSAGE, UNAUTHORIZED_MESSAGE } from '../src/policies/authorization/response.js';
 import { postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type Reply, type StubSubgraph, type TestRouter } from './support.js';
 
 const LINK =
@@ -391,3 +394,41 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs = 500
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('authorization plan: entity keys the router reads back', () => {
+  const schema = buildSchema(`
+    type Query { product(id: ID!): Product }
+    type Product { id: ID! name: String! related: Product stock: Stock! }
+    type Stock { reserved: Int }
+  `);
+  const rules = emptyRules();
+  rules.fields.set('Stock.reserved', { authenticated: false, scopes: [], policies: [[['vendor_owns_product']]] });
+  rules.policyNames.add('vendor_owns_product');
+  const lookups: EntityLookups = {
+    productVendors: async (ids) => new Map(ids.map((id) => [id, ({ p1: 'v1', p2: 'v2' } as Record<string, string>)[id] ?? null])),
+    orderBuyers: async () => new Map(),
+  };
+  const principal = { userId: 'u3', role: 'vendor_staff' as const, vendorId: 'v1', scopes: [] };
+  const plan = async (query: string) => {
+    const document = parse(query);
+    return planAuthorization({ schema, rules, policies: POLICIES, document, operation: getOperationAST(document)!, variables: {}, principal, lookups });
+  };
+
+  test("an object whose key is missing is denied, never decided with an outer object's key", async () => {
+    const planned = await plan('{ product(id: "p1") { stock { reserved } related { stock { reserved } } } }');
+    const key = planned.internal.key('id');
+    assert.match(print(planned.document!), new RegExp(`related \\{\\s+stock \\{\\s+reserved\\s+\\}\\s+${key}: id`));
+    // The inner product's key did not come back (say, a subgraph failed): its stock is not the outer product's.
+    const data = { product: { stock: { reserved: 1 }, related: { stock: { reserved: 2 } }, [key]: 'p1' } };
+    const applied = await applyPlan(planned, data, POLICIES, lookups);
+    assert.deepEqual(applied.data, { product: { stock: { reserved: 1 }, related: { stock: { reserved: null } } } });
+    assert.deepEqual(applied.errors.map((error) => error.path), [['product', 'related', 'stock', 'reserved']]);
+  });
+
+  test('the internal prefix is one no response key of the document starts with', async () => {
+    assert.equal((await plan('{ product(id: "p1") { stock { reserved } } }')).internal.prefix, '__authz_');
+    const taken = await plan('{ product(id: "p1") { __authz_x: name __authz1_key_id: id stock { reserved } } }');
+    assert.equal(taken.internal.prefix, '__authz2_');
+    assert.match(print(taken.document!), /__authz2_key_id: id/);
+  });
+});
