@@ -329,8 +329,8 @@ function entityHolder(ancestors: FieldPlan[], objectType: string, entityType: st
   let type = objectType;
   for (let index = ancestors.length - 1; index >= 0; index -= 1) {
     if (type === entityType) return ancestors[index];
-    const holding = ancestors[index]!;
-    type = holding.typeCondition ?? (index > 0 ? getNamedType(ancestors[index - 1]!.type).name : '');
+    // The object holding ancestors[index]: its parent field's value, narrowed by its type condition.
+    type = ancestors[index]!.typeCondition ?? (index > 0 ? getNamedType(ancestors[index - 1]!.type).name : '');
   }
   return undefined;
 }
