@@ -122,17 +122,17 @@ describe('authorization lookups: concurrent lookups of an entity share one reque
     assert.deepEqual(stub.requests, [['o3'], ['o3']]);
   });
 
-  test('an entity whose resolution failed is not an unknown one: denied, not cached (vendor_owns_product lets unknown products pass)', async () => {
+  test('vendor_owns_product denies an unknown product and one whose lookup failed; only the failure is asked again', async () => {
     const vendor: Principal = { userId: 'v1', role: 'vendor_staff', vendorId: 'vendor-1', scopes: [] };
     const products = subgraphLookups(() => stub.url, createLogger('lookups-test', 'silent'), TEST_SECRET);
     const decision = POLICIES.vendor_owns_product!.allowedKeys!(vendor, ['unknown', 'broken'], products);
     await requestsReached(stub, 1);
     stub.release();
-    assert.deepEqual([...(await decision)], ['unknown'], 'the unknown product passes (the subgraph answers NOT_FOUND); the failed one is denied');
+    assert.deepEqual([...(await decision)], [], 'a value that is no product id never passes for one; a failed lookup fails closed');
     const again = products.productVendors(['unknown', 'broken']);
     await requestsReached(stub, 2);
     stub.release();
-    assert.deepEqual(await again, new Map([['unknown', null]]));
+    assert.deepEqual(await again, new Map([['unknown', null]]), 'an unknown entity is an answer, a failed resolution is not');
     assert.deepEqual(stub.requests, [['unknown', 'broken'], ['broken']], 'the failed answer was not cached');
   });
 });

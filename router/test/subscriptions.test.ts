@@ -200,7 +200,7 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     await until(() => anonymous.received.length === 1 && signedIn.received.length === 1, 'the event');
     assert.deepEqual(anonymous.received[0], {
       data: { stockChanged: { available: 4, product: { name: 'Tent', secret: null } } },
-      errors: [{ message: 'Unauthorized field or type', path: ['stockChanged', 'product', 'secret'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+      errors: [{ message: 'Unauthorized field or type: sign in to see this field', path: ['stockChanged', 'product', 'secret'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
     });
     assert.deepEqual(signedIn.received[0], { data: { stockChanged: { available: 4, product: { name: 'Tent', secret: 's1' } } } });
     const entityFetches = catalog.received.slice(-2);

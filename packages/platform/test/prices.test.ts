@@ -102,9 +102,15 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const unknown = await platform.graphql<ChangeResult>(
       CHANGE,
       { input: { productId: '00000000-0000-4000-8000-000000000000', amount: '1.00', currencyCode: 'EUR' } },
+      { token: await platform.login('admin@demo.shop') },
+    );
+    assert.equal(unknown.body.data!.changeProductPrice!.userErrors[0]!.code, 'PRODUCT_NOT_FOUND'); // vendor staff: refused by the router
+    const unknownToVendor = await platform.graphql<ChangeResult>(
+      CHANGE,
+      { input: { productId: '00000000-0000-4000-8000-000000000000', amount: '1.00', currencyCode: 'EUR' } },
       { token: vendorToken },
     );
-    assert.equal(unknown.body.data!.changeProductPrice!.userErrors[0]!.code, 'PRODUCT_NOT_FOUND');
+    assert.equal(unknownToVendor.body.errors?.[0]?.extensions?.code, 'UNAUTHORIZED_FIELD_OR_TYPE');
     assert.deepEqual({ prices: await catalogPrices(), outbox: await catalogOutbox() }, before);
   });
 

@@ -5,7 +5,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import { print, type DocumentNode, type FormattedExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { SubscriberQueue, type Logger } from '@commerce/kit';
 import type { RouterContext } from '../context.js';
-import { applyPlan, stripAddedFields } from '../policies/authorization/response.js';
+import { applyPlan } from '../policies/authorization/response.js';
 import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
 import type { GatewayState } from './gateway-state.js';
 import type { Established, UpstreamSubscriptions } from './upstreams.js';
@@ -200,7 +200,6 @@ export class FederatedSubscriptions {
       const authorization = prepared.context.authorization;
       if (authorization) {
         const applied = await applyPlan(authorization, data, this.options.policies, this.options.lookups);
-        stripAddedFields(authorization.root, applied.data);
         data = applied.data;
         errors.push(...applied.errors.map(formatError));
       }

@@ -108,7 +108,7 @@ export async function prepareSubscription(
     });
     const rootRemoved = plan.root.length > 0 && plan.root.every((field) => field.verdict === 'removed');
     if (plan.removedPaths.length && (options.authorizationMode === 'reject' || rootRemoved)) {
-      return refusedWith(plan.removedPaths.map((path) => unauthorizedError(path).toJSON()), labels);
+      return refusedWith(plan.removedPaths.map((path) => unauthorizedError(path, principal).toJSON()), labels);
     }
     if (plan.document) {
       planned = plan.document;

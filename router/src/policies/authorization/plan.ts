@@ -6,9 +6,14 @@ import {
   isCompositeType,
   isListType,
   Kind,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  TypeNameMetaFieldDef,
+  visit,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type InlineFragmentNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLOutputType,
@@ -37,8 +42,11 @@ export interface FieldPlan {
   verdict: 'allowed' | 'removed' | 'pending';
   /** For `pending`: DNFs of policy names (each DNF: one group must fully allow). */
   pending?: string[][][];
-  /** Key fields of this object the router adds (as `authz__<field>`) for per-entity policies below it. */
-  keyFields?: Set<string>;
+  /**
+   * Key fields of this object the router adds (see `internalNames`) for per-entity policies below it, by the
+   * entity type they are read for (the field's type, or a member of it when the field's type is abstract).
+   */
+  keyFields?: Map<string, Set<string>>;
   /** True when the subtree holds something to do on the response (a removal, a pending field, an alias). */
   active: boolean;
 }
@@ -54,10 +62,35 @@ export interface AuthorizationPlan {
   /** Fields of the operation that carry any requirement (0: the operation needs no authorization). */
   guardedFields: number;
   principal?: Principal;
+  /** The response keys of the fields the router adds to `document` for itself. */
+  internal: InternalNames;
 }
 
-export const KEY_ALIAS_PREFIX = 'authz__';
-export const TYPENAME_ALIAS = 'authz__typename';
+/**
+ * The response keys of the fields the router adds for itself (an entity's key, the concrete `__typename`).
+ * They start with `__` and with a prefix that no response key of the client's document starts with, so a
+ * client alias can never take their place, nor be mistaken for one and stripped: GraphQL validation
+ * accepts a client alias such as `__authz_key_id`, so the prefix is chosen per document.
+ */
+export interface InternalNames {
+  prefix: string;
+  typename: string;
+  key(field: string): string;
+}
+
+const INTERNAL_PREFIX = '__authz';
+
+export function internalNames(document: DocumentNode): InternalNames {
+  const used: string[] = [];
+  visit(document, {
+    Field(node) {
+      used.push(node.alias?.value ?? node.name.value);
+    },
+  });
+  let prefix = `${INTERNAL_PREFIX}_`;
+  for (let n = 1; used.some((name) => name.startsWith(prefix)); n += 1) prefix = `${INTERNAL_PREFIX}${n}_`;
+  return { prefix, typename: `${prefix}typename`, key: (field) => `${prefix}key_${field}` };
+}
 
 export interface PlanInput {
   schema: GraphQLSchema;
@@ -80,11 +113,19 @@ export async function planAuthorization(input: PlanInput): Promise<Authorization
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const plan: AuthorizationPlan = { root: [], rootType, removedPaths: [], hasPending: false, guardedFields: 0, principal: input.principal };
+  const plan: AuthorizationPlan = {
+    root: [],
+    rootType,
+    removedPaths: [],
+    hasPending: false,
+    guardedFields: 0,
+    principal: input.principal,
+    internal: internalNames(document),
+  };
   const context = { ...input, fragments, plan };
   plan.root = await buildSelection(context, rootType, operation.selectionSet, [], [], true);
   const changed = plan.removedPaths.length > 0 || plan.hasPending;
-  if (changed) plan.document = rebuildDocument(operation, rootType, plan.root);
+  if (changed) plan.document = rebuildDocument(operation, rootType, plan.root, plan.internal);
   return plan;
 }
 
@@ -117,8 +158,8 @@ async function buildSelection(
       }
       continue;
     }
-    const field = fieldDefinition(type, node.name.value);
-    if (!field) continue; // __typename and introspection fields: never guarded
+    const field = fieldDefinition(context.schema, type, node.name.value);
+    if (!field) continue; // not in the schema: validation refused the operation already
     const fieldPlan: FieldPlan = {
       responseKey,
       node,
@@ -131,7 +172,8 @@ async function buildSelection(
     byKey.set(mapKey, fieldPlan);
     result.push(fieldPlan);
     const fieldPath = [...path, responseKey];
-    const decided = await decide(context, type, field, node, isRoot, ancestors);
+    // `__typename`, `__schema` and `__type` are kept as the client wrote them and never guarded.
+    const decided: Verdict = field.name.startsWith('__') ? { verdict: 'allowed' } : await decide(context, type, field, node, isRoot, ancestors);
     if (decided.verdict === 'removed') {
       fieldPlan.verdict = 'removed';
       fieldPlan.active = true;
@@ -213,8 +255,11 @@ function included(selection: SelectionNode, variables: Record<string, unknown>):
   return true;
 }
 
-function fieldDefinition(type: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
-  if (name.startsWith('__') || !('getFields' in type)) return undefined;
+function fieldDefinition(schema: GraphQLSchema, type: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
+  if (name === TypeNameMetaFieldDef.name) return TypeNameMetaFieldDef;
+  if (type === schema.getQueryType() && name === SchemaMetaFieldDef.name) return SchemaMetaFieldDef;
+  if (type === schema.getQueryType() && name === TypeMetaFieldDef.name) return TypeMetaFieldDef;
+  if (!('getFields' in type)) return undefined;
   return type.getFields()[name];
 }
 
@@ -265,15 +310,29 @@ async function decide(
   for (const name of new Set(pending.flat(2))) {
     const entity = policies[name]?.entity;
     if (!entity) return { verdict: 'removed' };
-    const holder =
-      parentType.name === entity.type
-        ? ancestors[ancestors.length - 1]
-        : [...ancestors].reverse().find((plan) => getNamedType(plan.type).name === entity.type);
+    const holder = entityHolder(ancestors, parentType.name, entity.type);
     if (!holder) return { verdict: 'removed' }; // no entity of that type above this field: nothing to check against
-    (holder.keyFields ??= new Set()).add(entity.keyField);
+    holder.keyFields ??= new Map();
+    const keyFields = holder.keyFields.get(entity.type) ?? new Set();
+    holder.keyFields.set(entity.type, keyFields.add(entity.keyField));
     for (const plan of ancestors) plan.active = true;
   }
   return { verdict: 'pending', pending };
+}
+
+/**
+ * The nearest ancestor whose value is an object of `entityType`, `objectType` being the type of the object
+ * holding the field decided. An object is of its field's type, or narrower under a type condition (a union's
+ * member): then the key is read under that condition.
+ */
+function entityHolder(ancestors: FieldPlan[], objectType: string, entityType: string): FieldPlan | undefined {
+  let type = objectType;
+  for (let index = ancestors.length - 1; index >= 0; index -= 1) {
+    if (type === entityType) return ancestors[index];
+    // The object holding ancestors[index]: its parent field's value, narrowed by its type condition.
+    type = ancestors[index]!.typeCondition ?? (index > 0 ? getNamedType(ancestors[index - 1]!.type).name : '');
+  }
+  return undefined;
 }
 
 /** A per-entity policy on a root field is decided now, from the key in the field's arguments. */
@@ -312,11 +371,20 @@ async function decideFromArguments(
   return true;
 }
 
-/** The operation the gateway runs: removed fields left out, key fields added, empty selections kept valid. */
-function rebuildDocument(operation: OperationDefinitionNode, rootType: GraphQLCompositeType, root: FieldPlan[]): DocumentNode {
-  const selectionSet = (parentType: GraphQLCompositeType, fields: FieldPlan[], keyFields?: Set<string>): SelectionSetNode => {
+/**
+ * The operation the gateway runs: removed fields left out, key fields added, empty selections kept valid.
+ * The client's fields keep their order (consecutive fields under one type condition share an inline
+ * fragment), so the gateway's answer has the client's shape apart from what the router adds and removes.
+ */
+function rebuildDocument(
+  operation: OperationDefinitionNode,
+  rootType: GraphQLCompositeType,
+  root: FieldPlan[],
+  internal: InternalNames,
+): DocumentNode {
+  const selectionSet = (parentType: GraphQLCompositeType, fields: FieldPlan[], keyFields?: Map<string, Set<string>>): SelectionSetNode => {
     const selections: SelectionNode[] = [];
-    const byCondition = new Map<string | undefined, SelectionNode[]>();
+    let fragment: { condition: string; nodes: FieldNode[] } | undefined;
     for (const field of fields) {
       if (field.verdict === 'removed') continue;
       const childType = getNamedType(field.type) as GraphQLCompositeType;
@@ -325,27 +393,35 @@ function rebuildDocument(operation: OperationDefinitionNode, rootType: GraphQLCo
         directives: field.node.directives?.filter((directive) => !['skip', 'include'].includes(directive.name.value)),
         selectionSet: field.node.selectionSet ? selectionSet(childType, field.children, field.keyFields) : undefined,
       };
-      const list = byCondition.get(field.typeCondition) ?? [];
-      list.push(node);
-      byCondition.set(field.typeCondition, list);
-    }
-    for (const [condition, nodes] of byCondition) {
-      if (condition === undefined) selections.push(...nodes);
-      else {
-        selections.push({
-          kind: Kind.INLINE_FRAGMENT,
-          typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: condition } },
-          selectionSet: { kind: Kind.SELECTION_SET, selections: nodes },
-        });
+      if (field.typeCondition === undefined) {
+        fragment = undefined;
+        selections.push(node);
+      } else if (fragment?.condition === field.typeCondition) {
+        fragment.nodes.push(node);
+      } else {
+        fragment = { condition: field.typeCondition, nodes: [node] };
+        selections.push(inlineFragment(field.typeCondition, fragment.nodes));
       }
     }
-    for (const keyField of keyFields ?? []) selections.push(aliasedField(`${KEY_ALIAS_PREFIX}${keyField}`, keyField));
-    if (isAbstractType(parentType) || selections.length === 0) selections.push(aliasedField(TYPENAME_ALIAS, '__typename'));
+    for (const [type, names] of keyFields ?? []) {
+      const keys = [...names].map((keyField) => aliasedField(internal.key(keyField), keyField));
+      if (type === parentType.name) selections.push(...keys);
+      else selections.push(inlineFragment(type, keys));
+    }
+    if (isAbstractType(parentType) || selections.length === 0) selections.push(aliasedField(internal.typename, '__typename'));
     return { kind: Kind.SELECTION_SET, selections };
   };
   return {
     kind: Kind.DOCUMENT,
     definitions: [{ ...operation, selectionSet: selectionSet(rootType, root) }],
+  };
+}
+
+function inlineFragment(condition: string, selections: FieldNode[]): InlineFragmentNode {
+  return {
+    kind: Kind.INLINE_FRAGMENT,
+    typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: condition } },
+    selectionSet: { kind: Kind.SELECTION_SET, selections },
   };
 }
 

@@ -7,7 +7,7 @@ import type { RouterContext } from '../../context.js';
 import { emptyRules, hasRules, type AuthorizationRules } from './directives.js';
 import { planAuthorization } from './plan.js';
 import type { EntityLookups, PolicyRegistry } from './policies.js';
-import { applyPlan, stripAddedFields, unauthorizedError } from './response.js';
+import { applyPlan, unauthorizedError } from './response.js';
 
 /**
  * Field-level authorization from the supergraph's `@authenticated`, `@requiresScopes` and `@policy`, with
@@ -75,7 +75,7 @@ export function authorization(options: AuthorizationOptions): ApolloServerPlugin
             options.logger.info({ userId: contextValue.principal?.userId, paths: plan.removedPaths.map((path) => path.join('.')) }, 'unauthorized fields');
           }
           if (options.mode === 'reject' && plan.removedPaths.length > 0) {
-            const errors = plan.removedPaths.map((path) => unauthorizedError(path).toJSON());
+            const errors = plan.removedPaths.map((path) => unauthorizedError(path, plan.principal).toJSON());
             return { http: { status: 403, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors } } };
           }
           if (!plan.document) return null;
@@ -114,7 +114,6 @@ export function withAuthorizedResults(gateway: GatewayInterface, options: Pick<A
         const plan = (requestContext.context as RouterContext).authorization;
         if (!plan) return result;
         const applied = await applyPlan(plan, result.data, options.policies, options.lookups);
-        stripAddedFields(plan.root, applied.data);
         // A subgraph's own refusal of a field the router nulled as unauthorized would only repeat it.
         const nulled = new Set(applied.errors.map((error) => JSON.stringify(error.path)));
         const errors = [...(result.errors ?? []).filter((error) => !nulled.has(JSON.stringify(error.path))), ...applied.errors];

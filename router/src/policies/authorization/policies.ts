@@ -48,8 +48,9 @@ export const POLICIES: PolicyRegistry = {
     entity: { type: 'Product', keyField: 'id', argument: ['input', 'productId'] },
     allowedKeys: async (principal, keys, lookups) => {
       const vendors = await lookups.productVendors(keys);
-      // An unknown product (null) passes, so the subgraph can answer PRODUCT_NOT_FOUND; a failed lookup (no entry) denies.
-      return new Set(keys.filter((id) => vendors.get(id) === principal.vendorId || vendors.get(id) === null));
+      // Only a known product of the principal's vendor: an unknown product (null) and a failed lookup (no entry)
+      // deny, so a value that is not a product id can never pass for one.
+      return new Set(keys.filter((id) => Boolean(principal.vendorId) && vendors.get(id) === principal.vendorId));
     },
   },
   /** The order's buyer or an admin: `orderUpdated(orderId)`. An unknown order is refused like someone else's. */
