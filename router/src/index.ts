@@ -7,6 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { hideInternalErrors, jsonErrors, listen, principalHeaders, readBoolean, traceRequests, type Logger } from '@commerce/kit';
+import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
 import { ROUTER_PRINCIPAL } from './router-principal.js';
@@ -25,7 +26,7 @@ import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from
 import { introspection, introspectionAllowed, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
 import { persistedQueries as persistedQueriesPolicy, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
-import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
+import { rateLimiter, type RateLimitOptions } from './policies/rate-limit.js';
 import { SubgraphSource } from './subgraph-source.js';
 import { startSubscriptions, type SessionLimits, type UpstreamOptions } from './subscriptions/index.js';
 import { supergraphFromFile } from './supergraph.js';
@@ -59,6 +60,8 @@ export interface RouterOptions {
    * introspection `scope`, tokens with schema:read). Default: SCHEMA_SDL_PUBLIC, else false.
    */
   schemaSdlPublic?: boolean;
+  /** Which proxies may tell the client's address in X-Forwarded-For (rate-limit keys); default false: none. */
+  trustProxy?: TrustProxy;
 }
 
 export interface RouterLimits extends OperationLimits {
@@ -116,6 +119,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger.info({ version }, 'supergraph loaded');
   });
 
+  const clientAddress = clientAddressResolver(options.trustProxy);
+  const limiter = rateLimiter(options.rateLimit ?? {}, logger);
   const persistedQueries = persistedQueriesPolicy(options.persistedQueries ?? {}, logger);
   const app = express();
   app.disable('x-powered-by');
@@ -147,7 +152,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         logger: logger.child({ policy: 'authorization' }),
       }), // after operationLimits: both answer in responseForOperation, the limits first
       demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, costSchema, logger), // before rateLimit: it sets the cost the limiter weighs by
-      rateLimit(options.rateLimit ?? {}, logger),
+      limiter.plugin,
     ],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });
@@ -171,13 +176,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     authorizationMode: options.authorizationMode ?? 'filter',
     policies: POLICIES,
     lookups,
-    executeOperation: async ({ query, variables, operationName }, principal, clientName) => {
+    clientAddress,
+    rateLimit: limiter.charge,
+    executeOperation: async ({ query, variables, operationName }, { principal, address, clientName }) => {
       metrics.enter();
       // The client's name as its header, for the plugins that read it (metrics, persisted-query logs).
       const headers = new HeaderMap(clientName ? [[CLIENT_NAME_HEADER, clientName]] : []);
       const response = await apollo.executeOperation(
         { query, variables: variables ?? undefined, operationName: operationName ?? undefined, http: { method: 'POST', headers, search: '', body: undefined } },
-        { contextValue: { principal } },
+        { contextValue: { principal, clientAddress: address } },
       );
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
@@ -217,7 +224,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     persistedQueries.middleware, // resolves manifest ids, refuses what the client's mode forbids, before anything else runs
     authentication({ jwksUrl: options.jwksUrl, logger }),
     refused.reached,
-    expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: req.ip }) }),
+    expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: clientAddress(req) }) }),
   );
   app.use(
     explorerRoutes({

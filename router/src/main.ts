@@ -18,6 +18,7 @@ import {
   shutdownTracing,
   SUBGRAPH_NAMES,
 } from '@commerce/kit';
+import { parseTrustProxy, type TrustProxy } from './client-address.js';
 import { startRouter, type RouterLimits } from './index.js';
 import { SESSION_LIMIT_DEFAULTS } from './subscriptions/index.js';
 import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions } from './policies/demand-control/plugin.js';
@@ -57,6 +58,7 @@ runMain(async () => {
     },
     rateLimit: rateLimitFromEnv(env),
     persistedQueries: persistedQueriesFromEnv(env),
+    trustProxy: trustProxyFromEnv(env),
   };
   if (!existsSync(options.supergraphPath)) {
     throw new ConfigError(`SUPERGRAPH_PATH: no supergraph at ${options.supergraphPath} (compose it first: npm run compose)`);
@@ -136,6 +138,15 @@ function rateLimitFromEnv(env: NodeJS.ProcessEnv): RateLimitOptions {
     keyPrefix: readString(env, 'RATE_LIMIT_KEY_PREFIX', RATE_LIMIT_DEFAULTS.keyPrefix),
     redisUrl,
   };
+}
+
+/** TRUST_PROXY (router/src/client-address.ts): whose X-Forwarded-For tells the client's address. */
+function trustProxyFromEnv(env: NodeJS.ProcessEnv): TrustProxy {
+  try {
+    return parseTrustProxy(readOptional(env, 'TRUST_PROXY'));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** Query cost (router/src/policies/demand-control/). */

@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { Express } from 'express';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
-import { continueClientTrace, type Logger, type Principal } from '@commerce/kit';
+import { continueClientTrace, type Logger } from '@commerce/kit';
 import type { RouterMetrics } from '../metrics.js';
 import type { TokenCheck } from '../policies/authentication.js';
 import type { AuthorizationRules } from '../policies/authorization/directives.js';
@@ -12,9 +12,11 @@ import type { EntityLookups, PolicyRegistry } from '../policies/authorization/po
 import type { DemandControlOptions } from '../policies/demand-control/plugin.js';
 import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
 import type { OperationLimits } from '../policies/operation-limits.js';
+import type { RateLimiter } from '../policies/rate-limit.js';
 import { FederatedSubscriptions } from './executor.js';
 import { gatewayState } from './gateway-state.js';
 import type { IncomingOperation, PolicySchemas } from './prepare.js';
+import type { OperationCaller } from './sessions.js';
 import { SESSION_LIMIT_DEFAULTS, SubscriptionSessions, type SessionLimits } from './sessions.js';
 import { sseTransport } from './sse.js';
 import { UPSTREAM_DEFAULTS, UpstreamSubscriptions, type UpstreamOptions } from './upstreams.js';
@@ -38,7 +40,11 @@ export interface SubscriptionOptions {
   authorizationMode: AuthorizationMode;
   policies: PolicyRegistry;
   lookups: EntityLookups;
-  executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
+  /** The client's address behind the trusted proxies (client-address.ts), for WebSocket upgrades and SSE requests. */
+  clientAddress(request: IncomingMessage): string;
+  /** Charges a subscription its estimated cost when it starts. */
+  rateLimit: RateLimiter['charge'];
+  executeOperation(incoming: IncomingOperation, caller: OperationCaller): Promise<FormattedExecutionResult>;
   resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
   sessionLimits?: Partial<SessionLimits>;
   upstream?: Partial<UpstreamOptions>;
@@ -88,6 +94,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     },
     subscriptions,
     executeOperation: options.executeOperation,
+    rateLimit: options.rateLimit,
     resolveQuery: options.resolveQuery,
     limits: { ...SESSION_LIMIT_DEFAULTS, ...options.sessionLimits },
     metrics: options.metrics,
@@ -100,9 +107,10 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     sessions,
     apiSchema,
     keepAliveMs: options.keepAliveMs ?? 12_000,
+    clientAddress: options.clientAddress,
     logger,
   });
-  options.app.use('/graphql/stream', continueClientTrace(), sseTransport(sessions, apiSchema)); // the client's traceparent, for graphql.subscribe
+  options.app.use('/graphql/stream', continueClientTrace(), sseTransport(sessions, apiSchema, options.clientAddress)); // the client's traceparent, for graphql.subscribe
   return {
     stats: () => ({ subscribers: subscriptions.subscribers, upstreams: upstreams.active }),
     close: async () => {

@@ -4,6 +4,7 @@ import type { RouterMetrics } from '../metrics.js';
 import { declaredOperation } from '../metrics/operations.js';
 import type { TokenCheck, VerifiedToken } from '../policies/authentication.js';
 import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
+import type { RateLimiter } from '../policies/rate-limit.js';
 import type { FederatedSubscriptions } from './executor.js';
 import { guarded } from './guarded.js';
 import { ObservedOperation } from './observed.js';
@@ -24,8 +25,10 @@ export interface SessionOptions {
   subscriptions: FederatedSubscriptions;
   /** Persisted queries: an id (or a free-form query the client's mode forbids) becomes the query or a refusal. */
   resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
-  /** Runs a query or mutation that arrived over a subscription transport, with every HTTP policy. */
-  executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
+  /** Runs a query or mutation that arrived over a subscription transport, with every HTTP policy (the rate limit too). */
+  executeOperation(incoming: IncomingOperation, caller: OperationCaller): Promise<FormattedExecutionResult>;
+  /** Charges a subscription its estimated cost as it starts (the rate limit). */
+  rateLimit: RateLimiter['charge'];
   limits: SessionLimits;
   /** Where subscriptions are counted (their refusals too); queries and mutations count in Apollo Server. */
   metrics: RouterMetrics;
@@ -38,6 +41,13 @@ export interface Caller {
   /** Rate-limit key of anonymous callers. */
   address: string;
   /** The `apollographql-client-name` the client declared (persisted-query modes). */
+  clientName?: string;
+}
+
+/** Who runs a query or mutation sent over a subscription transport. */
+export interface OperationCaller {
+  principal?: Principal;
+  address: string;
   clientName?: string;
 }
 
@@ -102,18 +112,25 @@ export class SubscriptionSessions {
     }
     if (prepared.kind === 'operation') {
       observed.executing();
-      return { kind: 'result', query: operation.query, result: await this.options.executeOperation(operation, principal, caller.clientName) };
+      const result = await this.options.executeOperation(operation, { principal, address: caller.address, clientName: caller.clientName });
+      return { kind: 'result', query: operation.query, result };
     }
     observed.describe(prepared.operation);
 
+    // Charged once, as it starts: its estimated cost (at least 1), like a query's; given back if it does not start.
+    const charge = await this.options.rateLimit({ principal, clientAddress: caller.address }, Math.max(1, Math.ceil(prepared.estimatedCost ?? 1)));
+    if (!charge.ok) return refuse([charge.error]);
+    // No await from here until the count is taken: concurrent starts must not both see room for one.
     const key = principal ? `user:${principal.userId}` : `ip:${caller.address}`;
     const held = this.perPrincipal.get(key) ?? 0;
     if (connectionActive >= this.options.limits.perConnection || held >= this.options.limits.perPrincipal) {
       this.options.logger.info({ key, connectionActive, held }, 'subscription refused: too many active subscriptions');
+      void charge.refund();
       return refuse(refusal('Too many active subscriptions; end some before starting more', 'REQUEST_RATE_LIMITED'));
     }
     const started = this.options.subscriptions.subscribe(prepared.subscription, observed.traceContext());
     if (!('stream' in started)) {
+      void charge.refund();
       observed.refused(started.errors ?? []); // not loaded yet, or it could not be planned
       return { kind: 'result', query: operation.query, result: started };
     }
