@@ -15,7 +15,7 @@ import { TOKEN_PATH, tokenProxy } from './token-proxy.js';
 import { RouterMetrics } from './metrics.js';
 import { instrumentGateway } from './metrics/gateway.js';
 import { CLIENT_NAME_HEADER, operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
-import { authentication, principalOf, tokenVerifier } from './policies/authentication.js';
+import { authentication, principalOf, tokenVerifier, type VerifiedToken } from './policies/authentication.js';
 import { prepareSupergraph, type AuthorizationRules } from './policies/authorization/directives.js';
 import { subgraphLookups } from './policies/authorization/lookups.js';
 import { routerTracer, tracingPlugin } from './tracing.js';
@@ -27,6 +27,7 @@ import { introspection, introspectionAllowed, type IntrospectionMode } from './p
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
 import { persistedQueries as persistedQueriesPolicy, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { rateLimiter, type RateLimitOptions } from './policies/rate-limit.js';
+import { revocationFeedUrlOf, SESSION_REVOCATION_DEFAULTS, SessionRevocations } from './policies/session-revocations.js';
 import { SubgraphSource } from './subgraph-source.js';
 import { startSubscriptions, type SessionLimits, type UpstreamOptions } from './subscriptions/index.js';
 import { supergraphFromFile } from './supergraph.js';
@@ -60,6 +61,8 @@ export interface RouterOptions {
    * introspection `scope`, tokens with schema:read). Default: SCHEMA_SDL_PUBLIC, else false.
    */
   schemaSdlPublic?: boolean;
+  /** identity's feed of signed-out sessions (default: beside the JWKS) and how often it is polled (0: never). */
+  sessionRevocation?: { url?: string; intervalMs?: number };
   /** Which proxies may tell the client's address in X-Forwarded-For (rate-limit keys); default false: none. */
   trustProxy?: TrustProxy;
 }
@@ -157,7 +160,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });
   // Before apollo.start(): it listens for the first supergraph load, and mounts /graphql/stream ahead of /graphql.
-  const verifyToken = tokenVerifier({ jwksUrl: options.jwksUrl, logger });
+  const revocations = new SessionRevocations({
+    url: options.sessionRevocation?.url ?? revocationFeedUrlOf(options.jwksUrl),
+    intervalMs: options.sessionRevocation?.intervalMs ?? SESSION_REVOCATION_DEFAULTS.intervalMs,
+    logger,
+  });
+  const isRevoked = (token: VerifiedToken) => revocations.isRevoked(token.sessionId);
+  const verifyToken = tokenVerifier({ jwksUrl: options.jwksUrl, logger, isRevoked });
   // The WebSocket transport calls these from socket events, outside any HTTP request: enter the router's
   // metrics there, for the rest of that flow (and that socket).
   const subscriptions = startSubscriptions({
@@ -169,6 +178,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       metrics.enter();
       return verifyToken(header);
     },
+    isRevoked,
     rulesFor: (sdl) => rulesBySdl.get(sdl),
     costSchema,
     limits,
@@ -200,7 +210,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger,
   });
   const untrackSubscriptions = metrics.trackSubscriptions(() => subscriptions.stats().subscribers);
+  revocations.onRevoked((sessionIds) => subscriptions.endSessions(sessionIds));
   await apollo.start();
+  await revocations.start(); // the sessions signed out so far, before the first request
 
   let closing = false;
   app.get('/health/live', (_req, res) => {
@@ -222,7 +234,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     traceRequests(routerTracer()), // a span per request, continuing the client's traceparent
     requestLimits(limits),
     persistedQueries.middleware, // resolves manifest ids, refuses what the client's mode forbids, before anything else runs
-    authentication({ jwksUrl: options.jwksUrl, logger }),
+    authentication({ jwksUrl: options.jwksUrl, logger, isRevoked }),
     refused.reached,
     expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: clientAddress(req) }) }),
   );
@@ -241,6 +253,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   try {
     baseUrl = await listen(httpServer, options.port, options.host);
   } catch (error) {
+    await revocations.close();
     await apollo.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'stop after failed listen'));
     throw error;
   }
@@ -252,6 +265,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     subscriptionStats: () => subscriptions.stats(),
     close: async () => {
       closing = true;
+      await revocations.close();
       untrackSubscriptions();
       metrics.close();
       await subscriptions.close();

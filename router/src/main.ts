@@ -27,6 +27,7 @@ import { INTROSPECTION_MODES } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
 import { DEFAULT_MANIFESTS, PERSISTED_QUERY_DEFAULTS, PERSISTED_QUERY_MODES, type PersistedQueryMode, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
+import { SESSION_REVOCATION_DEFAULTS } from './policies/session-revocations.js';
 
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
 runMain(async () => {
@@ -59,6 +60,10 @@ runMain(async () => {
     rateLimit: rateLimitFromEnv(env),
     persistedQueries: persistedQueriesFromEnv(env),
     trustProxy: trustProxyFromEnv(env),
+    sessionRevocation: {
+      url: readOptional(env, 'IDENTITY_REVOCATIONS_URL') === undefined ? undefined : readUrl(env, 'IDENTITY_REVOCATIONS_URL'),
+      intervalMs: readInteger(env, 'SESSION_REVOCATION_POLL_MS', SESSION_REVOCATION_DEFAULTS.intervalMs, 0, 60_000),
+    },
   };
   if (!existsSync(options.supergraphPath)) {
     throw new ConfigError(`SUPERGRAPH_PATH: no supergraph at ${options.supergraphPath} (compose it first: npm run compose)`);

@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import { continueClientTrace, type Logger } from '@commerce/kit';
 import type { RouterMetrics } from '../metrics.js';
-import type { TokenCheck } from '../policies/authentication.js';
+import type { TokenCheck, VerifiedToken } from '../policies/authentication.js';
 import type { AuthorizationRules } from '../policies/authorization/directives.js';
 import { emptyRules } from '../policies/authorization/directives.js';
 import type { AuthorizationMode } from '../policies/authorization/plugin.js';
@@ -32,6 +32,8 @@ export interface SubscriptionOptions {
   /** Where a subgraph is, with the router's URL overrides applied. */
   urlOf(subgraph: string): string | undefined;
   verify(header: string): Promise<TokenCheck>;
+  /** Whether a token's session was signed out; `endSessions` on the result ends such sessions' subscriptions. */
+  isRevoked(token: VerifiedToken): boolean;
   rulesFor(gatewaySdl: string): AuthorizationRules | undefined;
   /** The loaded supergraph's cost schema, shared with the HTTP policy (see cost-schema.ts). */
   costSchema(): GraphQLSchema | undefined;
@@ -57,6 +59,8 @@ export interface SubscriptionOptions {
 
 export interface RunningSubscriptions {
   stats(): { subscribers: number; upstreams: number };
+  /** Ends the active subscriptions of signed-out sessions. */
+  endSessions(sessionIds: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
   });
   const sessions = new SubscriptionSessions({
     verify: options.verify,
+    isRevoked: options.isRevoked,
     prepare: {
       schemas,
       limits: options.limits,
@@ -113,6 +118,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
   options.app.use('/graphql/stream', continueClientTrace(), sseTransport(sessions, apiSchema, options.clientAddress)); // the client's traceparent, for graphql.subscribe
   return {
     stats: () => ({ subscribers: subscriptions.subscribers, upstreams: upstreams.active }),
+    endSessions: (sessionIds) => sessions.endSessions(sessionIds),
     close: async () => {
       await webSocket.close();
       await upstreams.close();

@@ -30,6 +30,8 @@ export interface SessionOptions {
   /** Charges a subscription its estimated cost as it starts (the rate limit). */
   rateLimit: RateLimiter['charge'];
   limits: SessionLimits;
+  /** Whether a token's session was signed out (session-revocations.ts); see endSessions. */
+  isRevoked(token: VerifiedToken): boolean;
   /** Where subscriptions are counted (their refusals too); queries and mutations count in Apollo Server. */
   metrics: RouterMetrics;
   logger: Logger;
@@ -63,6 +65,8 @@ export type Started =
  */
 export class SubscriptionSessions {
   private readonly perPrincipal = new Map<string, number>();
+  /** Active streams by the identity session of their token, to end them when it is signed out. */
+  private readonly bySession = new Map<string, Set<AbortController>>();
   private active = 0;
 
   constructor(private readonly options: SessionOptions) {}
@@ -79,6 +83,13 @@ export class SubscriptionSessions {
   async start(caller: Caller, incoming: IncomingOperation, connectionActive: number, onEnd: () => void): Promise<Started> {
     const observed = new ObservedOperation(this.options.metrics, caller.clientName, incoming);
     return observed.run(() => this.run(observed, caller, incoming, connectionActive, onEnd));
+  }
+
+  /** Ends the active subscriptions of these (signed out) sessions, each with one UNAUTHENTICATED error. */
+  endSessions(sessionIds: readonly string[]): void {
+    for (const sessionId of sessionIds) {
+      for (const controller of this.bySession.get(sessionId) ?? []) controller.abort();
+    }
   }
 
   /** An operation its transport refused before start() (no supergraph yet; a bad token, already counted, on SSE). */
@@ -100,6 +111,9 @@ export class SubscriptionSessions {
     const principal = caller.token?.principal;
     if (caller.token && caller.token.expiresAt <= Date.now()) {
       return refuse(refusal('The access token expired; connect again with a new one', 'UNAUTHENTICATED'));
+    }
+    if (caller.token && this.options.isRevoked(caller.token)) {
+      return refuse(refusal('The session was signed out; sign in again', 'UNAUTHENTICATED'));
     }
     const resolved = this.options.resolveQuery(incoming, caller.clientName);
     if (!resolved.ok) return refuse(refusal(resolved.message, resolved.code));
@@ -137,9 +151,12 @@ export class SubscriptionSessions {
 
     this.perPrincipal.set(key, held + 1);
     this.active += 1;
+    const watched = caller.token?.sessionId === undefined ? undefined : this.watchSession(caller.token.sessionId);
     const stream = guarded(started.stream, {
       expiresAt: caller.token?.expiresAt ?? Infinity,
+      revoked: watched?.signal,
       onEnd: (failed) => {
+        watched?.release();
         this.active -= 1;
         const left = (this.perPrincipal.get(key) ?? 1) - 1;
         if (left > 0) this.perPrincipal.set(key, left);
@@ -150,6 +167,20 @@ export class SubscriptionSessions {
     });
     observed.subscribed(started.established, started.joined);
     return { kind: 'stream', query: operation.query, stream };
+  }
+
+  /** A signal endSessions aborts for this session, until `release()`. */
+  private watchSession(sessionId: string): { signal: AbortSignal; release(): void } {
+    const controller = new AbortController();
+    const streams = this.bySession.get(sessionId) ?? new Set<AbortController>();
+    this.bySession.set(sessionId, streams.add(controller));
+    return {
+      signal: controller.signal,
+      release: () => {
+        streams.delete(controller);
+        if (streams.size === 0 && this.bySession.get(sessionId) === streams) this.bySession.delete(sessionId);
+      },
+    };
   }
 
   /** Verifies an Authorization header; none means anonymous. */
