@@ -248,11 +248,6 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
   return { charge, plugin };
 }
 
-/** The Apollo Server plugin alone (see rateLimiter). */
-export function rateLimit(options: RateLimitOptions, logger: Logger): ApolloServerPlugin<RouterContext> {
-  return rateLimiter(options, logger).plugin;
-}
-
 function rateLimitHeaders({ bucket, res }: Outcome, remaining = res.remainingPoints): HeaderMap {
   return new HeaderMap([
     ['ratelimit-limit', String(bucket.limit)],
