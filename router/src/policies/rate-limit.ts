@@ -109,7 +109,8 @@ export interface RateLimiter {
  * Only operations that run are charged: an operation refused by another policy (introspection, operation
  * limits, cost, authorization in reject mode) spends nothing, and neither does a refused one. Over HTTP the
  * points are taken in `didResolveOperation`, so a caller over its limit is refused before any other policy
- * does work (authorization may call subgraphs), and given back unless execution starts.
+ * does work (authorization may call subgraphs), and given back unless execution starts (so an operation of
+ * the same caller at that very moment may see them as spent, for the few ms until the refund).
  */
 export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimiter {
   const config: ResolvedOptions = { ...RATE_LIMIT_DEFAULTS, ...withoutUndefined(options) };
