@@ -4,7 +4,7 @@ import type { AuthorizationPlan } from './policies/authorization/plan.js';
 /** Per-request context of the router; the policies read and write it. */
 export interface RouterContext {
   principal?: Principal;
-  /** The client's IP address (express `req.ip`); the rate limit's key for anonymous callers. */
+  /** The client's address (behind the proxies TRUST_PROXY trusts, see client-address.ts); the rate limit's key for anonymous callers. */
   clientAddress?: string;
   /** Set by demand control before planning; the rate limiter weighs the request by it. */
   estimatedCost?: number;

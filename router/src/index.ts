@@ -7,6 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { hideInternalErrors, jsonErrors, listen, principalHeaders, readBoolean, traceRequests, type Logger } from '@commerce/kit';
+import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
 import { ROUTER_PRINCIPAL } from './router-principal.js';
@@ -14,7 +15,7 @@ import { TOKEN_PATH, tokenProxy } from './token-proxy.js';
 import { RouterMetrics } from './metrics.js';
 import { instrumentGateway } from './metrics/gateway.js';
 import { CLIENT_NAME_HEADER, operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
-import { authentication, principalOf, tokenVerifier } from './policies/authentication.js';
+import { authentication, principalOf, tokenVerifier, type VerifiedToken } from './policies/authentication.js';
 import { prepareSupergraph, type AuthorizationRules } from './policies/authorization/directives.js';
 import { subgraphLookups } from './policies/authorization/lookups.js';
 import { routerTracer, tracingPlugin } from './tracing.js';
@@ -25,8 +26,9 @@ import { DEFAULT_DEMAND_CONTROL, demandControl, type DemandControlOptions } from
 import { introspection, introspectionAllowed, type IntrospectionMode } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS, operationLimits, requestLimits, type OperationLimits } from './policies/operation-limits.js';
 import { persistedQueries as persistedQueriesPolicy, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
-import { rateLimit, type RateLimitOptions } from './policies/rate-limit.js';
 import { subscriptionsOverHttp } from './policies/subscriptions-over-http.js';
+import { rateLimiter, type RateLimitOptions } from './policies/rate-limit.js';
+import { revocationFeedUrlOf, SESSION_REVOCATION_DEFAULTS, SessionRevocations } from './policies/session-revocations.js';
 import { SubgraphSource } from './subgraph-source.js';
 import { startSubscriptions, type SessionLimits, type UpstreamOptions } from './subscriptions/index.js';
 import { supergraphFromFile } from './supergraph.js';
@@ -65,6 +67,10 @@ export interface RouterOptions {
    * introspection `scope`, tokens with schema:read). Default: SCHEMA_SDL_PUBLIC, else false.
    */
   schemaSdlPublic?: boolean;
+  /** identity's feed of signed-out sessions (default: beside the JWKS) and how often it is polled (0: never). */
+  sessionRevocation?: { url?: string; intervalMs?: number };
+  /** Which proxies may tell the client's address in X-Forwarded-For (rate-limit keys); default false: none. */
+  trustProxy?: TrustProxy;
 }
 
 export interface RouterLimits extends OperationLimits {
@@ -129,6 +135,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger.info({ version }, 'supergraph loaded');
   });
 
+  const clientAddress = clientAddressResolver(options.trustProxy);
+  const limiter = rateLimiter(options.rateLimit ?? {}, logger);
   const persistedQueries = persistedQueriesPolicy(options.persistedQueries ?? {}, logger);
   const app = express();
   app.disable('x-powered-by');
@@ -161,12 +169,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         logger: logger.child({ policy: 'authorization' }),
       }), // after operationLimits: both answer in responseForOperation, the limits first
       demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, costSchema, logger), // before rateLimit: it sets the cost the limiter weighs by
-      rateLimit(options.rateLimit ?? {}, logger),
+      limiter.plugin,
     ],
     formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
   });
   // Before apollo.start(): it listens for the first supergraph load, and mounts /graphql/stream ahead of /graphql.
-  const verifyToken = tokenVerifier({ jwksUrl: options.jwksUrl, logger });
+  const revocations = new SessionRevocations({
+    url: options.sessionRevocation?.url ?? revocationFeedUrlOf(options.jwksUrl),
+    intervalMs: options.sessionRevocation?.intervalMs ?? SESSION_REVOCATION_DEFAULTS.intervalMs,
+    logger,
+  });
+  const isRevoked = (token: VerifiedToken) => revocations.isRevoked(token.sessionId);
+  const verifyToken = tokenVerifier({ jwksUrl: options.jwksUrl, logger, isRevoked });
   // The WebSocket transport calls these from socket events, outside any HTTP request: enter the router's
   // metrics there, for the rest of that flow (and that socket).
   const subscriptions = startSubscriptions({
@@ -178,6 +192,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       metrics.enter();
       return verifyToken(header);
     },
+    isRevoked,
     rulesFor: (sdl) => rulesBySdl.get(sdl),
     costSchema,
     limits,
@@ -186,13 +201,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     authorizationMode: options.authorizationMode ?? 'filter',
     policies: POLICIES,
     lookups,
-    executeOperation: async ({ query, variables, operationName }, principal, clientName) => {
+    clientAddress,
+    rateLimit: limiter.charge,
+    executeOperation: async ({ query, variables, operationName }, { principal, address, clientName }) => {
       metrics.enter();
       // The client's name as its header, for the plugins that read it (metrics, persisted-query logs).
       const headers = new HeaderMap(clientName ? [[CLIENT_NAME_HEADER, clientName]] : []);
       const response = await apollo.executeOperation(
         { query, variables: variables ?? undefined, operationName: operationName ?? undefined, http: { method: 'POST', headers, search: '', body: undefined } },
-        { contextValue: { principal } },
+        { contextValue: { principal, clientAddress: address } },
       );
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
@@ -208,7 +225,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger,
   });
   const untrackSubscriptions = metrics.trackSubscriptions(() => subscriptions.stats().subscribers);
+  revocations.onRevoked((sessionIds) => subscriptions.endSessions(sessionIds));
   await apollo.start();
+  await revocations.start(); // the sessions signed out so far, before the first request
 
   let closing = false;
   app.get('/health/live', (_req, res) => {
@@ -230,9 +249,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     traceRequests(routerTracer()), // a span per request, continuing the client's traceparent
     requestLimits(limits),
     persistedQueries.middleware, // resolves manifest ids, refuses what the client's mode forbids, before anything else runs
-    authentication({ jwksUrl: options.jwksUrl, logger }),
+    authentication({ jwksUrl: options.jwksUrl, logger, isRevoked }),
     refused.reached,
-    expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: req.ip }) }),
+    expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: clientAddress(req) }) }),
   );
   app.use(
     explorerRoutes({
@@ -249,6 +268,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   try {
     baseUrl = await listen(httpServer, options.port, options.host);
   } catch (error) {
+    await revocations.close();
     await apollo.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'stop after failed listen'));
     throw error;
   }
@@ -260,6 +280,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     subscriptionStats: () => subscriptions.stats(),
     close: async () => {
       closing = true;
+      await revocations.close();
       untrackSubscriptions();
       metrics.close();
       await subscriptions.close();

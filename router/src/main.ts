@@ -18,6 +18,7 @@ import {
   shutdownTracing,
   SUBGRAPH_NAMES,
 } from '@commerce/kit';
+import { parseTrustProxy, type TrustProxy } from './client-address.js';
 import { startRouter, type RouterLimits } from './index.js';
 import { SESSION_LIMIT_DEFAULTS } from './subscriptions/index.js';
 import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions } from './policies/demand-control/plugin.js';
@@ -27,6 +28,7 @@ import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
 import { DEFAULT_MANIFESTS, PERSISTED_QUERY_DEFAULTS, PERSISTED_QUERY_MODES, type PersistedQueryMode, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from './subgraph-source.js';
+import { SESSION_REVOCATION_DEFAULTS } from './policies/session-revocations.js';
 
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
 runMain(async () => {
@@ -59,6 +61,11 @@ runMain(async () => {
     },
     rateLimit: rateLimitFromEnv(env),
     persistedQueries: persistedQueriesFromEnv(env),
+    trustProxy: trustProxyFromEnv(env),
+    sessionRevocation: {
+      url: readOptional(env, 'IDENTITY_REVOCATIONS_URL') === undefined ? undefined : readUrl(env, 'IDENTITY_REVOCATIONS_URL'),
+      intervalMs: readInteger(env, 'SESSION_REVOCATION_POLL_MS', SESSION_REVOCATION_DEFAULTS.intervalMs, 0, 60_000),
+    },
   };
   if (!existsSync(options.supergraphPath)) {
     throw new ConfigError(`SUPERGRAPH_PATH: no supergraph at ${options.supergraphPath} (compose it first: npm run compose)`);
@@ -138,6 +145,15 @@ function rateLimitFromEnv(env: NodeJS.ProcessEnv): RateLimitOptions {
     keyPrefix: readString(env, 'RATE_LIMIT_KEY_PREFIX', RATE_LIMIT_DEFAULTS.keyPrefix),
     redisUrl,
   };
+}
+
+/** TRUST_PROXY (router/src/client-address.ts): whose X-Forwarded-For tells the client's address. */
+function trustProxyFromEnv(env: NodeJS.ProcessEnv): TrustProxy {
+  try {
+    return parseTrustProxy(readOptional(env, 'TRUST_PROXY'));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 /** Query cost (router/src/policies/demand-control/). */

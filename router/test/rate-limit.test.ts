@@ -7,22 +7,44 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { createClient as createWebSocketClient, type Client } from 'graphql-ws';
 import { createClient } from 'redis';
+import WebSocket from 'ws';
 import { createLogger, type Logger } from '@commerce/kit';
 import { listenOnAnyPort, routerOptions, startIssuer, type Issuer, startStubSubgraph, type StubSubgraph, testLogger } from './support.js';
-import { startRouter, type RunningRouter } from '../src/index.js';
+import { parseTrustProxy } from '../src/client-address.js';
+import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 import type { RateLimitOptions } from '../src/policies/rate-limit.js';
 
 // CI starts Redis; these tests fail (they do not skip) when it is not reachable.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-type Query { hello: String! }`;
+const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated"])
+type Query { hello: String! things: [Thing!]! secret: String @authenticated }
+type Thing { id: ID! }
+type Subscription { ticks: Int! }`;
 
 type Subgraph = StubSubgraph;
 
 /** A subgraph that counts the requests it receives: a refused operation must not reach it. */
 function startSubgraph(): Promise<Subgraph> {
-  return startStubSubgraph('things', SDL, { Query: { hello: () => 'world' } });
+  return startStubSubgraph('things', SDL, {
+    Query: { hello: () => 'world', things: () => [{ id: '1' }], secret: () => 's' },
+    Subscription: { ticks: { subscribe: () => ticks(), resolve: (tick: number) => tick } },
+  });
+}
+
+/** A subscription source that never ticks (the tests only look at whether a subscription starts) and ends when told. */
+function ticks(): AsyncIterableIterator<number> {
+  let wake: ((result: IteratorResult<number>) => void) | undefined;
+  const iterator: AsyncIterableIterator<number> = {
+    next: () => new Promise((resolve) => void (wake = resolve)),
+    return: async () => {
+      wake?.({ value: undefined, done: true });
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 interface Reply {
@@ -31,11 +53,15 @@ interface Reply {
   body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
 
-async function hello(url: string, token?: string): Promise<Reply> {
+async function hello(url: string, token?: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return post(url, '{ hello }', { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+}
+
+async function post(url: string, query: string, headers: Record<string, string> = {}): Promise<Reply> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query: '{ hello }' }),
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Reply['body'] };
 }
@@ -84,9 +110,9 @@ describe('rate limits', () => {
   let dir: string;
   const routers: RunningRouter[] = [];
 
-  const start = async (rateLimit: RateLimitOptions, logger: Logger = testLogger('rate-limit-test')) => {
+  const start = async (rateLimit: RateLimitOptions, logger: Logger = testLogger('rate-limit-test'), other: Partial<RouterOptions> = {}) => {
     const router = await startRouter(
-      routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, subgraphUrls: { things: subgraph.url }, logger, rateLimit }),
+      routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, subgraphUrls: { things: subgraph.url }, logger, rateLimit, ...other }),
     );
     routers.push(router);
     return router;
@@ -153,11 +179,49 @@ describe('rate limits', () => {
       assertPassed(await hello(router.url, other), { limit: 3, remaining: 2 }, WINDOW);
     });
 
+    test('an operation refused by another policy spends nothing: cost, operation limits, introspection, authorization', async () => {
+      const router = await start({ ...store(), points: 3, tenantPoints: 100, windowSeconds: WINDOW }, undefined, {
+        demandControl: { mode: 'enforce', maxCost: 5 },
+        limits: { maxAliases: 0, introspection: 'off' },
+        authorizationMode: 'reject',
+      });
+      const refusals: [string, string][] = [
+        ['{ things { id } }', 'COST_ESTIMATED_TOO_EXPENSIVE'], // estimated 10 points: before, it spent them
+        ['{ a: hello }', 'MAX_ALIASES_LIMIT'],
+        ['{ __schema { queryType { name } } }', 'INTROSPECTION_DISABLED'],
+        ['{ secret }', 'UNAUTHORIZED_FIELD_OR_TYPE'],
+      ];
+      for (const [query, code] of refusals) {
+        const reply = await post(router.url, query);
+        assert.equal(reply.body.errors?.[0]?.extensions?.code, code, query);
+        assert.equal(reply.body.data ?? undefined, undefined);
+      }
+      // The whole budget is still there.
+      for (const remaining of [2, 1, 0]) assertPassed(await hello(router.url), { limit: 3, remaining }, WINDOW);
+      assertLimited(await hello(router.url), 3, WINDOW);
+    });
+
+    test('a rate-limited operation spends nothing: a cheaper one still fits', async () => {
+      const router = await start({ ...store(), points: 5, tenantPoints: 100, windowSeconds: WINDOW }, undefined, { demandControl: { mode: 'enforce', maxCost: 1000 } });
+      assertPassed(await hello(router.url), { limit: 5, remaining: 4 }, WINDOW);
+      const costly = await post(router.url, '{ things { id } }'); // estimated 10 points
+      assert.equal(costly.status, 429);
+      assert.equal(costly.body.errors?.[0]?.extensions?.code, 'REQUEST_RATE_LIMITED');
+      assert.equal(limits(costly).remaining, 4, 'RateLimit-Remaining: what is left, untouched by the refusal');
+      assert.ok((limits(costly).retryAfter ?? 0) >= 1);
+      for (const remaining of [3, 2, 1, 0]) assertPassed(await hello(router.url), { limit: 5, remaining }, WINDOW);
+    });
+
     test('the operation weight is the seam for cost-based limits', async () => {
       const router = await start({ ...store(), points: 5, tenantPoints: 100, windowSeconds: WINDOW, weight: () => 2 });
       assertPassed(await hello(router.url), { limit: 5, remaining: 3 }, WINDOW);
       assertPassed(await hello(router.url), { limit: 5, remaining: 1 }, WINDOW);
-      assertLimited(await hello(router.url), 5, WINDOW);
+      const refused = await hello(router.url);
+      assert.equal(refused.status, 429);
+      assert.equal(limits(refused).remaining, 1, 'the point left is shown, and stays: the refusal spent nothing');
+      const again = await hello(router.url); // still 2 points for 1 left
+      assert.equal(again.status, 429);
+      assert.equal(limits(again).remaining, 1);
     });
   }
 
@@ -197,6 +261,132 @@ describe('rate limits', () => {
       assertPassed(await hello(a.url), { limit: 1, remaining: 0 }, 60);
       assertPassed(await hello(b.url), { limit: 1, remaining: 0 }, 60);
       assertLimited(await hello(a.url), 1, 60);
+    });
+  });
+
+  describe('over graphql-ws and SSE, and behind proxies', () => {
+    const clients: Client[] = [];
+    const streams: AbortController[] = [];
+    after(async () => {
+      for (const stream of streams) stream.abort();
+      await Promise.all(clients.map((client) => client.dispose()));
+    });
+
+    /** A graphql-ws client; `headers` go on the upgrade request (X-Forwarded-For). */
+    const connect = (router: RunningRouter, headers: Record<string, string> = {}) => {
+      class WithHeaders extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, { headers });
+        }
+      }
+      const client = createWebSocketClient({ url: router.url.replace(/^http/, 'ws'), webSocketImpl: WithHeaders, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      return client;
+    };
+
+    /** Runs a query over the socket: its one result. */
+    const queryOver = (client: Client, query: string) =>
+      new Promise<Reply['body']>((resolve, reject) => {
+        let result: Reply['body'] | undefined;
+        client.subscribe({ query }, { next: (value) => void (result = value as Reply['body']), error: reject, complete: () => resolve(result ?? {}) });
+      });
+
+    /** Starts a subscription over the socket: 'started' once the router counts it, else the refusal's code. */
+    const subscribeOver = (router: RunningRouter, client: Client) =>
+      new Promise<string>((resolve, reject) => {
+        const before = router.subscriptionStats().subscribers;
+        const timer = setInterval(() => {
+          if (router.subscriptionStats().subscribers > before) done('started');
+        }, 10);
+        const done = (outcome: string) => {
+          clearInterval(timer);
+          resolve(outcome);
+        };
+        client.subscribe(
+          { query: 'subscription { ticks }' },
+          {
+            next: () => {},
+            error: (errors) => done(String((errors as { extensions?: { code?: string } }[])[0]?.extensions?.code)),
+            complete: () => reject(new Error('completed')),
+          },
+        );
+      });
+
+    /** Starts a subscription over SSE: 'started' (an event stream is open), else the refusal's code. */
+    const subscribeOverSse = async (router: RunningRouter, headers: Record<string, string> = {}) => {
+      const controller = new AbortController();
+      streams.push(controller);
+      const response = await fetch(`${router.baseUrl}/graphql/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+        body: JSON.stringify({ query: 'subscription { ticks }' }),
+        signal: controller.signal,
+      });
+      if (response.status === 200) return 'started';
+      const body = (await response.json()) as Reply['body'];
+      return `${response.status} ${String(body.errors?.[0]?.extensions?.code)}`;
+    };
+
+    test('queries over graphql-ws are charged to the socket client, in the same bucket as its HTTP requests', async () => {
+      const router = await start({ points: 2, windowSeconds: WINDOW });
+      assertPassed(await hello(router.url), { limit: 2, remaining: 1 }, WINDOW);
+      assert.deepEqual(await queryOver(connect(router), '{ hello }'), { data: { hello: 'world' } });
+      // Before, socket operations went to one bucket shared by every anonymous socket ("ip:unknown").
+      assertLimited(await hello(router.url), 2, WINDOW);
+      const refused = await queryOver(connect(router), '{ hello }');
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'REQUEST_RATE_LIMITED');
+    });
+
+    test('a subscription is charged when it starts (graphql-ws and SSE) and refused over budget', async () => {
+      const router = await start({ points: 3, windowSeconds: WINDOW });
+      const before = subgraph.requests;
+      assert.equal(await subscribeOver(router, connect(router)), 'started');
+      assert.equal(await subscribeOverSse(router), 'started');
+      assertPassed(await hello(router.url), { limit: 3, remaining: 0 }, WINDOW);
+      assert.equal(await subscribeOver(router, connect(router)), 'REQUEST_RATE_LIMITED');
+      assert.equal(await subscribeOverSse(router), '429 REQUEST_RATE_LIMITED');
+      assert.equal(router.subscriptionStats().subscribers, 2);
+      assert.equal(subgraph.requests, before + 1, 'only the query reached the subgraph over HTTP');
+    });
+
+    test('TRUST_PROXY off (the default): X-Forwarded-For is ignored, the socket address is the key', async () => {
+      const router = await start({ points: 1, windowSeconds: WINDOW });
+      assertPassed(await hello(router.url, undefined, { 'x-forwarded-for': '203.0.113.1' }), { limit: 1, remaining: 0 }, WINDOW);
+      assertLimited(await hello(router.url, undefined, { 'x-forwarded-for': '203.0.113.2' }), 1, WINDOW);
+    });
+
+    test('TRUST_PROXY with trusted addresses: each client behind the proxy has its own bucket, over HTTP, graphql-ws and SSE', async () => {
+      const router = await start({ points: 2, windowSeconds: WINDOW }, undefined, { trustProxy: parseTrustProxy('loopback') });
+      const alice = { 'x-forwarded-for': '203.0.113.1' };
+      const bob = { 'x-forwarded-for': '203.0.113.2' };
+      assertPassed(await hello(router.url, undefined, alice), { limit: 2, remaining: 1 }, WINDOW);
+      assert.deepEqual(await queryOver(connect(router, alice), '{ hello }'), { data: { hello: 'world' } });
+      assertLimited(await hello(router.url, undefined, alice), 2, WINDOW);
+      assert.equal(await subscribeOverSse(router, alice), '429 REQUEST_RATE_LIMITED');
+      // Bob, behind the same proxy, has his own budget.
+      assert.equal(await subscribeOverSse(router, bob), 'started');
+      assert.equal(await subscribeOver(router, connect(router, bob)), 'started');
+      assertLimited(await hello(router.url, undefined, bob), 2, WINDOW);
+    });
+
+    test('TRUST_PROXY as a hop count: only the hops the proxies appended are believed', async () => {
+      const router = await start({ points: 1, windowSeconds: WINDOW }, undefined, { trustProxy: parseTrustProxy('1') });
+      // The client wrote the first entry itself; the one proxy appended the address it saw.
+      assertPassed(await hello(router.url, undefined, { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }), { limit: 1, remaining: 0 }, WINDOW);
+      assertLimited(await hello(router.url, undefined, { 'x-forwarded-for': '198.51.100.2, 203.0.113.9' }), 1, WINDOW);
+      assertPassed(await hello(router.url, undefined, { 'x-forwarded-for': '203.0.113.10' }), { limit: 1, remaining: 0 }, WINDOW);
+    });
+
+    test('TRUST_PROXY values: off, hops, addresses; true and garbage are refused', () => {
+      assert.equal(parseTrustProxy(undefined), false);
+      assert.equal(parseTrustProxy('off'), false);
+      assert.equal(parseTrustProxy('false'), false);
+      assert.equal(parseTrustProxy('2'), 2);
+      assert.deepEqual(parseTrustProxy('loopback, 10.0.0.0/8,fd00::/8'), ['loopback', '10.0.0.0/8', 'fd00::/8']);
+      assert.throws(() => parseTrustProxy('true'), /TRUST_PROXY=true/);
+      assert.throws(() => parseTrustProxy('10.0.0.0/99'), /TRUST_PROXY must be/);
+      assert.throws(() => parseTrustProxy('proxy.internal'), /TRUST_PROXY must be/);
+      assert.throws(() => parseTrustProxy('100'), /at most/);
     });
   });
 

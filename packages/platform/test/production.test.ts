@@ -221,6 +221,22 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     assert.deepEqual(me.data, { me: { email: 'customer1@demo.shop', role: 'customer' } });
   });
 
+  it('a session signed out at identity (refresh token reused) is refused by the router process within seconds', async () => {
+    const refresh = (token: string) =>
+      post({ query: 'mutation($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken userErrors { code } } }', variables: { token } });
+    const login = await post({ query: 'mutation { logIn(input: { email: "customer4@demo.shop", password: "demo-password" }) { accessToken refreshToken } }' });
+    const { accessToken, refreshToken } = login.data!.logIn;
+    assert.ok((await post({ query: '{ me { email } }' }, accessToken)).data?.me);
+    assert.deepEqual((await refresh(refreshToken)).data!.refreshSession.userErrors, []);
+    assert.equal((await refresh(refreshToken)).data!.refreshSession.userErrors[0].code, 'REFRESH_TOKEN_REUSED');
+    const started = Date.now();
+    const codeOf = async () => ((await post({ query: '{ me { email } }' }, accessToken)).errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
+    while ((await codeOf()) !== 'UNAUTHENTICATED') {
+      assert.ok(Date.now() - started < 10_000, 'the router still accepts the token 10 s after the revocation');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
   it('stops at start with a one-line message when configuration is wrong', () => {
     const result = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/catalog/dist/src/main.js')], {
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.catalog, ROUTER_SHARED_SECRET: 'short', PORT: '1' },
@@ -234,6 +250,12 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     });
     assert.equal(badPort.status, 1);
     assert.match(badPort.stderr, /^configuration error: PORT must be a port number/);
+    const trustAll = spawnSync(process.execPath, [join(REPO_ROOT, 'router/dist/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', ROUTER_SHARED_SECRET: SECRET, TRUST_PROXY: 'true' },
+      encoding: 'utf8',
+    });
+    assert.equal(trustAll.status, 1);
+    assert.match(trustAll.stderr, /^configuration error: TRUST_PROXY=true would let any client choose its address/);
     const badKey = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/orders/dist/src/main.js')], {
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.orders, ROUTER_SHARED_SECRET: SECRET, ORDERS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
       encoding: 'utf8',

@@ -14,6 +14,8 @@ export const TOKEN_AUDIENCE = 'commerce-supergraph';
 export interface AuthenticationOptions {
   jwksUrl: string;
   logger: Logger;
+  /** Whether the token's session was signed out (session-revocations.ts); checked on every use, cached or not. */
+  isRevoked?: (token: VerifiedToken) => boolean;
 }
 
 class InvalidToken extends Error {
@@ -30,6 +32,8 @@ const KEY_SET_UNAVAILABLE = new Set(['ERR_JOSE_GENERIC', 'ERR_JWKS_TIMEOUT', 'ER
 export interface VerifiedToken {
   principal: Principal;
   expiresAt: number;
+  /** The `sid` claim: the identity session the token was issued in (partner tokens have none). */
+  sessionId?: string;
 }
 
 export type TokenCheck =
@@ -46,6 +50,12 @@ export function tokenVerifier(options: AuthenticationOptions): (header: string) 
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
   // A signature check costs ~0.5 ms of CPU; a client sends the same token for up to 15 minutes.
   const verified = new Map<string, VerifiedToken>();
+  const revokedOr = (token: VerifiedToken): TokenCheck => {
+    if (!options.isRevoked?.(token)) return { ok: true, token };
+    logger.info({ reason: 'SESSION_REVOKED', userId: token.principal.userId }, 'access token refused');
+    recordRejection('UNAUTHENTICATED');
+    return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'The session was signed out; sign in again' };
+  };
   return async (header) => {
     try {
       const token = /^Bearer (\S+)$/.exec(header)?.[1];
@@ -53,16 +63,16 @@ export function tokenVerifier(options: AuthenticationOptions): (header: string) 
       const cached = verified.get(token);
       const hit = cached !== undefined && cached.expiresAt > Date.now();
       recordCacheLookup('token', hit);
-      if (hit) return { ok: true, token: cached };
+      if (hit) return revokedOr(cached);
       const { payload } = await jwtVerify(token, jwks, {
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
         algorithms: ['EdDSA'],
       });
-      const result: VerifiedToken = { principal: toPrincipal(payload), expiresAt: (payload.exp ?? Infinity) * 1000 };
+      const result: VerifiedToken = { principal: toPrincipal(payload), expiresAt: (payload.exp ?? Infinity) * 1000, ...sessionOf(payload) };
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
       if (Number.isFinite(result.expiresAt)) verified.set(token, result);
-      return { ok: true, token: result };
+      return revokedOr(result);
     } catch (error) {
       if (error instanceof InvalidToken || (error instanceof errors.JOSEError && !KEY_SET_UNAVAILABLE.has(error.code))) {
         // Never log the token; the error code (ERR_JWT_EXPIRED, ...) is enough to diagnose.
@@ -111,6 +121,12 @@ function toPrincipal(payload: JWTPayload): Principal {
     ...(vendor ? { vendorId: vendor } : {}),
     scopes: scope ? scope.split(' ').filter(Boolean) : [],
   };
+}
+
+function sessionOf(payload: JWTPayload): { sessionId?: string } {
+  const { sid } = payload;
+  if (sid !== undefined && (typeof sid !== 'string' || sid === '')) throw new InvalidToken('sid must be a string');
+  return sid ? { sessionId: sid } : {};
 }
 
 function failure(message: string, code: string) {

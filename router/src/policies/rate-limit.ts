@@ -1,17 +1,20 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
-import type { Logger } from '@commerce/kit';
+import type { Logger, Principal } from '@commerce/kit';
 import type { RouterContext } from '../context.js';
 
 /**
- * Rate limiting: every operation consumes `operationWeight(...)` points from two buckets, one per caller
- * (the signed-in user's id, which a partner's client id will also be, else the client IP) and one per
- * tenant (the principal's vendorId, when there is one), so a vendor's staff share one budget between them.
+ * Rate limiting: every operation that runs consumes `operationWeight(...)` points from two buckets, one per
+ * caller (the signed-in user's id, which a partner's client id will also be, else the client's address, see
+ * client-address.ts) and one per tenant (the principal's vendorId, when there is one), so a vendor's staff
+ * share one budget between them. Subscriptions are charged their estimated cost when they start (over
+ * graphql-ws and SSE, see subscriptions/sessions.ts); queries and mutations sent over those transports run
+ * through Apollo Server and this plugin, keyed by the socket's client.
  *
  * It is enforced at `didResolveOperation`: after parsing and validation, before the gateway plans or
- * calls any subgraph. Over the limit the request gets HTTP 429, `Retry-After` (seconds) and the error
+ * calls any subgraph. An operation refused (by this or any other policy) spends nothing. Over the limit the request gets HTTP 429, `Retry-After` (seconds) and the error
  * code `REQUEST_RATE_LIMITED` (Apollo Router's code for the same rejection). Every limited response, the
  * accepted ones too, carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until
  * the window resets; IETF draft-ietf-httpapi-ratelimit-headers) for the bucket closest to its limit.
@@ -76,16 +79,44 @@ interface Bucket {
 
 interface Outcome {
   bucket: Bucket;
+  key: string;
+  points: number;
   res: RateLimiterRes;
   rejected: boolean;
 }
 
-/** The Apollo Server plugin; it owns its Redis client, opened at server start and closed at stop. */
-export function rateLimit(options: RateLimitOptions, logger: Logger): ApolloServerPlugin<RouterContext> {
+/** Who is charged: the signed-in principal, else the client's address. */
+export interface RateLimitCaller {
+  principal?: Principal;
+  clientAddress?: string;
+}
+
+/** The outcome of charging an operation; `refund()` gives the points back (once). */
+export type Charge =
+  | { ok: true; headers?: HeaderMap; refund(): Promise<void> }
+  | { ok: false; retryAfter: number; headers: HeaderMap; error: GraphQLFormattedError };
+
+export interface RateLimiter {
+  /** Charges `points` to the caller's buckets; over the limit nothing is spent and the charge is refused. */
+  charge(caller: RateLimitCaller, points: number): Promise<Charge>;
+  /** The HTTP side (and queries and mutations over a subscription transport, which run through Apollo Server). */
+  plugin: ApolloServerPlugin<RouterContext>;
+}
+
+/**
+ * The rate limiter; it owns its Redis client, opened at server start and closed at stop (by its plugin).
+ *
+ * Only operations that run are charged: an operation refused by another policy (introspection, operation
+ * limits, cost, authorization in reject mode) spends nothing, and neither does a refused one. Over HTTP the
+ * points are taken in `didResolveOperation`, so a caller over its limit is refused before any other policy
+ * does work (authorization may call subgraphs), and given back unless execution starts (so an operation of
+ * the same caller at that very moment may see them as spent, for the few ms until the refund).
+ */
+export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimiter {
   const config: ResolvedOptions = { ...RATE_LIMIT_DEFAULTS, ...withoutUndefined(options) };
   const weightOf = options.weight ?? operationWeight;
   const log = logger.child({ policy: 'rate-limit' });
-  if (!config.enabled) return {};
+  if (!config.enabled) return { charge: async () => ({ ok: true, refund: async () => {} }), plugin: {} };
   for (const key of ['points', 'tenantPoints', 'windowSeconds'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`rateLimit.${key} must be a positive integer`);
   }
@@ -105,12 +136,57 @@ export function rateLimit(options: RateLimitOptions, logger: Logger): ApolloServ
   const consume = async (bucket: Bucket, key: string, points: number): Promise<Outcome | undefined> => {
     try {
       const res = await withTimeout(bucket.limiter.consume(key, points), config.redisUrl ? config.redisTimeoutMs : undefined);
-      return { bucket, res, rejected: false };
+      return { bucket, key, points, res, rejected: false };
     } catch (error) {
-      if (error instanceof RateLimiterRes) return { bucket, res: error, rejected: true };
+      // A refused consume still counted its points: they are given back below.
+      if (error instanceof RateLimiterRes) return { bucket, key, points, res: error, rejected: true };
       warnFailOpen(error, bucket.name);
       return undefined;
     }
+  };
+
+  const giveBack = async (outcomes: readonly Outcome[]): Promise<void> => {
+    await Promise.all(
+      outcomes.map(async ({ bucket, key, points }) => {
+        if (points === 0) return;
+        try {
+          await withTimeout(bucket.limiter.reward(key, points), config.redisUrl ? config.redisTimeoutMs : undefined);
+        } catch (error) {
+          warnFailOpen(error, bucket.name);
+        }
+      }),
+    );
+  };
+
+  const charge = async ({ principal, clientAddress }: RateLimitCaller, points: number): Promise<Charge> => {
+    const [caller, tenant] = buckets;
+    if (!caller || !tenant) return { ok: true, refund: async () => {} }; // not started (or stopping)
+    const callerKey = principal ? `user:${principal.userId}` : `ip:${clientAddress ?? 'unknown'}`;
+    const outcomes = (
+      await Promise.all([consume(caller, callerKey, points), principal?.vendorId ? consume(tenant, `vendor:${principal.vendorId}`, points) : undefined])
+    ).filter((outcome): outcome is Outcome => outcome !== undefined);
+    let refunded = false;
+    const refund = async () => {
+      if (refunded) return;
+      refunded = true;
+      await giveBack(outcomes);
+    };
+    if (outcomes.length === 0) return { ok: true, refund };
+
+    const rejected = outcomes.filter((outcome) => outcome.rejected);
+    // Report the bucket that refused (the one that frees up last), else the one closest to its limit.
+    const shown = rejected.length
+      ? rejected.reduce((a, b) => (b.res.msBeforeNext > a.res.msBeforeNext ? b : a))
+      : outcomes.reduce((a, b) => (b.res.remainingPoints / b.bucket.limit < a.res.remainingPoints / a.bucket.limit ? b : a));
+    if (rejected.length === 0) return { ok: true, headers: rateLimitHeaders(shown), refund };
+
+    await refund(); // a refused operation spends nothing, in either bucket
+    const headers = rateLimitHeaders(shown, shown.bucket.limit - (shown.res.consumedPoints - points)); // as it is after the refund
+    const retryAfter = secondsUntil(shown.res.msBeforeNext);
+    headers.set('retry-after', String(retryAfter));
+    log.info({ bucket: shown.bucket.name, key: shown.bucket.name === 'tenant' ? principal?.vendorId : callerKey, points, retryAfter }, 'request rate limited');
+    const error = { message: `Your request has been rate limited; retry after ${retryAfter} s`, extensions: { code: RATE_LIMITED_CODE } };
+    return { ok: false, retryAfter, headers, error };
   };
 
   const pointsFor = async (requestContext: GraphQLRequestContextDidResolveOperation<RouterContext>): Promise<number> => {
@@ -124,7 +200,7 @@ export function rateLimit(options: RateLimitOptions, logger: Logger): ApolloServ
     }
   };
 
-  return {
+  const plugin: ApolloServerPlugin<RouterContext> = {
     async serverWillStart() {
       const store = await openStore(config, log);
       closeStore = store.close;
@@ -135,50 +211,48 @@ export function rateLimit(options: RateLimitOptions, logger: Logger): ApolloServ
       });
       buckets = [limiter('caller', config.points), limiter('tenant', config.tenantPoints)];
       log.info({ store: config.redisUrl ? 'redis' : 'memory', points: config.points, tenantPoints: config.tenantPoints, windowSeconds: config.windowSeconds }, 'rate limits on');
-      return { serverWillStop: () => closeStore() };
+      return {
+        serverWillStop: () => {
+          buckets = [];
+          return closeStore();
+        },
+      };
     },
 
     async requestDidStart() {
+      // Set once this operation's points are taken (a promise: another policy's refusal can end the
+      // request while the store is still answering).
+      let charged: Promise<Charge> | undefined;
+      let executing = false;
       return {
         async didResolveOperation(requestContext) {
           const { principal, clientAddress } = requestContext.contextValue;
-          const points = await pointsFor(requestContext);
-          const [caller, tenant] = buckets;
-          const callerKey = principal ? `user:${principal.userId}` : `ip:${clientAddress ?? 'unknown'}`;
-          const outcomes = (
-            await Promise.all([
-              consume(caller!, callerKey, points),
-              principal?.vendorId ? consume(tenant!, `vendor:${principal.vendorId}`, points) : undefined,
-            ])
-          ).filter((outcome): outcome is Outcome => outcome !== undefined);
-          if (outcomes.length === 0) return;
-
-          const rejected = outcomes.filter((outcome) => outcome.rejected);
-          // Report the bucket that refused (the one that frees up last), else the one closest to its limit.
-          const shown = rejected.length
-            ? rejected.reduce((a, b) => (b.res.msBeforeNext > a.res.msBeforeNext ? b : a))
-            : outcomes.reduce((a, b) => (b.res.remainingPoints / b.bucket.limit < a.res.remainingPoints / a.bucket.limit ? b : a));
-          const headers = rateLimitHeaders(shown);
-          if (rejected.length === 0) {
-            for (const [name, value] of headers) requestContext.response.http.headers.set(name, value);
+          charged = pointsFor(requestContext).then((points) => charge({ principal, clientAddress }, points));
+          const outcome = await charged;
+          if (outcome.ok) {
+            for (const [name, value] of outcome.headers ?? []) requestContext.response.http.headers.set(name, value);
             return;
           }
-          const retryAfter = secondsUntil(shown.res.msBeforeNext);
-          headers.set('retry-after', String(retryAfter));
-          log.info({ bucket: shown.bucket.name, key: shown.bucket.name === 'tenant' ? principal?.vendorId : callerKey, points, retryAfter }, 'request rate limited');
-          throw new GraphQLError(`Your request has been rate limited; retry after ${retryAfter} s`, {
-            extensions: { code: RATE_LIMITED_CODE, http: { status: 429, headers } },
-          });
+          throw new GraphQLError(outcome.error.message, { extensions: { ...outcome.error.extensions, http: { status: 429, headers: outcome.headers } } });
+        },
+        async executionDidStart() {
+          executing = true;
+        },
+        async willSendResponse() {
+          if (executing || !charged) return;
+          const outcome = await charged.catch(() => undefined);
+          if (outcome?.ok) await outcome.refund(); // refused by another policy: it spends nothing
         },
       };
     },
   };
+  return { charge, plugin };
 }
 
-function rateLimitHeaders({ bucket, res }: Outcome): HeaderMap {
+function rateLimitHeaders({ bucket, res }: Outcome, remaining = res.remainingPoints): HeaderMap {
   return new HeaderMap([
     ['ratelimit-limit', String(bucket.limit)],
-    ['ratelimit-remaining', String(res.remainingPoints)],
+    ['ratelimit-remaining', String(Math.max(0, Math.min(bucket.limit, remaining)))],
     ['ratelimit-reset', String(secondsUntil(res.msBeforeNext))],
   ]);
 }

@@ -3,6 +3,8 @@ import type { FormattedExecutionResult } from 'graphql';
 export interface Guard {
   /** When the subscriber's access token expires (ms since the epoch); Infinity for anonymous. */
   expiresAt: number;
+  /** Aborted when the token's session is signed out: the stream ends like an expired token's. */
+  revoked?: AbortSignal;
   /**
    * Called once when the stream ends, however it ends; `failed`: an error ended it (the token expired, or the
    * last event before the end had errors and no data: the upstream failed), not the client nor the subgraph's
@@ -14,12 +16,15 @@ export interface Guard {
 const TOKEN_EXPIRED: FormattedExecutionResult = {
   errors: [{ message: 'The access token expired; subscribe again with a new one', extensions: { code: 'UNAUTHENTICATED' } }],
 };
+const SESSION_REVOKED: FormattedExecutionResult = {
+  errors: [{ message: 'The session was signed out; sign in again', extensions: { code: 'UNAUTHENTICATED' } }],
+};
 // setTimeout's limit; a longer token is re-checked when the timer fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Wraps a subscriber's stream: when its access token expires the stream gets one UNAUTHENTICATED error
- * and ends (and releases its upstream); `onEnd` lets the transports count active subscriptions.
+ * Wraps a subscriber's stream: when its access token expires, or its session is signed out, the stream
+ * gets one UNAUTHENTICATED error and ends (and releases its upstream); `onEnd` lets the transports count active subscriptions.
  *
  * The expiry timer wakes the one pending `next()` through a callback: racing every `next()` against a
  * long-lived expiry promise would keep a reaction per event alive until the token expires.
@@ -29,7 +34,7 @@ export function guarded(
   guard: Guard,
 ): AsyncIterableIterator<FormattedExecutionResult> {
   let finished = false;
-  let expired = false;
+  let ending: FormattedExecutionResult | undefined; // set when the token expired or its session was revoked
   let lastFailed = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
@@ -37,6 +42,7 @@ export function guarded(
     if (finished) return;
     finished = true;
     clearTimeout(timer);
+    guard.revoked?.removeEventListener('abort', onRevoked);
     guard.onEnd(failed);
     await inner.return?.();
   };
@@ -44,26 +50,33 @@ export function guarded(
     const arm = () => {
       const left = guard.expiresAt - Date.now();
       if (left > 0) return void (timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
-      expired = true;
+      ending ??= TOKEN_EXPIRED;
       wake?.();
     };
     arm();
   }
-  const expiredResult = async (): Promise<IteratorResult<FormattedExecutionResult>> => {
+  const onRevoked = () => {
+    ending ??= SESSION_REVOKED;
+    wake?.();
+  };
+  if (guard.revoked?.aborted) onRevoked();
+  else guard.revoked?.addEventListener('abort', onRevoked, { once: true });
+  const endingResult = async (): Promise<IteratorResult<FormattedExecutionResult>> => {
+    const value = ending!;
     await finish(true);
-    return { value: TOKEN_EXPIRED, done: false };
+    return { value, done: false };
   };
 
   const iterator: AsyncIterableIterator<FormattedExecutionResult> = {
     async next() {
       if (finished) return { value: undefined, done: true };
-      if (expired) return expiredResult();
-      const result = await new Promise<IteratorResult<FormattedExecutionResult> | 'expired'>((resolve, reject) => {
-        wake = () => resolve('expired');
+      if (ending) return endingResult();
+      const result = await new Promise<IteratorResult<FormattedExecutionResult> | 'ending'>((resolve, reject) => {
+        wake = () => resolve('ending');
         inner.next().then(resolve, reject);
       });
       wake = undefined;
-      if (result === 'expired') return expiredResult();
+      if (result === 'ending') return endingResult();
       if (result.done) await finish(lastFailed);
       else lastFailed = Boolean(result.value.errors?.length) && result.value.data == null;
       return result;

@@ -1,10 +1,10 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { Express } from 'express';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
-import { continueClientTrace, type Logger, type Principal } from '@commerce/kit';
+import { continueClientTrace, type Logger } from '@commerce/kit';
 import type { RouterMetrics } from '../metrics.js';
-import type { TokenCheck } from '../policies/authentication.js';
+import type { TokenCheck, VerifiedToken } from '../policies/authentication.js';
 import type { AuthorizationRules } from '../policies/authorization/directives.js';
 import { emptyRules } from '../policies/authorization/directives.js';
 import type { AuthorizationMode } from '../policies/authorization/plugin.js';
@@ -13,9 +13,11 @@ import type { DemandControlOptions } from '../policies/demand-control/plugin.js'
 import type { IntrospectionMode } from '../policies/introspection.js';
 import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
 import type { OperationLimits } from '../policies/operation-limits.js';
+import type { RateLimiter } from '../policies/rate-limit.js';
 import { FederatedSubscriptions } from './executor.js';
 import { gatewayState } from './gateway-state.js';
 import type { IncomingOperation, PolicySchemas } from './prepare.js';
+import type { OperationCaller } from './sessions.js';
 import { SESSION_LIMIT_DEFAULTS, SubscriptionSessions, type SessionLimits } from './sessions.js';
 import { sseTransport } from './sse.js';
 import { UPSTREAM_DEFAULTS, UpstreamSubscriptions, type UpstreamOptions } from './upstreams.js';
@@ -31,6 +33,8 @@ export interface SubscriptionOptions {
   /** Where a subgraph is, with the router's URL overrides applied. */
   urlOf(subgraph: string): string | undefined;
   verify(header: string): Promise<TokenCheck>;
+  /** Whether a token's session was signed out; `endSessions` on the result ends such sessions' subscriptions. */
+  isRevoked(token: VerifiedToken): boolean;
   rulesFor(gatewaySdl: string): AuthorizationRules | undefined;
   /** The loaded supergraph's cost schema, shared with the HTTP policy (see cost-schema.ts). */
   costSchema(): GraphQLSchema | undefined;
@@ -41,7 +45,11 @@ export interface SubscriptionOptions {
   authorizationMode: AuthorizationMode;
   policies: PolicyRegistry;
   lookups: EntityLookups;
-  executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
+  /** The client's address behind the trusted proxies (client-address.ts), for WebSocket upgrades and SSE requests. */
+  clientAddress(request: IncomingMessage): string;
+  /** Charges a subscription its estimated cost when it starts. */
+  rateLimit: RateLimiter['charge'];
+  executeOperation(incoming: IncomingOperation, caller: OperationCaller): Promise<FormattedExecutionResult>;
   resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
   sessionLimits?: Partial<SessionLimits>;
   upstream?: Partial<UpstreamOptions>;
@@ -54,6 +62,8 @@ export interface SubscriptionOptions {
 
 export interface RunningSubscriptions {
   stats(): { subscribers: number; upstreams: number };
+  /** Ends the active subscriptions of signed-out sessions. */
+  endSessions(sessionIds: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +91,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
   });
   const sessions = new SubscriptionSessions({
     verify: options.verify,
+    isRevoked: options.isRevoked,
     prepare: {
       schemas,
       limits: options.limits,
@@ -91,6 +102,7 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     },
     subscriptions,
     executeOperation: options.executeOperation,
+    rateLimit: options.rateLimit,
     resolveQuery: options.resolveQuery,
     limits: { ...SESSION_LIMIT_DEFAULTS, ...options.sessionLimits },
     introspection: options.introspection,
@@ -104,11 +116,13 @@ export function startSubscriptions(options: SubscriptionOptions): RunningSubscri
     sessions,
     apiSchema,
     keepAliveMs: options.keepAliveMs ?? 12_000,
+    clientAddress: options.clientAddress,
     logger,
   });
-  options.app.use('/graphql/stream', continueClientTrace(), sseTransport(sessions, apiSchema)); // the client's traceparent, for graphql.subscribe
+  options.app.use('/graphql/stream', continueClientTrace(), sseTransport(sessions, apiSchema, options.clientAddress)); // the client's traceparent, for graphql.subscribe
   return {
     stats: () => ({ subscribers: subscriptions.subscribers, upstreams: upstreams.active }),
+    endSessions: (sessionIds) => sessions.endSessions(sessionIds),
     close: async () => {
       await webSocket.close();
       await upstreams.close();

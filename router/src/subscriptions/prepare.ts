@@ -47,7 +47,8 @@ export interface IncomingOperation {
 
 /** `operation`: the parsed operation's name and type, when it got that far (for metrics and the span). */
 export type Prepared =
-  | { kind: 'subscription'; subscription: PreparedSubscription; operation: OperationLabels }
+  /** `estimatedCost`: demand control's estimate (unset when it is off); the rate limit charges it. */
+  | { kind: 'subscription'; subscription: PreparedSubscription; operation: OperationLabels; estimatedCost?: number }
   /** A query or mutation sent over a subscription transport: executed like an HTTP request. */
   | { kind: 'operation' }
   | { kind: 'refused'; errors: GraphQLFormattedError[]; operation?: OperationLabels };
@@ -86,10 +87,11 @@ export async function prepareSubscription(
   if (exceeded.length) return refusedWith(exceeded, labels);
 
   const variables = incoming.variables ?? {};
+  let estimatedCost: number | undefined;
   if (options.demandControl.mode !== 'off') {
-    const estimated = estimateCost(schemas.costSchema, document, options.demandControl, incoming.operationName, variables);
-    if (options.demandControl.mode === 'enforce' && estimated > options.demandControl.maxCost) {
-      return refusedWith([costTooHigh(estimated, options.demandControl.maxCost)], labels);
+    estimatedCost = estimateCost(schemas.costSchema, document, options.demandControl, incoming.operationName, variables);
+    if (options.demandControl.mode === 'enforce' && estimatedCost > options.demandControl.maxCost) {
+      return refusedWith([costTooHigh(estimatedCost, options.demandControl.maxCost)], labels);
     }
   }
 
@@ -119,6 +121,7 @@ export async function prepareSubscription(
     kind: 'subscription',
     subscription: { document: planned, operationName: incoming.operationName ?? undefined, variables, context },
     operation: labels,
+    estimatedCost,
   };
 }
 

@@ -5,6 +5,7 @@ import { declaredOperation } from '../metrics/operations.js';
 import type { TokenCheck, VerifiedToken } from '../policies/authentication.js';
 import { suggestionsMasker, type IntrospectionMode } from '../policies/introspection.js';
 import type { ResolvedOperation } from '../policies/persisted-queries/policy.js';
+import type { RateLimiter } from '../policies/rate-limit.js';
 import type { FederatedSubscriptions } from './executor.js';
 import { guarded } from './guarded.js';
 import { ObservedOperation } from './observed.js';
@@ -25,11 +26,15 @@ export interface SessionOptions {
   subscriptions: FederatedSubscriptions;
   /** Persisted queries: an id (or a free-form query the client's mode forbids) becomes the query or a refusal. */
   resolveQuery(incoming: IncomingOperation, clientName: string | undefined): ResolvedOperation;
-  /** Runs a query or mutation that arrived over a subscription transport, with every HTTP policy. */
-  executeOperation(incoming: IncomingOperation, principal: Principal | undefined, clientName: string | undefined): Promise<FormattedExecutionResult>;
+  /** Runs a query or mutation that arrived over a subscription transport, with every HTTP policy (the rate limit too). */
+  executeOperation(incoming: IncomingOperation, caller: OperationCaller): Promise<FormattedExecutionResult>;
+  /** Charges a subscription its estimated cost as it starts (the rate limit). */
+  rateLimit: RateLimiter['charge'];
   limits: SessionLimits;
   /** Who may introspect: the others get errors without field suggestions, as over HTTP. */
   introspection: IntrospectionMode;
+  /** Whether a token's session was signed out (session-revocations.ts); see endSessions. */
+  isRevoked(token: VerifiedToken): boolean;
   /** Where subscriptions are counted (their refusals too); queries and mutations count in Apollo Server. */
   metrics: RouterMetrics;
   logger: Logger;
@@ -41,6 +46,13 @@ export interface Caller {
   /** Rate-limit key of anonymous callers. */
   address: string;
   /** The `apollographql-client-name` the client declared (persisted-query modes). */
+  clientName?: string;
+}
+
+/** Who runs a query or mutation sent over a subscription transport. */
+export interface OperationCaller {
+  principal?: Principal;
+  address: string;
   clientName?: string;
 }
 
@@ -56,6 +68,8 @@ export type Started =
  */
 export class SubscriptionSessions {
   private readonly perPrincipal = new Map<string, number>();
+  /** Active streams by the identity session of their token, to end them when it is signed out. */
+  private readonly bySession = new Map<string, Set<AbortController>>();
   private active = 0;
 
   constructor(private readonly options: SessionOptions) {}
@@ -74,6 +88,13 @@ export class SubscriptionSessions {
     const started = await observed.run(() => this.run(observed, caller, incoming, connectionActive, onEnd));
     const mask = suggestionsMasker(this.options.introspection, caller.token?.principal);
     return mask ? masked(started, mask) : started;
+  }
+
+  /** Ends the active subscriptions of these (signed out) sessions, each with one UNAUTHENTICATED error. */
+  endSessions(sessionIds: readonly string[]): void {
+    for (const sessionId of sessionIds) {
+      for (const controller of this.bySession.get(sessionId) ?? []) controller.abort();
+    }
   }
 
   /** An operation its transport refused before start() (no supergraph yet; a bad token, already counted, on SSE). */
@@ -96,6 +117,9 @@ export class SubscriptionSessions {
     if (caller.token && caller.token.expiresAt <= Date.now()) {
       return refuse(refusal('The access token expired; connect again with a new one', 'UNAUTHENTICATED'));
     }
+    if (caller.token && this.options.isRevoked(caller.token)) {
+      return refuse(refusal('The session was signed out; sign in again', 'UNAUTHENTICATED'));
+    }
     const resolved = this.options.resolveQuery(incoming, caller.clientName);
     if (!resolved.ok) return refuse(refusal(resolved.message, resolved.code));
     const operation = { ...incoming, query: resolved.query };
@@ -107,27 +131,37 @@ export class SubscriptionSessions {
     }
     if (prepared.kind === 'operation') {
       observed.executing();
-      return { kind: 'result', query: operation.query, result: await this.options.executeOperation(operation, principal, caller.clientName) };
+      const result = await this.options.executeOperation(operation, { principal, address: caller.address, clientName: caller.clientName });
+      return { kind: 'result', query: operation.query, result };
     }
     observed.describe(prepared.operation);
 
+    // Charged once, as it starts: its estimated cost (at least 1), like a query's; given back if it does not start.
+    const charge = await this.options.rateLimit({ principal, clientAddress: caller.address }, Math.max(1, Math.ceil(prepared.estimatedCost ?? 1)));
+    if (!charge.ok) return refuse([charge.error]);
+    // No await from here until the count is taken: concurrent starts must not both see room for one.
     const key = principal ? `user:${principal.userId}` : `ip:${caller.address}`;
     const held = this.perPrincipal.get(key) ?? 0;
     if (connectionActive >= this.options.limits.perConnection || held >= this.options.limits.perPrincipal) {
       this.options.logger.info({ key, connectionActive, held }, 'subscription refused: too many active subscriptions');
+      void charge.refund();
       return refuse(refusal('Too many active subscriptions; end some before starting more', 'REQUEST_RATE_LIMITED'));
     }
     const started = this.options.subscriptions.subscribe(prepared.subscription, observed.traceContext());
     if (!('stream' in started)) {
+      void charge.refund();
       observed.refused(started.errors ?? []); // not loaded yet, or it could not be planned
       return { kind: 'result', query: operation.query, result: started };
     }
 
     this.perPrincipal.set(key, held + 1);
     this.active += 1;
+    const watched = caller.token?.sessionId === undefined ? undefined : this.watchSession(caller.token.sessionId);
     const stream = guarded(started.stream, {
       expiresAt: caller.token?.expiresAt ?? Infinity,
+      revoked: watched?.signal,
       onEnd: (failed) => {
+        watched?.release();
         this.active -= 1;
         const left = (this.perPrincipal.get(key) ?? 1) - 1;
         if (left > 0) this.perPrincipal.set(key, left);
@@ -138,6 +172,20 @@ export class SubscriptionSessions {
     });
     observed.subscribed(started.established, started.joined);
     return { kind: 'stream', query: operation.query, stream };
+  }
+
+  /** A signal endSessions aborts for this session, until `release()`. */
+  private watchSession(sessionId: string): { signal: AbortSignal; release(): void } {
+    const controller = new AbortController();
+    const streams = this.bySession.get(sessionId) ?? new Set<AbortController>();
+    this.bySession.set(sessionId, streams.add(controller));
+    return {
+      signal: controller.signal,
+      release: () => {
+        streams.delete(controller);
+        if (streams.size === 0 && this.bySession.get(sessionId) === streams) this.bySession.delete(sessionId);
+      },
+    };
   }
 
   /** Verifies an Authorization header; none means anonymous. */

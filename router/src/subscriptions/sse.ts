@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/express';
@@ -17,7 +18,11 @@ const STATUS_BY_CODE: Record<string, number> = {
  * a plain JSON response with the status of its code (401, 403, 429, 503, else 400); a query's result, or a
  * subscription that failed once started, is one `next` and `complete`.
  */
-export function sseTransport(sessions: SubscriptionSessions, apiSchema: () => GraphQLSchema | undefined): RequestHandler {
+export function sseTransport(
+  sessions: SubscriptionSessions,
+  apiSchema: () => GraphQLSchema | undefined,
+  clientAddress: (request: IncomingMessage) => string,
+): RequestHandler {
   const handler = createHandler({
     schema: () => apiSchema()!,
     onSubscribe: async (req, params) => {
@@ -31,7 +36,7 @@ export function sseTransport(sessions: SubscriptionSessions, apiSchema: () => Gr
         sessions.refused({ clientName }, incoming, errors, true); // the token check counted its code
         return refusal(errors);
       }
-      const caller: Caller = { token: auth.token, address: raw.socket.remoteAddress ?? 'unknown', clientName };
+      const caller: Caller = { token: auth.token, address: clientAddress(raw), clientName };
       const started = await sessions.start(caller, incoming, 0, () => {});
       if (started.kind === 'refused') return refusal(started.errors);
       // As a one-event stream: graphql-sse takes a result without `data` (errors only) for execution arguments.

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { parse, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,6 +20,8 @@ export interface WebSocketTransportOptions {
   apiSchema(): GraphQLSchema | undefined;
   /** Ping interval; a client that misses a pong is disconnected (and its upstreams released). */
   keepAliveMs: number;
+  /** The client's address (behind the trusted proxies) of an upgrade request. */
+  clientAddress(request: IncomingMessage): string;
   logger: Logger;
 }
 
@@ -46,7 +48,7 @@ export function webSocketTransport(options: WebSocketTransportOptions): { close(
         connections.set(ctx.extra.socket, {
           caller: {
             token: auth.token,
-            address: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+            address: options.clientAddress(ctx.extra.request),
             clientName: typeof declared === 'string' ? declared : undefined,
           },
           active: 0,

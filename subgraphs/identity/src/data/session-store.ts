@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { hashRefreshToken, newRefreshToken, REFRESH_TOKEN_TTL_MS } from '../domain/tokens.js';
 import type { IdentityDb } from './client.js';
+import { revokeSession } from './session-revocation.js';
 
-/** Starts a session family and returns its first refresh token. */
-export async function startSession(db: IdentityDb, userId: string, now = new Date()): Promise<string> {
-  const { token, hash } = newRefreshToken();
-  await db.session.create({
-    data: { userId, familyId: randomUUID(), tokenHash: hash, expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS) },
-  });
-  return token;
+/** A session: its id (the family's, the access tokens' `sid`) and its current refresh token. */
+export interface SessionTokens {
+  sessionId: string;
+  refreshToken: string;
 }
 
-export type RotateResult = { userId: string; refreshToken: string } | { rejected: 'INVALID' | 'REUSED' };
+/** Starts a session family and returns its first refresh token. */
+export async function startSession(db: IdentityDb, userId: string, now = new Date()): Promise<SessionTokens> {
+  const { token, hash } = newRefreshToken();
+  const familyId = randomUUID();
+  await db.session.create({
+    data: { userId, familyId, tokenHash: hash, expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS) },
+  });
+  return { sessionId: familyId, refreshToken: token };
+}
+
+export type RotateResult = ({ userId: string } & SessionTokens) | { rejected: 'INVALID' | 'REUSED' };
 
 /**
  * Swaps a refresh token for a new one in the same family. A token presented twice means it leaked:
@@ -22,7 +30,7 @@ export async function rotateSession(db: IdentityDb, token: string, now = new Dat
   if (!session || session.revokedAt || session.expiresAt <= now) return { rejected: 'INVALID' };
   const claimed = await db.session.updateMany({ where: { id: session.id, usedAt: null }, data: { usedAt: now } });
   if (claimed.count === 0) {
-    await db.session.updateMany({ where: { familyId: session.familyId, revokedAt: null }, data: { revokedAt: now } });
+    await revokeSession(db, session.familyId, now);
     return { rejected: 'REUSED' };
   }
   const next = newRefreshToken();
@@ -34,5 +42,5 @@ export async function rotateSession(db: IdentityDb, token: string, now = new Dat
       expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
     },
   });
-  return { userId: session.userId, refreshToken: next.token };
+  return { userId: session.userId, sessionId: session.familyId, refreshToken: next.token };
 }

@@ -1,7 +1,7 @@
 import { forbidden, userError, type ReferenceResolvers } from '@commerce/kit';
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { activeSigningKey } from '../data/key-store.js';
-import { rotateSession, startSession } from '../data/session-store.js';
+import { rotateSession, startSession, type SessionTokens } from '../data/session-store.js';
 import { createCustomer, findCredentials } from '../data/user-store.js';
 import { normalizeEmail, validateSignUp, type UserRecord } from '../domain/accounts.js';
 import { decoyHash, hashPassword, verifyPassword } from '../domain/passwords.js';
@@ -9,12 +9,13 @@ import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from '../domain/tokens.js';
 import type { IdentityContext } from './context.js';
 import { AuthPayload, LogInInput, SignUpInput, User, Vendor } from './types.js';
 
-async function signedIn(ctx: IdentityContext, user: UserRecord, refreshToken?: string): Promise<AuthPayload> {
-  const accessToken = await signAccessToken(user, await activeSigningKey(ctx.db));
+async function signedIn(ctx: IdentityContext, user: UserRecord, session?: SessionTokens): Promise<AuthPayload> {
+  const { sessionId, refreshToken } = session ?? (await startSession(ctx.db, user.id));
+  const accessToken = await signAccessToken(user, await activeSigningKey(ctx.db), sessionId);
   return {
     accessToken,
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,
-    refreshToken: refreshToken ?? (await startSession(ctx.db, user.id)),
+    refreshToken,
     user: { ...user, viewedBySelf: true },
     userErrors: [],
   };
@@ -74,7 +75,7 @@ export class UserResolver {
     }
     const user = await ctx.loaders.user.load(rotated.userId);
     if (!user) return { userErrors: [userError('REFRESH_TOKEN_INVALID', 'The account no longer exists', ['refreshToken'])] };
-    return signedIn(ctx, user, rotated.refreshToken);
+    return signedIn(ctx, user, rotated);
   }
 }
 
