@@ -156,7 +156,8 @@ async function productionResources(settings: PlatformSettings, keyring: string):
         const shared = new SharedResources();
         try {
           await applyMigrations(db, migrationsDir(definition.name));
-          const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: { ORDERS_ENCRYPTION_KEYS: keyring } });
+          const env = { ORDERS_ENCRYPTION_KEYS: keyring };
+          const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env, clientAddress: () => 'seed' });
           await instance.seed(demoData());
           await instance.close();
         } finally {

@@ -1,17 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { currentTraceContext, principalHeaders, tracingEnabled } from '@commerce/kit';
+import { clientAddressHeaders, currentTraceContext, principalHeaders, tracingEnabled } from '@commerce/kit';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { RouterContext } from './context.js';
 import type { SubgraphOutcome } from './metrics.js';
 import { endSpan, routerTracer } from './tracing.js';
 
-const signedPrincipals = new WeakMap<RouterContext, Record<string, string>>();
+const signedHeaders = new WeakMap<RouterContext, Record<string, string>>();
 
 /**
- * How the router calls a subgraph: the verified principal travels as HMAC-signed headers. Nothing from
- * the client's request is forwarded (the gateway builds a fresh request), in particular not its token.
+ * How the router calls a subgraph: the verified principal and the client's address travel as HMAC-signed
+ * headers. Nothing from the client's request is forwarded (the gateway builds a fresh request), in particular
+ * not its token.
  */
 export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -58,12 +59,16 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
     if (!headers) return;
     if (tracingEnabled()) for (const [name, value] of Object.entries(currentTraceContext())) headers.set(name, value);
     const context = requestContext;
-    if (!context.principal) return;
+    if (!context.principal && !context.clientAddress) return;
     // Signed once per request, however many subgraph fetches it makes.
-    let signed = signedPrincipals.get(context);
+    let signed = signedHeaders.get(context);
     if (!signed) {
-      signed = principalHeaders(context.principal, this.routerSecret);
-      signedPrincipals.set(context, signed);
+      signed = {
+        ...(context.principal ? principalHeaders(context.principal, this.routerSecret) : {}),
+        // identity throttles log-ins per client address (the subgraph would otherwise see only the router's)
+        ...(context.clientAddress ? clientAddressHeaders(context.clientAddress, this.routerSecret) : {}),
+      };
+      signedHeaders.set(context, signed);
     }
     for (const [name, value] of Object.entries(signed)) headers.set(name, value);
   }

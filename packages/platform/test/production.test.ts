@@ -122,7 +122,8 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       const logger = createLogger('seed', 'silent');
       const pubsub = new InProcessPubSub({ logger });
       const shared = new SharedResources();
-      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {} });
+      const clientAddress = () => 'seed';
+      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {}, clientAddress });
       await instance.seed(demoData());
       await instance.close();
       await shared.close();

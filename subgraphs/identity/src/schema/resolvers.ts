@@ -20,6 +20,11 @@ async function signedIn(ctx: IdentityContext, user: UserRecord, refreshToken?: s
   };
 }
 
+function tooManyAttempts(retryAfterSeconds: number): AuthPayload {
+  const message = `Too many failed log-ins; try again in ${retryAfterSeconds} s`;
+  return { retryAfterSeconds, userErrors: [userError('TOO_MANY_ATTEMPTS', message)] };
+}
+
 @Resolver(() => User)
 export class UserResolver {
   @Query(() => User, { nullable: true, description: 'The signed-in user; null when signed out or called with a partner token.' })
@@ -54,11 +59,17 @@ export class UserResolver {
 
   @Mutation(() => AuthPayload)
   async logIn(@Arg('input') input: LogInInput, @Ctx() ctx: IdentityContext): Promise<AuthPayload> {
-    const found = await findCredentials(ctx.db, normalizeEmail(input.email));
+    const email = normalizeEmail(input.email);
+    // Throttled before the password is checked: a refused attempt tells nothing and costs no scrypt.
+    const retryAfterSeconds = await ctx.logInThrottle.retryAfterSeconds(email, ctx.clientAddress);
+    if (retryAfterSeconds > 0) return tooManyAttempts(retryAfterSeconds);
+    const found = await findCredentials(ctx.db, email);
     const matches = await verifyPassword(input.password, found?.passwordHash ?? (await decoyHash()));
     if (!found || !matches) {
+      await ctx.logInThrottle.failed(email, ctx.clientAddress);
       return { userErrors: [userError('INVALID_CREDENTIALS', 'Email or password is wrong')] };
     }
+    await ctx.logInThrottle.succeeded(email, ctx.clientAddress);
     return signedIn(ctx, found.user);
   }
 

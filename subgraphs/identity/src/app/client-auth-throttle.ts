@@ -1,0 +1,35 @@
+import type { LimiterStore } from '@commerce/kit';
+import { FailureThrottle } from '../data/failure-throttle.js';
+import type { ClientAuthThrottle } from '../domain/oauth.js';
+import { addressKey, type ClientAuthThrottleConfig } from '../domain/throttling.js';
+
+/**
+ * Partner client authentication throttling: per client id + address, and per address. Nothing counts per client
+ * id alone: a secret is 256 random bits, so guessing it is hopeless anyway, and a per-client count would let
+ * anyone who knows a client id lock the partner out. The throttle keeps floods of wrong secrets cheap.
+ */
+export class PartnerAuthThrottle implements ClientAuthThrottle {
+  private readonly failures: FailureThrottle<'pair' | 'address'>;
+
+  constructor(store: LimiterStore, keyPrefix: string, config: ClientAuthThrottleConfig) {
+    this.failures = new FailureThrottle(store, `${keyPrefix}client:`, config);
+  }
+
+  retryAfterSeconds(clientId: string, address: string): Promise<number> {
+    return this.failures.retryAfterSeconds(keysOf(clientId, address));
+  }
+
+  async failed(clientId: string, address: string): Promise<void> {
+    await this.failures.failed(keysOf(clientId, address));
+  }
+
+  async succeeded(clientId: string, address: string): Promise<void> {
+    await this.failures.clear('pair', keysOf(clientId, address).pair);
+  }
+}
+
+function keysOf(clientId: string, address: string) {
+  const from = addressKey(address);
+  // Any string may come as a client id: bound it, so a long one cannot bloat the store's keys.
+  return { pair: `${clientId.slice(0, 64)}@${from}`, address: from };
+}
