@@ -204,7 +204,7 @@ describe(`log-in and partner authentication throttling (${process.env.TEST_DATAB
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 1000 })) keys.push(...batch.map(String));
       assert.ok(keys.some((key) => key.startsWith(`${PREFIX}login:pair:n`)), keys.join('\n'));
-      assert.ok(keys.some((key) => key.startsWith(`${PREFIX}client:pair:`)));
+      assert.ok(keys.some((key) => key.startsWith(`${PREFIX}client:address:n`)));
       assert.ok(!keys.some((key) => key.includes('@demo.shop')), 'no email in the keys');
     } finally {
       await client.close();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ClientAddressHeaderError, readInteger, type Logger } from '@commerce/kit';
 import type { IdentityDb } from '../data/client.js';
-import { activeSigningKey } from '../data/key-store.js';
+import type { SigningKeys } from '../data/key-store.js';
 import { findClientForAuthentication } from '../data/partner-store.js';
 import { clientCredentialsGrant, OAuthError, parseTokenRequest, type ClientAuthThrottle, type ClientCredentialsDeps } from '../domain/oauth.js';
 import { CLIENT_ID_PATTERN } from '../domain/partners.js';
@@ -24,6 +24,7 @@ export interface TokenEndpointDeps {
   logger: Logger;
   config: PartnerTokenConfig;
   throttle: ClientAuthThrottle;
+  signingKeys: SigningKeys;
   /** The client's address (the router's signed one); throws ClientAddressHeaderError when forged. */
   clientAddress(req: IncomingMessage): string;
 }
@@ -35,10 +36,10 @@ export interface HttpAnswer {
 }
 
 /** Returns the handler: request in, status + headers + JSON body out (the caller writes it). */
-export function tokenEndpoint({ db, logger, config, throttle, clientAddress }: TokenEndpointDeps): (req: IncomingMessage) => Promise<HttpAnswer> {
+export function tokenEndpoint({ db, logger, config, throttle, signingKeys, clientAddress }: TokenEndpointDeps): (req: IncomingMessage) => Promise<HttpAnswer> {
   const deps: ClientCredentialsDeps = {
     findClient: (clientId) => findClientForAuthentication(db, clientId),
-    signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await activeSigningKey(db)),
+    signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await signingKeys.active()),
     throttle,
     tokenTtlSeconds: config.tokenTtlSeconds,
   };

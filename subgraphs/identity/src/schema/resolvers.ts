@@ -1,6 +1,5 @@
 import { forbidden, userError, type ReferenceResolvers } from '@commerce/kit';
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { activeSigningKey } from '../data/key-store.js';
 import { rotateSession, startSession } from '../data/session-store.js';
 import { createCustomer, findCredentials } from '../data/user-store.js';
 import { normalizeEmail, validateSignUp, type UserRecord } from '../domain/accounts.js';
@@ -10,7 +9,7 @@ import type { IdentityContext } from './context.js';
 import { AuthPayload, LogInInput, SignUpInput, User, Vendor } from './types.js';
 
 async function signedIn(ctx: IdentityContext, user: UserRecord, refreshToken?: string): Promise<AuthPayload> {
-  const accessToken = await signAccessToken(user, await activeSigningKey(ctx.db));
+  const accessToken = await signAccessToken(user, await ctx.signingKeys.active());
   return {
     accessToken,
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,
