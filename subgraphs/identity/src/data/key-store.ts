@@ -25,7 +25,10 @@ type Row = Awaited<ReturnType<IdentityDb['signingKey']['findFirst']>> & {};
  * as the tokens it signed can live.
  */
 export class SigningKeys {
-  /** Opened private keys by kid and sealed value: an access token is signed per log-in, the key is opened once. */
+  /**
+   * Opened private keys by kid (a kid's key never changes, only its sealing): opened once, not per signed token, and
+   * an instance still running with the old KEK list keeps signing while a newer one re-seals (rolling deploys).
+   */
   private readonly opened = new Map<string, string>();
 
   constructor(
@@ -85,7 +88,7 @@ export class SigningKeys {
       }),
       this.db.signingKey.create({ data: next.data }),
     ]);
-    for (const key of retiring) this.forget(key.kid);
+    for (const key of retiring) this.opened.delete(key.kid);
     return { kid: next.data.kid, retired: retiring.map((key) => key.kid) };
   }
 
@@ -109,8 +112,7 @@ export class SigningKeys {
       if (row.privatePem !== null) return row.privatePem; // left by an older version; `prepare` seals it
       throw new Error(`signing key ${row.kid} has no private key`);
     }
-    const cacheKey = `${row.kid}:${row.privateKeyKeyId}:${row.privateKeyEncrypted}`;
-    const cached = this.opened.get(cacheKey);
+    const cached = this.opened.get(row.kid);
     if (cached) return cached;
     const variable = this.keyring.variable;
     if (!this.keyring.has(row.privateKeyKeyId)) {
@@ -124,11 +126,7 @@ export class SigningKeys {
     } catch {
       throw new ConfigError(`${variable}: key "${row.privateKeyKeyId}" does not open signing key ${row.kid}; it is not the key that sealed it (wrong key material?)`);
     }
-    this.opened.set(cacheKey, pem);
+    this.opened.set(row.kid, pem);
     return pem;
-  }
-
-  private forget(kid: string): void {
-    for (const key of this.opened.keys()) if (key.startsWith(`${kid}:`)) this.opened.delete(key);
   }
 }
