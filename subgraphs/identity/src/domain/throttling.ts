@@ -5,13 +5,12 @@ import { readInteger } from '@commerce/kit';
 /**
  * Back-off after failed authentications (log-in passwords, partner client secrets): rules only, no store.
  *
- * Failures are counted per key in a window (`windowSeconds`, from the key's first failure). The first
- * `freeFailures` cost nothing; each one after that blocks the key for `baseSeconds`, doubling, at most
- * `maxSeconds`. While a key is blocked its attempts are refused without checking the secret, and are not
+ * Failures are counted per key in a window (`windowSeconds`, from the key's first failure). From the
+ * `maxFailures`-th on, each failure blocks the key for `baseSeconds`, doubling, at most `maxSeconds`. While a key is blocked its attempts are refused without checking the secret, and are not
  * counted: waiting out the back-off is all a caller has to do, and no one can push a block past `maxSeconds`.
  */
 export interface BackoffPolicy {
-  freeFailures: number;
+  maxFailures: number;
   baseSeconds: number;
   maxSeconds: number;
   windowSeconds: number;
@@ -19,9 +18,9 @@ export interface BackoffPolicy {
 
 /** How long the `failures`-th failure in a window blocks its key, in whole seconds (0: not at all). */
 export function backoffSeconds(failures: number, policy: BackoffPolicy): number {
-  const over = failures - policy.freeFailures;
-  if (over <= 0) return 0;
-  return Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(over - 1, 30));
+  const over = failures - policy.maxFailures;
+  if (over < 0) return 0;
+  return Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** Math.min(over, 30));
 }
 
 /**
@@ -74,7 +73,7 @@ export function logInThrottleConfigFromEnv(env: Env): LogInThrottleConfig {
   const policy = (variable: string, fallback: number): BackoffPolicy => ({
     ...backoff(env),
     windowSeconds,
-    freeFailures: readInteger(env, variable, fallback, 1, 100_000),
+    maxFailures: readInteger(env, variable, fallback, 1, 100_000),
   });
   return {
     pair: policy('LOGIN_MAX_FAILURES', 5),
@@ -88,7 +87,7 @@ export function logInThrottleConfigFromEnv(env: Env): LogInThrottleConfig {
 export function clientAuthThrottleConfigFromEnv(env: Env): ClientAuthThrottleConfig {
   const windowSeconds = readInteger(env, 'PARTNER_AUTH_WINDOW_SECONDS', 3600, 60, 86_400);
   return {
-    pair: { ...backoff(env), windowSeconds, freeFailures: readInteger(env, 'PARTNER_AUTH_MAX_FAILURES', 10, 1, 10_000) },
-    address: { ...backoff(env), windowSeconds, freeFailures: readInteger(env, 'PARTNER_AUTH_ADDRESS_MAX_FAILURES', 100, 1, 100_000) },
+    pair: { ...backoff(env), windowSeconds, maxFailures: readInteger(env, 'PARTNER_AUTH_MAX_FAILURES', 10, 1, 10_000) },
+    address: { ...backoff(env), windowSeconds, maxFailures: readInteger(env, 'PARTNER_AUTH_ADDRESS_MAX_FAILURES', 100, 1, 100_000) },
   };
 }
