@@ -52,9 +52,10 @@ export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): Sub
         throw error;
       }
       // Failed authentications are counted in Redis when REDIS_URL is set (shared by every identity instance), else in memory.
-      const limiterStore = await openLimiterStore({ redisUrl: readOptional(env, 'REDIS_URL'), logger: logger.child({ component: 'throttle' }) });
-      const logInThrottle = new LogInThrottle(limiterStore, throttlePrefix, logInConfig);
-      const throttle = new PartnerAuthThrottle(limiterStore, throttlePrefix, clientAuthConfig);
+      const throttleLogger = logger.child({ component: 'throttle' });
+      const limiterStore = await openLimiterStore({ redisUrl: readOptional(env, 'REDIS_URL'), logger: throttleLogger });
+      const logInThrottle = new LogInThrottle(limiterStore, throttlePrefix, logInConfig, throttleLogger);
+      const throttle = new PartnerAuthThrottle(limiterStore, throttlePrefix, clientAuthConfig, throttleLogger);
       const token = tokenEndpoint({ db, logger, config: tokenConfig, throttle, signingKeys, clientAddress });
       return {
         createContext: (principal, request) => ({

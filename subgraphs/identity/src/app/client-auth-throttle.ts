@@ -1,4 +1,4 @@
-import type { LimiterStore } from '@commerce/kit';
+import type { LimiterStore, Logger } from '@commerce/kit';
 import { FailureThrottle } from '../data/failure-throttle.js';
 import type { ClientAuthThrottle } from '../domain/oauth.js';
 import { addressKey, type ClientAuthThrottleConfig } from '../domain/throttling.js';
@@ -11,7 +11,12 @@ import { addressKey, type ClientAuthThrottleConfig } from '../domain/throttling.
 export class PartnerAuthThrottle implements ClientAuthThrottle {
   private readonly failures: FailureThrottle<'pair' | 'address'>;
 
-  constructor(store: LimiterStore, keyPrefix: string, config: ClientAuthThrottleConfig) {
+  constructor(
+    store: LimiterStore,
+    keyPrefix: string,
+    config: ClientAuthThrottleConfig,
+    private readonly logger: Logger,
+  ) {
     this.failures = new FailureThrottle(store, `${keyPrefix}client:`, config);
   }
 
@@ -20,7 +25,10 @@ export class PartnerAuthThrottle implements ClientAuthThrottle {
   }
 
   async failed(clientId: string, address: string): Promise<void> {
-    await this.failures.failed(keysOf(clientId, address));
+    const keys = keysOf(clientId, address);
+    const retryAfterSeconds = await this.failures.failed(keys);
+    // Not the client id: it may be a secret sent in its place (the token endpoint logs only well-formed ids).
+    if (retryAfterSeconds > 0) this.logger.info({ address: keys.address, retryAfterSeconds }, 'failed client authentications: back-off');
   }
 
   async succeeded(clientId: string, address: string): Promise<void> {

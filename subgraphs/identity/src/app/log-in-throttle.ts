@@ -1,4 +1,4 @@
-import type { LimiterStore } from '@commerce/kit';
+import type { LimiterStore, Logger } from '@commerce/kit';
 import { FailureThrottle, RememberedKeys } from '../data/failure-throttle.js';
 import { accountKey, addressKey, type LogInThrottleConfig } from '../domain/throttling.js';
 
@@ -11,7 +11,12 @@ export class LogInThrottle {
   private readonly failures: FailureThrottle<'pair' | 'account' | 'address'>;
   private readonly known: RememberedKeys;
 
-  constructor(store: LimiterStore, keyPrefix: string, config: LogInThrottleConfig) {
+  constructor(
+    store: LimiterStore,
+    keyPrefix: string,
+    config: LogInThrottleConfig,
+    private readonly logger: Logger,
+  ) {
     this.failures = new FailureThrottle(store, `${keyPrefix}login:`, { pair: config.pair, account: config.account, address: config.address });
     this.known = new RememberedKeys(store, `${keyPrefix}login:known`, config.knownAddressSeconds);
   }
@@ -24,7 +29,10 @@ export class LogInThrottle {
   }
 
   async failed(email: string, address: string): Promise<void> {
-    await this.failures.failed(keysOf(email, address));
+    const keys = keysOf(email, address);
+    const retryAfterSeconds = await this.failures.failed(keys);
+    // The account as its hash, like the store's keys: no email address in the logs.
+    if (retryAfterSeconds > 0) this.logger.info({ account: keys.account, address: keys.address, retryAfterSeconds }, 'failed log-ins: back-off');
   }
 
   async succeeded(email: string, address: string): Promise<void> {
