@@ -1,7 +1,7 @@
 import type { LimiterStore, Logger } from '@commerce/kit';
 import { FailureThrottle } from '../data/failure-throttle.js';
 import type { ClientAuthThrottle } from '../domain/oauth.js';
-import { addressKey, type ClientAuthThrottleConfig } from '../domain/throttling.js';
+import { addressKey, clientKey, type ClientAuthThrottleConfig } from '../domain/throttling.js';
 
 /**
  * Partner client authentication throttling: per client id + address, and per address. Nothing counts per client
@@ -38,6 +38,5 @@ export class PartnerAuthThrottle implements ClientAuthThrottle {
 
 function keysOf(clientId: string, address: string) {
   const from = addressKey(address);
-  // Any string may come as a client id: bound it, so a long one cannot bloat the store's keys.
-  return { pair: `${clientId.slice(0, 64)}@${from}`, address: from };
+  return { pair: `${clientKey(clientId)}@${from}`, address: from };
 }

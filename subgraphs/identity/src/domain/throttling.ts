@@ -43,6 +43,11 @@ export function accountKey(normalizedEmail: string): string {
   return createHash('sha256').update(`login:${normalizedEmail}`).digest('base64url').slice(0, 22);
 }
 
+/** Client ids too: a caller who swapped id and secret would otherwise put the secret in the store. */
+export function clientKey(clientId: string): string {
+  return createHash('sha256').update(`client:${clientId}`).digest('base64url').slice(0, 22);
+}
+
 export interface LogInThrottleConfig {
   /** One account from one address: the strictest, the rightful user's own typos included; cleared by a log-in from there. */
   pair: BackoffPolicy;
