@@ -156,7 +156,8 @@ async function productionResources(settings: PlatformSettings, keyring: string):
         const shared = new SharedResources();
         try {
           await applyMigrations(db, migrationsDir(definition.name));
-          const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: { ORDERS_ENCRYPTION_KEYS: keyring } });
+          const env = { ORDERS_ENCRYPTION_KEYS: keyring, IDENTITY_KEY_ENCRYPTION_KEYS: keyring };
+          const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env, clientAddress: () => 'seed' });
           await instance.seed(demoData());
           await instance.close();
         } finally {
@@ -191,7 +192,7 @@ async function startProductionInProcess(settings: PlatformSettings): Promise<Ben
       seedDemoData: false,
       // REDIS_URL makes the services' shared event bus Redis Streams (production consumer settings); the subgraphs'
       // pub/sub and the router's rate limits stay in this process (startPlatform gives them no Redis)
-      env: { ...process.env, REDIS_URL: settings.redisUrl, EVENTS_STREAM_PREFIX: `${resources.redisPrefix}ev:`, ORDERS_ENCRYPTION_KEYS: keyring },
+      env: { ...process.env, REDIS_URL: settings.redisUrl, EVENTS_STREAM_PREFIX: `${resources.redisPrefix}ev:`, ORDERS_ENCRYPTION_KEYS: keyring, IDENTITY_KEY_ENCRYPTION_KEYS: keyring },
       logger: (service) => createLogger(service, settings.logLevel),
     });
   } catch (error) {
@@ -352,6 +353,7 @@ async function startProductionProcesses(settings: PlatformSettings): Promise<Ben
           HOST: '127.0.0.1',
           LOG_LEVEL: logLevel,
           ORDERS_ENCRYPTION_KEYS: keyring,
+          IDENTITY_KEY_ENCRYPTION_KEYS: keyring, // the keys of both: the bench's own, thrown away after the run
           ...redisEnv,
         });
         services.push(service);

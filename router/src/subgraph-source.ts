@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { currentTraceContext, principalHeaders, tracingEnabled, type Logger } from '@commerce/kit';
+import { clientAddressHeaders, currentTraceContext, principalHeaders, tracingEnabled, type Logger } from '@commerce/kit';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { GraphQLError } from 'graphql';
 import type { RouterContext } from './context.js';
@@ -34,7 +34,8 @@ export interface SubgraphSourceOptions {
 }
 
 /**
- * How the router calls a subgraph: the verified principal travels as HMAC-signed headers. Nothing from
+ * How the router calls a subgraph: the verified principal and the client's address travel as HMAC-signed
+ * headers (identity throttles log-ins per address). Nothing from
  * the client's request is forwarded (the gateway builds a fresh request), in particular not its token.
  * A fetch that fails (unreachable, timed out, non-2xx, not GraphQL) becomes an error with a code the client
  * can act on (see subgraph-errors.ts); the gateway keeps what the other fetches returned.
@@ -118,12 +119,17 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
     if (!headers) return;
     if (tracingEnabled()) for (const [name, value] of Object.entries(currentTraceContext())) headers.set(name, value);
     const context = requestContext;
-    if (!context.principal) return;
+    if (!context.principal && !context.clientAddress) return;
     // Signed once per request, however many subgraph fetches it makes.
     const now = Date.now();
     let signed = signedPrincipals.get(context);
     if (!signed || now - signed.signedAt > RESIGN_AFTER_MS) {
-      signed = { headers: principalHeaders(context.principal, this.routerSecret, now), signedAt: now };
+      const headers = {
+        ...(context.principal ? principalHeaders(context.principal, this.routerSecret, now) : {}),
+        // identity throttles log-ins per client address (the subgraph would otherwise see only the router's)
+        ...(context.clientAddress ? clientAddressHeaders(context.clientAddress, this.routerSecret) : {}),
+      };
+      signed = { headers, signedAt: now };
       signedPrincipals.set(context, signed);
     }
     for (const [name, value] of Object.entries(signed.headers)) headers.set(name, value);

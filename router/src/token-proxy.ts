@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import type { Logger } from '@commerce/kit';
+import { clientAddressHeaders, type Logger } from '@commerce/kit';
 
 /** Partners ask the router's host for tokens; identity answers (`POST /oauth/token`, client credentials). */
 export const TOKEN_PATH = '/oauth/token';
@@ -13,8 +13,10 @@ const ANSWER_HEADERS = ['content-type', 'cache-control', 'pragma', 'www-authenti
  * `POST /oauth/token`, forwarded to identity's token endpoint as it came (body, content type, Authorization), so
  * that partners need no route to identity. Identity's own URL comes from the supergraph (or its override). When
  * identity cannot be reached the answer is 503 `temporarily_unavailable`, in the endpoint's error format.
+ * The client's address goes along, signed like a principal: identity throttles failed authentications per
+ * client id and address.
  */
-export function tokenProxy(options: { identityUrl: () => string | undefined; logger: Logger }): RequestHandler[] {
+export function tokenProxy(options: { identityUrl: () => string | undefined; routerSecret: string; logger: Logger }): RequestHandler[] {
   return [
     express.raw({ type: () => true, limit: MAX_BODY }),
     async (req, res) => {
@@ -24,6 +26,7 @@ export function tokenProxy(options: { identityUrl: () => string | undefined; log
         const headers: Record<string, string> = {};
         if (req.headers['content-type']) headers['content-type'] = req.headers['content-type'];
         if (req.headers.authorization) headers.authorization = req.headers.authorization;
+        if (req.ip) Object.assign(headers, clientAddressHeaders(req.ip, options.routerSecret));
         const answer = await fetch(new URL(TOKEN_PATH, graphqlUrl), {
           method: 'POST',
           headers,

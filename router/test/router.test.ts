@@ -10,7 +10,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { generateKeyPair } from 'jose';
-import { readPrincipal, type Logger } from '@commerce/kit';
+import { readClientAddress, readPrincipal, type Logger } from '@commerce/kit';
 import { listenOnAnyPort, routerOptions, startIssuer, type Issuer, TEST_SECRET, testLogger } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 
@@ -150,6 +150,9 @@ describe('router', () => {
     assert.equal(subgraph.received.length, 1);
     assert.equal(readPrincipal(subgraph.received[0], TEST_SECRET), undefined);
     assert.equal(subgraph.received[0]['x-commerce-principal'], undefined);
+    // the client's address goes along, signed: identity throttles log-ins by it
+    assert.match(readClientAddress(subgraph.received[0], TEST_SECRET) ?? '', /127\.0\.0\.1$/);
+    assert.throws(() => readClientAddress(subgraph.received[0], 'another-secret-that-is-long-enough-xxxxxx'));
   });
 
   const refused: [string, () => Promise<string>][] = [

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 
+export * from './client-address.js';
 export * from './config.js';
+export * from './crypto/keyring.js';
 export * from './errors.js';
+export * from './limiter-store.js';
 export * from './log.js';
 export * from './paths.js';
 export * from './principal.js';

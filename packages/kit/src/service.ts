@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Router } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Database } from './db/database.js';
@@ -35,6 +36,17 @@ export interface SubgraphDeps {
   shared: SharedResources;
   /** Environment the service reads its settings from (process.env in production). */
   env: Record<string, string | undefined>;
+  /**
+   * The client's address for a request to one of the subgraph's own routes: the router's signed one, else the
+   * socket's peer. Throws ClientAddressHeaderError when the signed header is forged or stale.
+   */
+  clientAddress(req: IncomingMessage): string;
+}
+
+/** What the server knows of an HTTP request beside its principal. */
+export interface RequestInfo {
+  /** The router's client (signed by the router), else the direct caller; see `SubgraphDeps.clientAddress`. */
+  clientAddress: string;
 }
 
 export interface RequestContext {
@@ -43,7 +55,7 @@ export interface RequestContext {
 
 export interface SubgraphInstance {
   /** Per-request context (and per subscription event): the principal plus this subgraph's fresh DataLoaders. */
-  createContext(principal: Principal | undefined): RequestContext;
+  createContext(principal: Principal | undefined, request?: RequestInfo): RequestContext;
   /** Extra HTTP routes beside /graphql (e.g. identity's JWKS). */
   routes?(router: Router): void;
   /** Writes this subgraph's slice of the demo data set into an empty database. */

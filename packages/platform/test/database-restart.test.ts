@@ -136,7 +136,7 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
       const logger = createLogger('seed', 'silent');
       const pubsub = new InProcessPubSub({ logger });
       const shared = new SharedResources();
-      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {} });
+      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {}, clientAddress: () => 'seed' });
       await instance.seed(demoData());
       await instance.close();
       await shared.close();

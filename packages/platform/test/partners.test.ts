@@ -370,7 +370,7 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     }
   });
 
-  it('throttles failed authentications per client id, even with the right secret', async () => {
+  it('throttles failed authentications per client id and address, even with the right secret', async () => {
     const { client, secret } = await createClient('Throttle test', ['catalog:read']);
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const answer = await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, 'wrong') });

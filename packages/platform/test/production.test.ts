@@ -22,6 +22,7 @@ before(requireTestRedis); // fails at once, with one line, when Redis is not run
 const SECRET = 'production-test-shared-secret-0123456789';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ORDERS_KEYS = `test-${process.pid}:${randomBytes(32).toString('base64')}`;
+const IDENTITY_KEYS = `test-${process.pid}:${randomBytes(32).toString('base64')}`;
 // One namespace per run in the shared Redis: pub/sub channels, rate-limit buckets, APQ entries.
 const RUN = `prod-${process.pid}-${Date.now().toString(36)}`;
 const REDIS_ENV = {
@@ -124,7 +125,9 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       const logger = createLogger('seed', 'silent');
       const pubsub = new InProcessPubSub({ logger });
       const shared = new SharedResources();
-      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {} });
+      const clientAddress = () => 'seed';
+      const env = { IDENTITY_KEY_ENCRYPTION_KEYS: IDENTITY_KEYS }; // identity seals its first signing key with it
+      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env, clientAddress });
       await instance.seed(demoData());
       await instance.close();
       await shared.close();
@@ -140,6 +143,7 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         ORDERS_ENCRYPTION_KEYS: ORDERS_KEYS, // orders refuses to start without its keys
+        IDENTITY_KEY_ENCRYPTION_KEYS: IDENTITY_KEYS, // and identity without its key-encryption keys
         ...REDIS_ENV,
         ...otlpEnv,
       };
@@ -262,6 +266,17 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     });
     assert.equal(badKey.status, 1);
     assert.equal(badKey.stderr.trim(), 'configuration error: ORDERS_ENCRYPTION_KEYS: key "k1" must be 32 bytes (AES-256), got 5');
+    // identity with a key-encryption key that did not seal its signing keys: a clear refusal, not a crash later
+    // (PostgreSQL only: an embedded PGlite folder must not be opened by a second process)
+    if (testMode() === 'postgres') {
+      const wrongKek = `test-${process.pid}:${randomBytes(32).toString('base64')}`;
+      const badKek = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/identity/dist/src/main.js')], {
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.identity, ROUTER_SHARED_SECRET: SECRET, IDENTITY_KEY_ENCRYPTION_KEYS: wrongKek, PORT: '0' },
+        encoding: 'utf8',
+      });
+      assert.equal(badKek.status, 1);
+      assert.match(badKek.stderr.trim(), /^configuration error: IDENTITY_KEY_ENCRYPTION_KEYS: key "test-\d+" does not open signing key \w+; it is not the key that sealed it/);
+    }
   });
 
   it('the orders process killed in the middle of sagas and restarted: every order settles, nothing captured twice, no stock leaked', async () => {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -10,6 +10,7 @@ import type { Database } from '../db/database.js';
 import { hideInternalErrors } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createSubgraphMetrics } from '../metrics/subgraph-metrics.js';
+import { ClientAddressHeaderError, requestClientAddress } from '../client-address.js';
 import { PrincipalHeaderError, readPrincipal } from '../principal.js';
 import { InProcessPubSub } from '../pubsub/in-process.js';
 import type { PubSub } from '../pubsub/pubsub.js';
@@ -59,7 +60,8 @@ export async function startSubgraphServer(
   const schema = await definition.buildSchema();
   const pubsub = options.pubsub ?? new InProcessPubSub({ logger });
   const shared = options.shared ?? new SharedResources();
-  const instance = await definition.create({ db, logger, schema, pubsub, shared, env: options.env ?? process.env });
+  const clientAddress = (req: IncomingMessage) => requestClientAddress(req, options.routerSecret);
+  const instance = await definition.create({ db, logger, schema, pubsub, shared, env: options.env ?? process.env, clientAddress });
   const metrics = createSubgraphMetrics({ db, events: instance.events, logger });
   const app = express();
   const httpServer = options.server?.httpServer ?? createServer(app);
@@ -111,9 +113,9 @@ export async function startSubgraphServer(
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         try {
-          return instance.createContext(readPrincipal(req.headers, options.routerSecret));
+          return instance.createContext(readPrincipal(req.headers, options.routerSecret), { clientAddress: clientAddress(req) });
         } catch (error) {
-          if (error instanceof PrincipalHeaderError) {
+          if (error instanceof PrincipalHeaderError || error instanceof ClientAddressHeaderError) {
             throw new GraphQLError('The request did not come from the router', {
               extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
             });

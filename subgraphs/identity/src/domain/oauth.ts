@@ -76,41 +76,14 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
 }
 
 /**
- * Failed authentications per client id in fixed windows, in this process's memory: after `maxFailures` in a
- * window the client id is refused (without checking its secret) until the window ends. Every identity
- * instance counts on its own, which is enough to keep guessing pointless and scrypt floods cheap; it also means
- * someone who knows a client id can lock it out for a window at a time. At most `maxKeys` ids are tracked.
+ * Failed client authentications, counted per client id + address and per address (see app/client-auth-throttle.ts):
+ * a flood of wrong secrets from one address never keeps the partner out from its own.
  */
-export class FailedAuthThrottle {
-  private readonly windows = new Map<string, { failures: number; endsAt: number }>();
-
-  constructor(
-    private readonly maxFailures: number,
-    private readonly windowMs: number,
-    private readonly maxKeys = 10_000,
-  ) {}
-
-  /** Seconds until `key` may try again; 0 when it may now. */
-  retryAfterSeconds(key: string, now = Date.now()): number {
-    const window = this.windows.get(key);
-    if (!window || window.endsAt <= now) return 0;
-    return window.failures >= this.maxFailures ? Math.ceil((window.endsAt - now) / 1000) : 0;
-  }
-
-  failed(key: string, now = Date.now()): void {
-    const window = this.windows.get(key);
-    if (window && window.endsAt > now) {
-      window.failures += 1;
-      return;
-    }
-    this.windows.delete(key);
-    if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value!);
-    this.windows.set(key, { failures: 1, endsAt: now + this.windowMs });
-  }
-
-  succeeded(key: string): void {
-    this.windows.delete(key);
-  }
+export interface ClientAuthThrottle {
+  /** Seconds before this client id may be tried from this address; 0: now. */
+  retryAfterSeconds(clientId: string, address: string): Promise<number>;
+  failed(clientId: string, address: string): Promise<void>;
+  succeeded(clientId: string, address: string): Promise<void>;
 }
 
 export interface StoredClient {
@@ -121,7 +94,7 @@ export interface StoredClient {
 export interface ClientCredentialsDeps {
   findClient(clientId: string): Promise<StoredClient | undefined>;
   signToken(client: PartnerClientRecord, scopes: string[]): Promise<string>;
-  throttle: FailedAuthThrottle;
+  throttle: ClientAuthThrottle;
   tokenTtlSeconds: number;
 }
 
@@ -132,17 +105,20 @@ export interface TokenResponse {
   scope: string;
 }
 
-export async function clientCredentialsGrant(request: TokenRequest, deps: ClientCredentialsDeps): Promise<TokenResponse | OAuthError> {
-  const retryAfter = deps.throttle.retryAfterSeconds(request.clientId);
-  if (retryAfter > 0) return new OAuthError('invalid_client', 'Too many failed authentications for this client; retry later', retryAfter);
+/** `address`: the client's (the router's signed one), for the throttle. */
+export async function clientCredentialsGrant(request: TokenRequest, address: string, deps: ClientCredentialsDeps): Promise<TokenResponse | OAuthError> {
+  const retryAfter = await deps.throttle.retryAfterSeconds(request.clientId, address);
+  if (retryAfter > 0) {
+    return new OAuthError('invalid_client', `Too many failed authentications for this client from this address; retry in ${retryAfter} s`, retryAfter);
+  }
   const stored = await deps.findClient(request.clientId);
   // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.
   const matches = await verifyClientSecret(request.clientSecret, stored?.secretHash ?? (await decoySecretHash()));
   if (!stored || !matches || stored.client.revokedAt) {
-    deps.throttle.failed(request.clientId);
+    await deps.throttle.failed(request.clientId, address);
     return new OAuthError('invalid_client', 'Client authentication failed');
   }
-  deps.throttle.succeeded(request.clientId);
+  await deps.throttle.succeeded(request.clientId, address);
   const grant = grantScopes(request.scope, stored.client);
   if ('rejected' in grant) {
     return grant.rejected === 'invalid_scope'

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { readInteger, type Logger } from '@commerce/kit';
+import { ClientAddressHeaderError, readInteger, type Logger } from '@commerce/kit';
 import type { IdentityDb } from '../data/client.js';
-import { activeSigningKey } from '../data/key-store.js';
+import type { SigningKeys } from '../data/key-store.js';
 import { findClientForAuthentication } from '../data/partner-store.js';
-import { clientCredentialsGrant, FailedAuthThrottle, OAuthError, parseTokenRequest, type ClientCredentialsDeps } from '../domain/oauth.js';
+import { clientCredentialsGrant, OAuthError, parseTokenRequest, type ClientAuthThrottle, type ClientCredentialsDeps } from '../domain/oauth.js';
 import { CLIENT_ID_PATTERN } from '../domain/partners.js';
 import { signPartnerToken } from '../domain/tokens.js';
 
@@ -13,16 +13,20 @@ const MAX_BODY_BYTES = 8 * 1024;
 
 export interface PartnerTokenConfig {
   tokenTtlSeconds: number;
-  maxFailedAuthentications: number;
-  failureWindowSeconds: number;
 }
 
 export function partnerTokenConfigFromEnv(env: Record<string, string | undefined>): PartnerTokenConfig {
-  return {
-    tokenTtlSeconds: readInteger(env, 'PARTNER_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
-    maxFailedAuthentications: readInteger(env, 'PARTNER_AUTH_MAX_FAILURES', 10, 1, 10_000),
-    failureWindowSeconds: readInteger(env, 'PARTNER_AUTH_WINDOW_SECONDS', 60, 1, 86_400),
-  };
+  return { tokenTtlSeconds: readInteger(env, 'PARTNER_TOKEN_TTL_SECONDS', 3600, 60, 86_400) };
+}
+
+export interface TokenEndpointDeps {
+  db: IdentityDb;
+  logger: Logger;
+  config: PartnerTokenConfig;
+  throttle: ClientAuthThrottle;
+  signingKeys: SigningKeys;
+  /** The client's address (the router's signed one); throws ClientAddressHeaderError when forged. */
+  clientAddress(req: IncomingMessage): string;
 }
 
 export interface HttpAnswer {
@@ -32,17 +36,18 @@ export interface HttpAnswer {
 }
 
 /** Returns the handler: request in, status + headers + JSON body out (the caller writes it). */
-export function tokenEndpoint(db: IdentityDb, logger: Logger, config: PartnerTokenConfig): (req: IncomingMessage) => Promise<HttpAnswer> {
+export function tokenEndpoint({ db, logger, config, throttle, signingKeys, clientAddress }: TokenEndpointDeps): (req: IncomingMessage) => Promise<HttpAnswer> {
   const deps: ClientCredentialsDeps = {
     findClient: (clientId) => findClientForAuthentication(db, clientId),
-    signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await activeSigningKey(db)),
-    throttle: new FailedAuthThrottle(config.maxFailedAuthentications, config.failureWindowSeconds * 1000),
+    signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await signingKeys.active()),
+    throttle,
     tokenTtlSeconds: config.tokenTtlSeconds,
   };
   return async (req) => {
-    const body = await readParams(req);
+    const address = addressOf(req, clientAddress);
+    const body = address instanceof OAuthError ? address : await readParams(req);
     const request = body instanceof OAuthError ? body : parseTokenRequest(req.headers.authorization, body);
-    const result = request instanceof OAuthError ? request : await clientCredentialsGrant(request, deps);
+    const result = request instanceof OAuthError ? request : await clientCredentialsGrant(request, address as string, deps);
     // Never log the secret or the token. The client id is public, but only one shaped like ours is logged:
     // a caller who swapped id and secret would otherwise put the secret in the log.
     const clientId = request instanceof OAuthError || !CLIENT_ID_PATTERN.test(request.clientId) ? undefined : request.clientId;
@@ -57,6 +62,15 @@ export function tokenEndpoint(db: IdentityDb, logger: Logger, config: PartnerTok
     if (result.retryAfterSeconds !== undefined) headers['retry-after'] = String(result.retryAfterSeconds);
     return { status: result.status, headers, body: { error: result.code, error_description: result.description } };
   };
+}
+
+function addressOf(req: IncomingMessage, clientAddress: (req: IncomingMessage) => string): string | OAuthError {
+  try {
+    return clientAddress(req);
+  } catch (error) {
+    if (error instanceof ClientAddressHeaderError) return new OAuthError('invalid_request', 'The request did not come from the router');
+    throw error;
+  }
 }
 
 /** The body as parameters: form-encoded (RFC 6749) or JSON. A repeated form parameter becomes an array. */

@@ -1,6 +1,5 @@
 import { forbidden, userError, type ReferenceResolvers } from '@commerce/kit';
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { activeSigningKey } from '../data/key-store.js';
 import { rotateSession, startSession, type SessionTokens } from '../data/session-store.js';
 import { createCustomer, findCredentials } from '../data/user-store.js';
 import { normalizeEmail, validateSignUp, type UserRecord } from '../domain/accounts.js';
@@ -11,7 +10,7 @@ import { AuthPayload, LogInInput, SignUpInput, User, Vendor } from './types.js';
 
 async function signedIn(ctx: IdentityContext, user: UserRecord, session?: SessionTokens): Promise<AuthPayload> {
   const { sessionId, refreshToken } = session ?? (await startSession(ctx.db, user.id));
-  const accessToken = await signAccessToken(user, await activeSigningKey(ctx.db), sessionId);
+  const accessToken = await signAccessToken(user, await ctx.signingKeys.active(), sessionId);
   return {
     accessToken,
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,
@@ -19,6 +18,11 @@ async function signedIn(ctx: IdentityContext, user: UserRecord, session?: Sessio
     user: { ...user, viewedBySelf: true },
     userErrors: [],
   };
+}
+
+function tooManyAttempts(retryAfterSeconds: number): AuthPayload {
+  const message = `Too many failed log-ins; try again in ${retryAfterSeconds} s`;
+  return { retryAfterSeconds, userErrors: [userError('TOO_MANY_ATTEMPTS', message)] };
 }
 
 @Resolver(() => User)
@@ -55,11 +59,17 @@ export class UserResolver {
 
   @Mutation(() => AuthPayload)
   async logIn(@Arg('input') input: LogInInput, @Ctx() ctx: IdentityContext): Promise<AuthPayload> {
-    const found = await findCredentials(ctx.db, normalizeEmail(input.email));
+    const email = normalizeEmail(input.email);
+    // Throttled before the password is checked: a refused attempt tells nothing and costs no scrypt.
+    const retryAfterSeconds = await ctx.logInThrottle.retryAfterSeconds(email, ctx.clientAddress);
+    if (retryAfterSeconds > 0) return tooManyAttempts(retryAfterSeconds);
+    const found = await findCredentials(ctx.db, email);
     const matches = await verifyPassword(input.password, found?.passwordHash ?? (await decoyHash()));
     if (!found || !matches) {
+      await ctx.logInThrottle.failed(email, ctx.clientAddress);
       return { userErrors: [userError('INVALID_CREDENTIALS', 'Email or password is wrong')] };
     }
+    await ctx.logInThrottle.succeeded(email, ctx.clientAddress);
     return signedIn(ctx, found.user);
   }
 

@@ -48,6 +48,9 @@ export class AuthPayload {
   @Field(() => User, { nullable: true })
   user?: User;
 
+  @Field(() => Int, { nullable: true, description: 'Set with TOO_MANY_ATTEMPTS: seconds before logging in to this account from this address may be tried again.' })
+  retryAfterSeconds?: number;
+
   @Field(() => [UserError])
   userErrors!: UserError[];
 }
