@@ -52,11 +52,13 @@ interface GraphQLBody {
   errors?: { message: string; extensions?: { code?: unknown } }[];
 }
 
-type Attempt = { ok: true; body: GraphQLBody } | { ok: false; kind: string };
+type Attempt = { ok: true; body: GraphQLBody } | { ok: false; kind: string; message?: string };
 
 export class Shopper {
   /** Client-visible failures by kind, over the whole run. */
   readonly errorKinds = new Map<string, number>();
+  /** The first messages seen of each kind. */
+  readonly errorSamples = new Map<string, string[]>();
 
   constructor(
     private readonly client: BenchClient,
@@ -64,9 +66,11 @@ export class Shopper {
     private readonly stepTimeoutMs: number,
   ) {}
 
-  private count(kind: string, into: string[]): void {
+  private count(kind: string, into: string[], message?: string): void {
     into.push(kind);
     this.errorKinds.set(kind, (this.errorKinds.get(kind) ?? 0) + 1);
+    const samples = this.errorSamples.get(kind) ?? [];
+    if (message && samples.length < 2 && !samples.includes(message)) this.errorSamples.set(kind, [...samples, message.slice(0, 300)]);
   }
 
   private async post(query: string, variables: Record<string, unknown>, token?: string): Promise<Attempt> {
@@ -80,7 +84,7 @@ export class Shopper {
       }
       if (!body.data || Object.values(body.data).some((value) => value === null)) {
         const code = body.errors?.[0]?.extensions?.code;
-        return { ok: false, kind: `http ${response.status} ${typeof code === 'string' ? code : 'error without a code'}` };
+        return { ok: false, kind: `http ${response.status} ${typeof code === 'string' ? code : 'error without a code'}`, message: body.errors?.[0]?.message };
       }
       return { ok: true, body };
     } catch (error) {
@@ -95,7 +99,7 @@ export class Shopper {
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.post(query, variables, token);
       if (result.ok) return result.body;
-      this.count(result.kind, errors);
+      this.count(result.kind, errors, result.message);
       if (performance.now() > until) return undefined;
       await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
     }

@@ -304,6 +304,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         byCard,
         clientErrors,
         clientErrorsTotal: Object.values(clientErrors).reduce((sum, n) => sum + n, 0),
+        clientErrorSamples: Object.fromEntries(shopper.errorSamples),
         userErrors,
         checkoutToSettledMs: latency,
         throughputPerSecond: round(outcomes.length / loadSeconds, 2),
