@@ -3,6 +3,11 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The process could not start (e.g. its database stayed unreachable): one line for the operator, no stack trace. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 type Env = Record<string, string | undefined>;
 
 export function readString(env: Env, key: string, fallback?: string): string {
@@ -73,6 +78,8 @@ export function runMain(main: () => Promise<unknown>): void {
   main().catch((error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error: ${error.message}\n`);
+    } else if (error instanceof StartupError) {
+      process.stderr.write(`start-up failed: ${error.message}\n`);
     } else {
       process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     }

@@ -1,6 +1,7 @@
 import { readBoolean, readPort, readSecret, readString, runMain } from './config.js';
-import { openDatabase } from './db/database.js';
+import { connectDatabase, connectTimeoutMsFromEnv } from './db/connect.js';
 import { applyMigrations } from './db/migrations.js';
+import { listenWhileStarting } from './http/starting-server.js';
 import { startSubgraphServer } from './http/subgraph-server.js';
 import { createLogger } from './log.js';
 import { migrationsDir } from './paths.js';
@@ -11,7 +12,8 @@ import { setupTracing, shutdownTracing } from './tracing.js';
 /**
  * Production entry point of a subgraph: one process, PostgreSQL from DATABASE_URL, pub/sub over Redis when
  * REDIS_URL is set (else in this process only), configuration from the environment. Migrations are a
- * separate step (`npm run migrate -w subgraphs/<name>`) unless MIGRATE_ON_START=true.
+ * separate step (`npm run migrate -w subgraphs/<name>`) unless MIGRATE_ON_START=true. A database that is not
+ * reachable yet is waited for, up to DATABASE_CONNECT_TIMEOUT_SECONDS.
  */
 export function runStandalone(definition: SubgraphDefinition): void {
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
@@ -24,14 +26,18 @@ export function runStandalone(definition: SubgraphDefinition): void {
     const host = readString(env, 'HOST', '0.0.0.0');
     const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', false);
     const pubsubConfig = pubSubConfigFromEnv(env);
+    const connectTimeoutMs = connectTimeoutMsFromEnv(env);
     const logger = createLogger(definition.name);
-    const db = await openDatabase(databaseUrl);
+    // Listening first: while the database is down or recovering, /health/live says the process is fine and
+    // /health/ready keeps traffic away, instead of the process exiting and being restarted in a loop.
+    const server = await listenWhileStarting(port, host, 'waiting for the database');
+    const db = await connectDatabase(databaseUrl, { timeoutMs: connectTimeoutMs, logger });
     if (migrateOnStart) {
       const applied = await applyMigrations(db, migrationsDir(definition.name));
       logger.info({ applied }, 'migrations applied');
     }
     const pubsub = createPubSub(pubsubConfig, logger);
-    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub });
+    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub, server });
     const stop = async () => {
       await running.close();
       await pubsub.close();

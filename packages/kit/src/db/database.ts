@@ -108,49 +108,73 @@ const MIGRATION_LOCK_KEY = 7_240_631;
 async function openPostgres(url: string): Promise<Database> {
   const max = readInteger(process.env, 'DATABASE_POOL_SIZE', 10, 1, 500);
   const pool = new pg.Pool({ connectionString: url, max });
-  // An idle connection that the server ends (restart, failover, a forced drop) must not crash the process:
-  // the pool discards it and opens a new one on the next query. Without a listener the 'error' event throws.
-  pool.on('error', (error) => {
-    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
-  });
-  await pool.query('select 1');
+  // A connection that the server ends (restart, failover, a forced drop) must not crash the process: pg emits
+  // 'error' on the client, and an 'error' event without a listener throws. The pool listens on idle clients and
+  // discards them; the clients we check out listen below (`checkedOut`); Prisma's adapter does the same for its own.
+  pool.on('error', connectionLost);
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  /** A client of the pool with an 'error' listener while checked out; `release()` discards it once it broke. */
+  const checkedOut = async () => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken ??= error;
+      connectionLost(error);
+    };
+    client.on('error', onError);
+    return {
+      client,
+      markBroken: (error: Error) => void (broken ??= error),
+      release: () => {
+        client.removeListener('error', onError);
+        client.release(broken);
+      },
+    };
+  };
   return {
     kind: 'postgres',
-    adapter: new PrismaPg(pool),
+    adapter: new PrismaPg(pool, { onConnectionError: connectionLost, onPoolError: connectionLost }),
     exec: async (sql) => {
       await pool.query(sql);
     },
     query: async <Row>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as Row[],
     transaction: async (work) => {
-      const client = await pool.connect();
-      let broken: Error | undefined;
+      const { client, markBroken, release } = await checkedOut();
       try {
         await client.query('BEGIN');
         const result = await work({ query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as Row[] });
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError; // the connection is unusable: the pool discards it below
-        });
+        // the connection is unusable when even ROLLBACK fails: the pool discards it on release
+        await client.query('ROLLBACK').catch(markBroken);
         throw error;
       } finally {
-        client.release(broken);
+        release();
       }
     },
     withExclusiveLock: async (work) => {
-      const client = await pool.connect();
+      const { client, markBroken, release } = await checkedOut();
       try {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         return await work();
       } finally {
-        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-        client.release();
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(markBroken);
+        release();
       }
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
     close: () => pool.end(),
   };
+}
+
+function connectionLost(error: Error): void {
+  process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
 }
 
 /**

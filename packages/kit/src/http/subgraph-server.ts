@@ -16,6 +16,7 @@ import type { PubSub } from '../pubsub/pubsub.js';
 import type { RequestContext, SubgraphDefinition, SubgraphInstance } from '../service.js';
 import { SharedResources } from '../shared.js';
 import { currentRequest, requestScope, requestScopePlugin } from './request-scope.js';
+import type { StartingServer } from './starting-server.js';
 import { serveSubscriptions } from './subscription-server.js';
 import { traceRequests } from './trace-requests.js';
 import { tracerFor } from '../tracing.js';
@@ -42,6 +43,8 @@ export interface SubgraphServerOptions {
   shared?: SharedResources;
   /** Default: process.env. */
   env?: Record<string, string | undefined>;
+  /** A server already listening (it answered health checks while the service waited for its database); default: a new one on port/host. */
+  server?: StartingServer;
 }
 
 /**
@@ -59,7 +62,7 @@ export async function startSubgraphServer(
   const instance = await definition.create({ db, logger, schema, pubsub, shared, env: options.env ?? process.env });
   const metrics = createSubgraphMetrics({ db, events: instance.events, logger });
   const app = express();
-  const httpServer = createServer(app);
+  const httpServer = options.server?.httpServer ?? createServer(app);
   const subscriptions = schema.getSubscriptionType()
     ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger, tracer: tracerFor(definition.name) })
     : undefined;
@@ -124,7 +127,13 @@ export async function startSubgraphServer(
   app.use(jsonErrors(logger));
 
   await instance.ready?.();
-  const url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
+  let url: string;
+  if (options.server) {
+    options.server.serve(app);
+    url = options.server.url;
+  } else {
+    url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
+  }
   logger.info({ url: `${url}/graphql` }, `${definition.name} subgraph listening`);
   return {
     name: definition.name,
