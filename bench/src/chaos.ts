@@ -3,14 +3,15 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { demoData, LOG_LEVELS, type Database } from '@commerce/kit';
+import pg from 'pg';
+import { demoData, LOG_LEVELS, startOwnPostgres, type Database, type OwnPostgres } from '@commerce/kit';
 import { openAll, quiescence, runChecks, type Check, type StockSnapshot } from './chaos-checks.js';
 import { CARDS, OrderWatcher, Shopper, type CheckoutOutcome, type Customer, type PlannedCheckout } from './chaos-load.js';
 import { runId, startProductionProcesses, type ProcessPlatform } from './checkout-platforms.js';
 import { BenchError } from './errors.js';
 import { BenchClient } from './http.js';
 import { machineInfo } from './machine.js';
-import { OwnPostgres, OwnRedis } from './own-servers.js';
+import { OwnRedis } from './own-servers.js';
 import type { UnplannedExit } from './processes.js';
 import { envReaders } from './settings.js';
 import { round, summarize } from './stats.js';
@@ -32,7 +33,7 @@ const FAULTS = [
   { kind: 'kill -9', target: 'payments', at: 0.34 },
   { kind: 'kill -9', target: 'router', at: 0.46 },
   { kind: 'kill -9 and restart', target: 'redis', at: 0.58 },
-  { kind: 'restart -m immediate', target: 'postgres', at: 0.7 },
+  { kind: 'immediate restart (shut down -m immediate, started again)', target: 'postgres', at: 0.7 },
 ] as const;
 
 /**
@@ -131,9 +132,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const client = { current: undefined as BenchClient | undefined };
 
   progress('starting an own PostgreSQL (initdb) and an own redis-server (append-only file)');
-  const postgres = await OwnPostgres.start();
+  const postgres = await startOwnPostgres({ maxConnections: 400 });
   const redis = await OwnRedis.start().catch(async (error: unknown) => {
-    await postgres.stop();
+    await postgres.close();
     throw error;
   });
   /** A process that died unplanned is counted, then started again, as a supervisor (Kubernetes) would. */
@@ -145,6 +146,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     setTimeout(() => void (closing ? undefined : service.restart()), 1000);
   };
   try {
+    // kit's own PostgreSQL is for throw-away data (synchronous_commit off: a crash loses the last commits). Here a
+    // crash must lose nothing that was committed, as in production; fsync stays off (only a machine crash needs it).
+    await adminQuery(postgres.url, 'ALTER SYSTEM SET synchronous_commit = on');
+    await adminQuery(postgres.url, 'SELECT pg_reload_conf()');
     const setupStarted = performance.now();
     platform = await startProductionProcesses(
       { logLevel: settings.logLevel, postgresUrl: postgres.url, redisUrl: redis.url, embeddedStorage: 'disk', production: 'processes', progress },
@@ -253,14 +258,18 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       },
       dbs,
     );
-    const unplannedDeaths = unplanned.length + redis.unplannedExits + (postgres.running() ? 0 : 1);
+    const postgresUp = await adminQuery(postgres.url, 'SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    const unplannedDeaths = unplanned.length + redis.unplannedExits + (postgresUp ? 0 : 1);
     checks.push({
       name: 'processes that died unplanned',
       violations: unplannedDeaths,
       examples: [
         ...unplanned.slice(0, 5).map((exit) => `${exit.service} (code ${exit.code}, signal ${exit.signal}): ${exit.output.split('\n').filter(Boolean).slice(-2).join(' | ').slice(0, 400)}`),
         ...(redis.unplannedExits ? [`redis-server exited ${redis.unplannedExits} times`] : []),
-        ...(postgres.running() ? [] : ['PostgreSQL is not running']),
+        ...(postgresUp ? [] : ['PostgreSQL does not answer']),
       ],
     });
     const violations = checks.reduce((sum, each) => sum + each.violations, 0);
@@ -290,7 +299,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         customers: customerCount,
         repeatedCheckouts: 'every 10th checkout is sent again with its idempotency key',
         serviceEnv: SERVICE_ENV,
-        postgres: 'own: initdb in a temporary folder, free port, fsync off (a killed server keeps its commits; only a machine crash would not)',
+        postgres: "own (kit's startOwnPostgres): initdb in a temporary folder, free port, synchronous_commit on, fsync off (a killed server keeps its commits; only a machine crash would not)",
         redis: 'own: redis-server --appendonly yes --appendfsync everysec in a temporary folder, free port',
       },
       violations,
@@ -344,7 +353,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     await Promise.allSettled(Object.values(dbs).map((db) => db.close()));
     await platform?.close().catch(() => undefined);
     await redis.stop();
-    await postgres.stop();
+    await postgres.close();
   }
 }
 
@@ -357,7 +366,8 @@ async function inject(target: string, platform: ProcessPlatform, redis: OwnRedis
     return;
   }
   if (target === 'postgres') {
-    await postgres.restartImmediate();
+    await postgres.stop('immediate');
+    await postgres.start();
     return;
   }
   const service = platform.services.get(target);
@@ -366,6 +376,17 @@ async function inject(target: string, platform: ProcessPlatform, redis: OwnRedis
   await sleep(downtimeMs);
   await service.restart();
   await service.waitReady(platform.readyUrls.get(target)!, 60_000);
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pingRedis } from '@commerce/kit';
@@ -7,8 +7,9 @@ import { BenchError } from './errors.js';
 import { freePort } from './processes.js';
 
 /**
- * Servers of the benchmark's own, in a temporary folder on a free port, so that it may kill and restart them
- * (the chaos benchmark): never the machine's shared PostgreSQL or Redis.
+ * A Redis of the benchmark's own, in a temporary folder on a free port, so that it may kill and restart it (the chaos
+ * benchmark), never the machine's shared one. Unlike kit's startOwnRedis (no persistence), it keeps an append-only
+ * file: a restarted Redis still has the event streams, as a production Redis does.
  */
 const cleanups = new Set<() => void>();
 process.on('exit', () => {
@@ -87,96 +88,5 @@ export class OwnRedis {
     await this.kill();
     cleanups.delete(this.cleanup);
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * PostgreSQL from initdb in a temporary folder, on a free port (trust authentication, user postgres, loopback only).
- * PostgreSQL refuses to run as root: when the benchmark is root, its commands run as the `postgres` OS user.
- * fsync is off: that only matters if the machine crashes; a killed or immediately stopped server keeps every commit
- * (the WAL is written at commit, and replayed at the next start).
- */
-export class OwnPostgres {
-  private readonly cleanup = () => {
-    this.pgCtl(['stop', '-m', 'immediate']);
-  };
-
-  private constructor(
-    readonly port: number,
-    readonly dir: string,
-  ) {}
-
-  get dataDir(): string {
-    return join(this.dir, 'data');
-  }
-
-  /** The admin URL (database postgres). */
-  get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
-  }
-
-  static async start(): Promise<OwnPostgres> {
-    const dir = mkdtempSync(join(tmpdir(), 'commerce-chaos-pg-'));
-    chmodSync(dir, 0o777); // the postgres OS user writes here
-    const postgres = new OwnPostgres(await freePort(), dir);
-    cleanups.add(postgres.cleanup);
-    const init = postgres.run('initdb', ['-D', postgres.dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-    if (init.status !== 0) {
-      postgres.remove();
-      throw new BenchError(`initdb failed: ${init.stderr}${init.stdout}`);
-    }
-    const options = `-p ${postgres.port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c shared_buffers=128MB`;
-    const started = postgres.pgCtl(['start', '-w', '-t', '60', '-l', join(dir, 'postgres.log'), '-o', options]);
-    if (started.status !== 0) {
-      postgres.remove();
-      throw new BenchError(`PostgreSQL did not start: ${started.stderr}${started.stdout}`);
-    }
-    return postgres;
-  }
-
-  /** `pg_ctl restart -m immediate`: every connection dropped at once, crash recovery at the start. */
-  async restartImmediate(): Promise<void> {
-    const result = await this.pgCtlAsync(['restart', '-m', 'immediate', '-w', '-t', '60', '-l', join(this.dir, 'postgres.log')]);
-    if (result.status !== 0) throw new BenchError(`PostgreSQL did not restart: ${result.output}`);
-  }
-
-  /** Whether the postmaster runs (pg_ctl status). */
-  running(): boolean {
-    return this.pgCtl(['status']).status === 0;
-  }
-
-  async stop(): Promise<void> {
-    this.pgCtl(['stop', '-m', 'fast', '-w', '-t', '30']);
-    this.remove();
-  }
-
-  private remove(): void {
-    cleanups.delete(this.cleanup);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private pgCtl(args: string[]) {
-    return this.run('pg_ctl', ['-D', this.dataDir, ...args]);
-  }
-
-  private command(binary: string, args: string[]): [string, string[]] {
-    return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
-  }
-
-  private run(binary: string, args: string[]) {
-    const [command, argv] = this.command(binary, args);
-    return spawnSync(command, argv, { encoding: 'utf8', cwd: this.dir });
-  }
-
-  /** pg_ctl without blocking the event loop (the load keeps running while PostgreSQL restarts). */
-  private pgCtlAsync(args: string[]): Promise<{ status: number | null; output: string }> {
-    const [command, argv] = this.command('pg_ctl', ['-D', this.dataDir, ...args]);
-    return new Promise((resolve) => {
-      const child = spawn(command, argv, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('exit', (status) => resolve({ status, output }));
-    });
   }
 }
