@@ -60,6 +60,8 @@ interface Settings {
   /** A client gives up one request (retried meanwhile) after this. */
   stepTimeoutMs: number;
   downtimeMs: number;
+  /** No checkout starts after this many seconds of load (the run is then flagged truncated). */
+  maxSeconds: number;
   logLevel: string;
   output: string;
 }
@@ -75,6 +77,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     quiesceTimeoutMs: int('BENCH_QUIESCE_TIMEOUT_MS', 180_000, 1000, 600_000),
     stepTimeoutMs: int('BENCH_STEP_TIMEOUT_MS', 60_000, 1000, 600_000),
     downtimeMs: int('BENCH_CHAOS_DOWNTIME_MS', 1000, 0, 60_000),
+    maxSeconds: int('BENCH_MAX_SECONDS', 600, 30, 780), // the customers' access tokens last 15 minutes
     logLevel,
     output: env.BENCH_OUTPUT ? resolve(env.BENCH_OUTPUT) : DEFAULT_OUTPUT,
   };
@@ -190,8 +193,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const freeCustomers = [...customers];
     const loadStarted = performance.now();
     progress(`load: ${settings.checkouts} checkouts, ${settings.concurrency} in flight; faults at ${FAULTS.map((fault) => `${Math.round(fault.at * 100)}% ${fault.target}`).join(', ')}`);
+    const deadline = loadStarted + settings.maxSeconds * 1000;
+    let truncated = false;
     const workers = Array.from({ length: settings.concurrency }, async () => {
       for (let index = next++; index < checkouts.length; index = next++) {
+        if (performance.now() > deadline) {
+          truncated = true;
+          next = checkouts.length;
+          break;
+        }
         const customer = freeCustomers.shift()!;
         try {
           outcomes[index] = await shopper.checkout(customer, checkouts[index]!, watcher, settings.settleTimeoutMs);
@@ -205,7 +215,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const injector = (async () => {
       for (const fault of FAULTS) {
         while (next < fault.at * checkouts.length && next < checkouts.length) await sleep(100);
-        if (next >= checkouts.length && fault.at < 1 && outcomes.filter(Boolean).length === checkouts.length) break;
+        if (next >= checkouts.length && truncated) break;
         const record: FaultRecord = {
           kind: fault.kind,
           target: fault.target,
@@ -246,6 +256,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const quiesceSeconds = (performance.now() - quiesceStarted) / 1000;
 
     progress('checking');
+    const ran = outcomes.filter(Boolean);
     const checks: Check[] = await runChecks(
       {
         databaseUrls: running.databaseUrls,
@@ -253,7 +264,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         streamPrefix: `${running.redisPrefix}ev:`,
         providerUrl: running.providerUrl,
         keyPrefix: `chaos-${run}-`,
-        outcomes,
+        outcomes: ran,
         initialStock,
       },
       dbs,
@@ -275,14 +286,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const violations = checks.reduce((sum, each) => sum + each.violations, 0);
 
     // figures
-    const statuses = countBy(outcomes.map((outcome) => outcome.status ?? (outcome.gaveUp ? `gave up at ${outcome.gaveUp}` : outcome.orderIds.length ? 'not settled in time' : 'no order')));
-    const failureReasons = countBy(outcomes.filter((outcome) => outcome.status === 'FAILED').map((outcome) => outcome.failureReason ?? 'none'));
+    const statuses = countBy(ran.map((outcome) => outcome.status ?? (outcome.gaveUp ? `gave up at ${outcome.gaveUp}` : outcome.orderIds.length ? 'not settled in time' : 'no order')));
+    const failureReasons = countBy(ran.filter((outcome) => outcome.status === 'FAILED').map((outcome) => outcome.failureReason ?? 'none'));
     const byCard = Object.fromEntries(
-      CARDS.map((card) => [card, countBy(outcomes.filter((outcome) => outcome.card === card).map((outcome) => outcome.status ?? 'unsettled'))]),
+      CARDS.map((card) => [card, countBy(ran.filter((outcome) => outcome.card === card).map((outcome) => outcome.status ?? 'unsettled'))]),
     );
     const clientErrors = Object.fromEntries([...shopper.errorKinds].sort((a, b) => b[1] - a[1]));
-    const userErrors = countBy(outcomes.flatMap((outcome) => outcome.userErrors));
-    const latency = summarize(outcomes.filter((outcome) => Number.isFinite(outcome.latencyMs)).map((outcome) => outcome.latencyMs));
+    const userErrors = countBy(ran.flatMap((outcome) => outcome.userErrors));
+    const latency = summarize(ran.filter((outcome) => Number.isFinite(outcome.latencyMs)).map((outcome) => outcome.latencyMs));
     const elapsedSeconds = (performance.now() - startedAt) / 1000;
     const result = {
       benchmark: 'chaos',
@@ -304,10 +315,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       },
       violations,
       unplannedDeaths,
+      truncated,
       checks,
       faults,
       workload: {
-        checkouts: outcomes.length,
+        checkouts: ran.length,
         statuses,
         failureReasons,
         byCard,
@@ -316,7 +328,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         clientErrorSamples: Object.fromEntries(shopper.errorSamples),
         userErrors,
         checkoutToSettledMs: latency,
-        throughputPerSecond: round(outcomes.length / loadSeconds, 2),
+        throughputPerSecond: round(ran.length / loadSeconds, 2),
       },
       restarts: Object.fromEntries([...running.services].map(([name, service]) => [name, service.restarts])),
       serviceLogs: running.logs().filter((log) => log.warnings + log.errors > 0),
@@ -330,7 +342,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     };
 
     const out: string[] = [];
-    out.push(`chaos: ${outcomes.length} checkouts at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0]!, 1)})`);
+    out.push(`chaos: ${ran.length} checkouts${truncated ? ' (STOPPED AT BENCH_MAX_SECONDS)' : ''} at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0]!, 1)})`);
     out.push(`  outcomes: ${Object.entries(statuses).map(([status, n]) => `${n} ${status}`).join(', ')}; failure reasons: ${Object.entries(failureReasons).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`);
     for (const fault of faults) out.push(`  fault at ${fault.atSeconds} s: ${fault.kind} ${fault.target}, ready again after ${fault.recoverySeconds} s${fault.error ? ` (${fault.error})` : ''}`);
     out.push(`  client-visible errors (each retried): ${Object.entries(clientErrors).map(([kind, n]) => `${n} x ${kind}`).join('; ') || 'none'}`);
