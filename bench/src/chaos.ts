@@ -48,7 +48,7 @@ const SCARCE = 3;
 const SCARCE_UNITS_PER_WAREHOUSE = 8;
 const PLENTY_UNITS = 1_000_000;
 /** Customers signed up before the load; each is in one checkout at a time. */
-const CUSTOMERS_PER_SLOT = 2;
+const CUSTOMERS_PER_SLOT = 1;
 
 interface Settings {
   checkouts: number;
@@ -117,6 +117,8 @@ interface FaultRecord {
   /** Seconds since the load started. */
   atSeconds: number;
   checkoutsStarted: number;
+  /** Orders of the run still PENDING (their sagas in flight) just before the fault. */
+  ordersInFlight: number | null;
   /** From the fault to the target ready again. */
   recoverySeconds: number;
   error?: string;
@@ -159,6 +161,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       { serviceEnv: SERVICE_ENV, onUnplannedExit: supervise },
     );
     const running = platform;
+    const platformSeconds = (performance.now() - setupStarted) / 1000;
     dbs = await openAll(running.databaseUrls);
     client.current = new BenchClient(running.routerUrl, settings.concurrency + 8);
 
@@ -221,9 +224,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           target: fault.target,
           atSeconds: round((performance.now() - loadStarted) / 1000, 1),
           checkoutsStarted: next,
+          ordersInFlight: await dbs
+            .orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`, [`chaos-${run}-%`])
+            .then(([row]) => row?.n ?? 0, () => null),
           recoverySeconds: Number.NaN,
         };
-        progress(`  FAULT ${fault.kind} ${fault.target} (${next} checkouts started)`);
+        progress(`  FAULT ${fault.kind} ${fault.target} (${next} checkouts started, ${record.ordersInFlight} orders in flight)`);
         const began = performance.now();
         try {
           await inject(fault.target, running, redis, postgres, settings.downtimeMs);
@@ -334,6 +340,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       serviceLogs: running.logs().filter((log) => log.warnings + log.errors > 0),
       timings: {
         setupSeconds: round(setupSeconds, 1),
+        platformStartSeconds: round(platformSeconds, 1),
         loadSeconds: round(loadSeconds, 1),
         quiesceSeconds: round(quiesceSeconds, 1),
         elapsedSeconds: round(elapsedSeconds, 1),
@@ -344,7 +351,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const out: string[] = [];
     out.push(`chaos: ${ran.length} checkouts${truncated ? ' (STOPPED AT BENCH_MAX_SECONDS)' : ''} at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0]!, 1)})`);
     out.push(`  outcomes: ${Object.entries(statuses).map(([status, n]) => `${n} ${status}`).join(', ')}; failure reasons: ${Object.entries(failureReasons).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`);
-    for (const fault of faults) out.push(`  fault at ${fault.atSeconds} s: ${fault.kind} ${fault.target}, ready again after ${fault.recoverySeconds} s${fault.error ? ` (${fault.error})` : ''}`);
+    for (const fault of faults) {
+      out.push(`  fault at ${fault.atSeconds} s (${fault.ordersInFlight} orders in flight): ${fault.kind} ${fault.target}, ready again after ${fault.recoverySeconds} s${fault.error ? ` (${fault.error})` : ''}`);
+    }
     out.push(`  client-visible errors (each retried): ${Object.entries(clientErrors).map(([kind, n]) => `${n} x ${kind}`).join('; ') || 'none'}`);
     out.push(`  load ${round(loadSeconds, 0)} s, at rest ${round(quiesceSeconds, 0)} s later`);
     out.push('');
