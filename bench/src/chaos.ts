@@ -396,7 +396,7 @@ async function inject(target: string, platform: ProcessPlatform, redis: OwnRedis
   await service.kill('SIGKILL');
   await sleep(downtimeMs);
   await service.restart();
-  await service.waitReady(platform.readyUrls.get(target)!, 60_000);
+  await service.waitReady(platform.readyUrls.get(target)!);
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {

@@ -123,7 +123,8 @@ export class ServiceProcess {
     return this.output.slice(-2000);
   }
 
-  async waitReady(url: string, timeoutMs = 60_000): Promise<void> {
+  /** Generous: on a busy 2-core machine nine processes starting at once take a while. */
+  async waitReady(url: string, timeoutMs = 180_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       if (!this.alive) throw new BenchError(`${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`);
