@@ -136,6 +136,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   let dbs: Record<string, Database> = {};
   const client = { current: undefined as BenchClient | undefined };
 
+  // Interrupted: exit at once; the exit hooks kill the service processes and the own servers, and delete their folders.
+  const interrupt = () => {
+    progress('interrupted: killing the processes and the own servers');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   progress('starting an own PostgreSQL (initdb) and an own redis-server (append-only file)');
   const postgres = await startOwnPostgres({ maxConnections: 400 });
   const redis = await OwnRedis.start().catch(async (error: unknown) => {
@@ -369,6 +376,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     progress(`figures written to ${settings.output}`);
     return violations > 0 ? 1 : 0;
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     closing = true;
     client.current?.close();
     await Promise.allSettled(Object.values(dbs).map((db) => db.close()));
