@@ -25,7 +25,11 @@ export class OwnRedis {
   /** Exits nobody asked for. */
   unplannedExits = 0;
   private output = '';
-  private readonly cleanup = () => this.child?.kill('SIGKILL');
+  /** At exit (also an interrupted run): kill the server, delete its folder. */
+  private readonly cleanup = () => {
+    this.child?.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  };
 
   private constructor(
     readonly port: number,
