@@ -103,6 +103,38 @@ for (const { name, open } of transports) {
       }
     });
 
+    it('an event whose handler fails only because the database is unreachable waits past maxAttempts and is handled once it is back, not dead-lettered', async () => {
+      const transport = open();
+      const stream = `dl-outage-${name}`;
+      const group = `outage-${name}`;
+      let outageDeliveries = 0;
+      const subscription = consume(transport, {
+        group,
+        streams: [stream],
+        transactions: databaseTransactions(database.db),
+        handler: async (event, tx) => {
+          // What pg throws while the server is down; maxAttempts is 2, the outage lasts 4 deliveries.
+          if (outageDeliveries < 4) {
+            outageDeliveries += 1;
+            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          }
+          await tx.query('INSERT INTO dead_letter_effects (event_id, consumer) VALUES ($1::uuid, $2::text)', [event.id, group]);
+        },
+      });
+      try {
+        await subscription.ready;
+        const event = thing('outage');
+        await transport.publish(stream, [event]);
+        await waitFor('the event handled after the outage', async () => (await effects(group)).length === 1);
+        assert.deepEqual(await effects(group), [event.id]);
+        assert.equal(outageDeliveries, 4);
+        assert.equal(await transport.deadLetterCount(stream), 0, 'nothing dead-lettered');
+      } finally {
+        await subscription.stop();
+        await transport.close();
+      }
+    });
+
     it('the dead-letters command lists, replays all and discards, with exit codes', async () => {
       const transport = open();
       const stream = `dl-cli-${name}`;

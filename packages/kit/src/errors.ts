@@ -1,6 +1,9 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import type { Logger } from './log.js';
 import type { Principal } from './principal.js';
+
+export const DATABASE_UNAVAILABLE_MESSAGE = 'Service unavailable: its database is not reachable; try again shortly';
 
 /** Errors with Apollo's standard codes; business-rule failures use `userErrors` instead. */
 export function unauthenticated(message = 'You must be signed in'): GraphQLError {
@@ -26,10 +29,17 @@ export function requireRole(principal: Principal | undefined, ...roles: Principa
   return signedIn;
 }
 
-/** Errors a client caused keep their message; anything unexpected is logged and reported without details. */
+/**
+ * Errors a client caused keep their message; a database that is not reachable is SERVICE_UNAVAILABLE (try again);
+ * anything else unexpected is logged and reported without details.
+ */
 export function hideInternalErrors(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: error }, 'database not reachable');
+    return { message: DATABASE_UNAVAILABLE_MESSAGE, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+  }
   logger.error({ err: error }, 'unexpected error in resolver');
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -10,6 +10,7 @@ export * from './shared.js';
 export * from './standalone.js';
 export * from './db/connect.js';
 export * from './db/database.js';
+export * from './db/unavailable.js';
 export * from './db/migrations.js';
 export * from './db/query-counter.js';
 export * from './demo/dataset.js';

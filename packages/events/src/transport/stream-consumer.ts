@@ -1,4 +1,4 @@
-import type { Logger } from '@commerce/kit';
+import { isDatabaseUnavailable, type Logger } from '@commerce/kit';
 import { assertName } from '../names.js';
 import type { ParsedEnvelope } from '../envelope.js';
 import { retryDelay } from './settings.js';
@@ -41,6 +41,8 @@ const PENDING_SCAN = 100;
 /** A read asks for this many messages more than there are free handler slots (see readCount). */
 const READ_AHEAD = 2;
 const WARN_INTERVAL_MS = 30_000;
+/** Messages whose failures during a database outage are remembered (beyond it, the oldest are forgotten). */
+const OUTAGE_MEMORY = 10_000;
 const MAX_ERROR_LENGTH = 2_000;
 
 /**
@@ -58,6 +60,12 @@ export class StreamConsumer implements EventSubscription {
   readonly group: string;
   readonly consumer: string;
   readonly ready: Promise<void>;
+  /**
+   * Deliveries per message that failed only because the database was not reachable: they do not count towards
+   * `maxAttempts`, so that an outage longer than the backoff dead-letters nothing; the messages wait and are handled
+   * once it is back. In memory: after a restart such deliveries count again.
+   */
+  private readonly outageFailures = new Map<string, number>();
   /** Most messages held in memory at once. */
   readonly heldLimit: number;
   private readonly options: StreamConsumerOptions;
@@ -263,7 +271,9 @@ export class StreamConsumer implements EventSubscription {
       this.counters.malformed += 1;
       return this.deadLetter(message, attempt, `malformed message: ${decoded.error}`);
     }
-    if (attempt > this.settings.maxAttempts) {
+    const id = heldId(message.key, message.id);
+    const counted = attempt - (this.outageFailures.get(id) ?? 0);
+    if (counted > this.settings.maxAttempts) {
       // Delivered that often without an ack or a recorded failure: its consumers crashed while handling it.
       return this.deadLetter(message, attempt, `delivered ${attempt} times without an acknowledgement`);
     }
@@ -273,7 +283,12 @@ export class StreamConsumer implements EventSubscription {
     } catch (error) {
       if (this.aborted) return;
       this.counters.failed += 1;
-      if (attempt >= this.settings.maxAttempts) return this.deadLetter(message, attempt, errorText(error));
+      if (isDatabaseUnavailable(error)) {
+        this.rememberOutageFailure(id);
+        this.warn(error, 'event handler: the database is not reachable; the event waits and is delivered again after a backoff');
+        return store.touch(message.key, group, consumer, message.id);
+      }
+      if (counted >= this.settings.maxAttempts) return this.deadLetter(message, attempt, errorText(error));
       this.options.logger.warn(
         { err: error, stream: message.stream, messageId: message.id, eventId: event.id, eventType: event.type, group, attempt },
         'event handler failed; delivering it again after a backoff',
@@ -283,11 +298,20 @@ export class StreamConsumer implements EventSubscription {
     }
     if (this.aborted) return;
     await store.ack(message.key, group, [message.id]);
+    this.outageFailures.delete(id);
     this.counters.handled += 1;
+  }
+
+  private rememberOutageFailure(id: string): void {
+    const failures = (this.outageFailures.get(id) ?? 0) + 1;
+    this.outageFailures.delete(id); // re-inserted last: the oldest entry is the first key
+    this.outageFailures.set(id, failures);
+    if (this.outageFailures.size > OUTAGE_MEMORY) this.outageFailures.delete(this.outageFailures.keys().next().value!);
   }
 
   private async deadLetter(message: Message, attempts: number, error: string): Promise<void> {
     const { store, group, consumer, logger } = this.options;
+    this.outageFailures.delete(heldId(message.key, message.id));
     await store.deadLetter(
       message.key,
       group,

@@ -1,6 +1,6 @@
 import { readInteger, StartupError } from '../config.js';
 import type { Logger } from '../log.js';
-import { openDatabase, type Database } from './database.js';
+import { isPostgresUrl, openDatabase, type Database } from './database.js';
 
 export interface ConnectOptions {
   /** Gives up after this long (DATABASE_CONNECT_TIMEOUT_SECONDS); 0 tries once. */
@@ -28,7 +28,8 @@ export async function connectDatabase(location: string, options: ConnectOptions)
       return db;
     } catch (error) {
       const reason = describe(error);
-      if (!isTransient(error)) throw new StartupError(`cannot open the database: ${reason}`);
+      // An embedded PGlite folder is in this process: there is no server to wait for.
+      if (!isPostgresUrl(location) || !isTransient(error)) throw new StartupError(`cannot open the database: ${reason}`);
       const left = started + timeoutMs - Date.now();
       if (left <= 0) {
         throw new StartupError(`database not reachable after ${Math.round((Date.now() - started) / 1000)} s (DATABASE_CONNECT_TIMEOUT_SECONDS): ${reason}`);

@@ -20,6 +20,7 @@ export async function pingRedis(url: string): Promise<void> {
 export async function deleteRedisKeys(url: string, prefix: string): Promise<number> {
   if (prefix.length < 8) throw new Error(`refusing to delete keys under the short prefix "${prefix}"`);
   const redis = createClient({ url });
+  redis.on('error', () => {}); // a dropped connection (a chaos run restarts Redis) fails the commands below instead
   await redis.connect();
   let deleted = 0;
   try {
