@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,12 +12,12 @@ import {
   migrationsDir,
   openDatabase,
   pingRedis,
-  REPO_ROOT,
   SharedResources,
   type Database,
 } from '@commerce/kit';
 import { createPostgresDatabases, startPlatform, SUBGRAPHS, type RunningPlatform } from '@commerce/platform';
 import { BenchError } from './errors.js';
+import { freePort, ServiceProcess, type ServiceLog, type UnplannedExit } from './processes.js';
 
 /**
  * The platforms the checkout benchmark measures, each started and torn down by the benchmark:
@@ -48,13 +46,7 @@ export interface BenchPlatform {
   close(): Promise<void>;
 }
 
-export interface ServiceLog {
-  service: string;
-  warnings: number;
-  errors: number;
-  /** The first few distinct messages. */
-  samples: string[];
-}
+export type { ServiceLog } from './processes.js';
 
 export interface PlatformSettings {
   logLevel: string;
@@ -67,8 +59,6 @@ export interface PlatformSettings {
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]', '::1'];
-/** pino level names (the services log names, see kit's log.ts) as pino's numbers. */
-const LOG_LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 export function assertLoopback(url: string, what: string): void {
   const { hostname } = new URL(url);
@@ -213,113 +203,32 @@ async function startProductionInProcess(settings: PlatformSettings): Promise<Ben
   };
 }
 
-/** Children still running, killed if the benchmark's process exits without closing them. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
+/** Options of the production processes beyond PlatformSettings (the chaos benchmark's). */
+export interface ProcessOptions {
+  /** Added to every service's environment (e.g. quicker reclaims of a killed consumer's events). */
+  serviceEnv?: Record<string, string>;
+  /** A service process exited without the benchmark killing or stopping it. */
+  onUnplannedExit?: (exit: UnplannedExit) => void;
 }
 
-class ServiceProcess {
-  readonly child: ChildProcess;
-  private output = '';
-  private readonly log: ServiceLog;
-  private partial = '';
-
-  constructor(
-    readonly name: string,
-    script: string,
-    env: Record<string, string>,
-  ) {
-    this.log = { service: name, warnings: 0, errors: 0, samples: [] };
-    this.child = spawn(process.execPath, [join(REPO_ROOT, script)], {
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(this.child);
-    this.child.once('exit', () => running.delete(this.child));
-    const take = (chunk: Buffer) => {
-      const text = chunk.toString();
-      this.output = (this.output + text).slice(-20_000);
-      const lines = (this.partial + text).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) this.count(line);
-    };
-    this.child.stdout!.on('data', take);
-    this.child.stderr!.on('data', take);
-  }
-
-  /** pino's JSON lines (level names, or numbers: 40 warn, 50 error, 60 fatal); anything else printed counts as an error. */
-  private count(line: string): void {
-    if (!line.trim()) return;
-    let level = 50;
-    let message = line;
-    try {
-      const parsed = JSON.parse(line) as { level?: number | string; msg?: string; err?: { message?: string } };
-      level = typeof parsed.level === 'number' ? parsed.level : (LOG_LEVELS[parsed.level ?? ''] ?? 50);
-      message = `${parsed.msg ?? ''}${parsed.err?.message ? `: ${parsed.err.message}` : ''}`;
-    } catch {
-      // not JSON: stderr of the process
-    }
-    if (level < 40) return;
-    if (level >= 50) this.log.errors += 1;
-    else this.log.warnings += 1;
-    const sample = `${level >= 50 ? 'error' : 'warn'}: ${message.slice(0, 200)}`;
-    if (this.log.samples.length < 3 && !this.log.samples.includes(sample)) this.log.samples.push(sample);
-  }
-
-  report(): ServiceLog {
-    return { ...this.log, samples: [...this.log.samples] };
-  }
-
-  recentOutput(): string {
-    return this.output.slice(-2000);
-  }
-
-  async waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new BenchError(`${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`);
-      }
-      try {
-        if ((await fetch(url)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > until) throw new BenchError(`${this.name} was not ready within ${timeoutMs / 1000} s: ${this.recentOutput()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+/** Production mode as processes, with what the chaos benchmark needs to kill, restart and inspect them. */
+export interface ProcessPlatform extends BenchPlatform {
+  /** By name: the 7 subgraphs, `router` and `payment-provider`. */
+  services: Map<string, ServiceProcess>;
+  /** A service's readiness URL. */
+  readyUrls: Map<string, string>;
+  databaseUrls: Record<string, string>;
+  redisPrefix: string;
+  /** The fake payment provider's base URL (GET /v1/ledger). */
+  providerUrl: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function startProductionProcesses(settings: PlatformSettings): Promise<BenchPlatform> {
+/**
+ * One OS process per subgraph, one for the router, and the fake payment provider as a remote service of its own
+ * (payments talks to it over HTTP, PAYMENTS_PROVIDER_URL), so that restarting payments keeps the provider's ledger.
+ */
+export async function startProductionProcesses(settings: PlatformSettings, options: ProcessOptions = {}): Promise<ProcessPlatform> {
   const started = performance.now();
-  installExitHook();
   const keyring = `bench:${randomBytes(32).toString('base64')}`;
   const secret = randomBytes(32).toString('base64url');
   const resources = await productionResources(settings, keyring);
@@ -333,46 +242,46 @@ async function startProductionProcesses(settings: PlatformSettings): Promise<Ben
     APQ_KEY_PREFIX: `${prefix}pq:`,
   };
   const logLevel = settings.logLevel === 'silent' ? 'warn' : settings.logLevel; // warnings are counted for the report
-  const services: ServiceProcess[] = [];
+  const services = new Map<string, ServiceProcess>();
+  const readyUrls = new Map<string, string>();
+  const launch = async (name: string, script: string, env: Record<string, string>) => {
+    const port = await freePort();
+    const service = new ServiceProcess(name, script, { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel }, options.onUnplannedExit);
+    services.set(name, service);
+    const ready = name === 'payment-provider' ? `http://127.0.0.1:${port}/health` : `http://127.0.0.1:${port}/health/ready`;
+    readyUrls.set(name, ready);
+    await service.waitReady(ready);
+    return `http://127.0.0.1:${port}`;
+  };
   const stopAll = async () => {
-    // the router first, then the subgraphs (their consumers finish what they hold)
-    await Promise.allSettled(services.filter((service) => service.name === 'router').map((service) => service.stop()));
-    await Promise.allSettled(services.filter((service) => service.name !== 'router').map((service) => service.stop()));
+    // the router first, then the subgraphs (their consumers finish what they hold), the provider last
+    const stop = (names: (name: string) => boolean) =>
+      Promise.allSettled([...services].filter(([name]) => names(name)).map(([, service]) => service.stop()));
+    await stop((name) => name === 'router');
+    await stop((name) => name !== 'router' && name !== 'payment-provider');
+    await stop((name) => name === 'payment-provider');
   };
   let routerUrl: string;
+  let providerUrl: string;
   try {
-    settings.progress('  starting 7 subgraph processes and the router process');
+    settings.progress('  starting the fake payment provider, 7 subgraph processes and the router process');
+    providerUrl = await launch('payment-provider', 'subgraphs/payments/dist/src/fake-provider.js', {});
     const subgraphUrls: Record<string, string> = {};
     await Promise.all(
       SUBGRAPHS.map(async (definition) => {
-        const port = await freePort();
-        const service = new ServiceProcess(definition.name, `subgraphs/${definition.name}/dist/src/main.js`, {
+        const url = await launch(definition.name, `subgraphs/${definition.name}/dist/src/main.js`, {
           DATABASE_URL: resources.urls[definition.name]!,
           ROUTER_SHARED_SECRET: secret,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: logLevel,
           ORDERS_ENCRYPTION_KEYS: keyring,
           IDENTITY_KEY_ENCRYPTION_KEYS: keyring, // the keys of both: the bench's own, thrown away after the run
+          PAYMENTS_PROVIDER_URL: providerUrl,
           ...redisEnv,
+          ...options.serviceEnv,
         });
-        services.push(service);
-        await service.waitReady(`http://127.0.0.1:${port}/health/ready`);
-        subgraphUrls[`SUBGRAPH_${definition.name.toUpperCase()}_URL`] = `http://127.0.0.1:${port}/graphql`;
+        subgraphUrls[`SUBGRAPH_${definition.name.toUpperCase()}_URL`] = `${url}/graphql`;
       }),
     );
-    const routerPort = await freePort();
-    const router = new ServiceProcess('router', 'router/dist/src/main.js', {
-      ...subgraphUrls,
-      ...redisEnv,
-      ROUTER_SHARED_SECRET: secret,
-      PORT: String(routerPort),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: logLevel,
-    });
-    services.push(router);
-    await router.waitReady(`http://127.0.0.1:${routerPort}/health/ready`);
-    routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
+    routerUrl = `${await launch('router', 'router/dist/src/main.js', { ...subgraphUrls, ...redisEnv, ROUTER_SHARED_SECRET: secret, ...options.serviceEnv })}/graphql`;
   } catch (error) {
     await stopAll();
     await resources.drop();
@@ -381,11 +290,16 @@ async function startProductionProcesses(settings: PlatformSettings): Promise<Ben
   return {
     mode: 'production',
     description:
-      'one OS process per subgraph (7) and one for the router, configured by environment variables as an operator runs them; PostgreSQL database per subgraph, Redis Streams event bus, Redis pub/sub for live updates',
+      'one OS process per subgraph (7) and one for the router, configured by environment variables as an operator runs them; PostgreSQL database per subgraph, Redis Streams event bus, Redis pub/sub for live updates; the fake payment provider in a process of its own (HTTP)',
     routerUrl,
     query: (service, sql, params) => resources.databases[service]!.query(sql, params),
     startSeconds: (performance.now() - started) / 1000,
-    logs: () => services.map((service) => service.report()),
+    logs: () => [...services.values()].map((service) => service.report()),
+    services,
+    readyUrls,
+    databaseUrls: resources.urls,
+    redisPrefix: prefix,
+    providerUrl,
     close: async () => {
       await stopAll();
       await resources.drop();

@@ -17,6 +17,10 @@ const BENCHMARKS: Record<string, { describe: string; run: () => Promise<number> 
     describe: 'checkout-to-CONFIRMED latency of the checkout saga (p50/p99, orders/s), embedded vs production (PostgreSQL, Redis Streams)',
     run: async () => (await import('./checkout.js')).main(),
   },
+  chaos: {
+    describe: 'production mode on its own PostgreSQL and Redis under checkout load while services, Redis and PostgreSQL are killed; checks the invariants',
+    run: async () => (await import('./chaos.js')).main(),
+  },
 };
 
 function usage(): string {

@@ -11,6 +11,8 @@ export * from './domain/payment-intent.js';
 export * from './domain/payment-service.js';
 export * from './domain/provider.js';
 export * from './providers/fake.js';
+export * from './providers/fake-server.js';
+export * from './providers/http.js';
 export * from './service.js';
 
 export const subgraph: SubgraphDefinition = {

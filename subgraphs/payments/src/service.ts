@@ -1,20 +1,28 @@
-import { readChoice, readInteger, type Database } from '@commerce/kit';
+import { ConfigError, readChoice, readInteger, readOptional, readUrl, type Database } from '@commerce/kit';
 import { createClient, type PaymentsDb } from './data/client.js';
 import { createPaymentStore } from './data/payment-store.js';
 import { createPaymentService, type PaymentService } from './domain/payment-service.js';
 import { DEFAULT_RETRY, type PaymentProvider, type RetryPolicy } from './domain/provider.js';
 import { DEFAULT_SLOW_DELAY_MS, FakePaymentBackend, FakePaymentProvider } from './providers/fake.js';
+import { DEFAULT_PROVIDER_TIMEOUT_MS, HttpPaymentProvider } from './providers/http.js';
 
 export interface PaymentsConfig {
   provider: 'fake';
+  /** Set: the provider is a remote process at this URL (the fake provider's server); unset: the fake in this process. */
+  providerUrl?: string;
+  providerTimeoutMs: number;
   fakeSlowDelayMs: number;
   retry: RetryPolicy;
 }
 
 /** Payments' configuration, validated at start (a bad value stops the process with a clear message). */
 export function paymentsConfigFromEnv(env: Record<string, string | undefined> = process.env): PaymentsConfig {
+  const providerUrl = readOptional(env, 'PAYMENTS_PROVIDER_URL') === undefined ? undefined : readUrl(env, 'PAYMENTS_PROVIDER_URL');
+  if (providerUrl !== undefined && !/^https?:$/.test(new URL(providerUrl).protocol)) throw new ConfigError('PAYMENTS_PROVIDER_URL must be an http:// or https:// URL');
   return {
     provider: readChoice(env, 'PAYMENTS_PROVIDER', ['fake'] as const, 'fake'),
+    providerUrl,
+    providerTimeoutMs: readInteger(env, 'PAYMENTS_PROVIDER_TIMEOUT_MS', DEFAULT_PROVIDER_TIMEOUT_MS, 100, 120_000),
     fakeSlowDelayMs: readInteger(env, 'PAYMENTS_FAKE_SLOW_MS', DEFAULT_SLOW_DELAY_MS, 0, 600_000),
     retry: {
       maxAttempts: readInteger(env, 'PAYMENTS_PROVIDER_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, 1, 10),
@@ -35,6 +43,7 @@ export function sharedFakePaymentBackend(slowDelayMs = DEFAULT_SLOW_DELAY_MS): F
 }
 
 export function createProvider(config: PaymentsConfig): PaymentProvider {
+  if (config.providerUrl) return new HttpPaymentProvider({ url: config.providerUrl, timeoutMs: config.providerTimeoutMs });
   return new FakePaymentProvider({ backend: sharedFakePaymentBackend(config.fakeSlowDelayMs) });
 }
 
