@@ -171,7 +171,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       demandControl({ ...DEFAULT_DEMAND_CONTROL, ...options.demandControl }, costSchema, logger), // before rateLimit: it sets the cost the limiter weighs by
       limiter.plugin,
     ],
-    formatError: (formatted, error) => hideInternalErrors(formatted, error, logger),
+    formatError: (formatted, error) => hideInternalErrors(formatted, error, logger, { hasDatabase: false }),
   });
   // Before apollo.start(): it listens for the first supergraph load, and mounts /graphql/stream ahead of /graphql.
   const revocations = new SessionRevocations({

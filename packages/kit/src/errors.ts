@@ -35,11 +35,17 @@ export function requireRole(principal: Principal | undefined, ...roles: Principa
  * with an HTTP 4xx status but no code (an unsupported persisted query version, a hash that does not match): those
  * are the client's too, reported as BAD_REQUEST.
  */
-export function hideInternalErrors(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+export function hideInternalErrors(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+  /** false where there is no database (the router): a refused connection there is not the database's. */
+  options: { hasDatabase: boolean } = { hasDatabase: true },
+): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
   if (isClientRefusal(error)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
-  if (isDatabaseUnavailable(error)) {
+  if (options.hasDatabase && isDatabaseUnavailable(error)) {
     logger.warn({ err: error }, 'database not reachable');
     return { message: DATABASE_UNAVAILABLE_MESSAGE, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }

@@ -23,7 +23,9 @@ export async function connectDatabase(location: string, options: ConnectOptions)
   let delay = options.initialDelayMs ?? 250;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const db = await openDatabase(location);
+      const db = await openDatabase(location, {
+        onConnectionLost: (error) => logger.warn({ error: error.message }, 'PostgreSQL connection lost; the pool opens a new one on the next query'),
+      });
       if (attempt > 1) logger.info({ attempt, waitedMs: Date.now() - started }, 'database reachable');
       return db;
     } catch (error) {

@@ -49,8 +49,13 @@ export function isPostgresUrl(location: string): boolean {
   return location.startsWith('postgres://') || location.startsWith('postgresql://');
 }
 
-export async function openDatabase(location: string): Promise<Database> {
-  return isPostgresUrl(location) ? openPostgres(location) : openPglite(location);
+export interface OpenOptions {
+  /** Told when the server ends a connection (restart, failover); the pool opens a new one on the next query. */
+  onConnectionLost?: (error: Error) => void;
+}
+
+export async function openDatabase(location: string, options: OpenOptions = {}): Promise<Database> {
+  return isPostgresUrl(location) ? openPostgres(location, options.onConnectionLost ?? warnConnectionLost) : openPglite(location);
 }
 
 let template: Promise<Blob> | undefined;
@@ -105,7 +110,7 @@ async function openPglite(location: string): Promise<Database> {
 
 const MIGRATION_LOCK_KEY = 7_240_631;
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, connectionLost: (error: Error) => void): Promise<Database> {
   const max = readInteger(process.env, 'DATABASE_POOL_SIZE', 10, 1, 500);
   const pool = new pg.Pool({ connectionString: url, max });
   // A connection that the server ends (restart, failover, a forced drop) must not crash the process: pg emits
@@ -173,7 +178,8 @@ async function openPostgres(url: string): Promise<Database> {
   };
 }
 
-function connectionLost(error: Error): void {
+/** Without a logger (tools, tests): a process warning. Services pass their logger's (see connectDatabase). */
+function warnConnectionLost(error: Error): void {
   process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'DatabaseWarning');
 }
 
