@@ -239,6 +239,31 @@ describe(`string inputs of every operation (${testMode()})`, () => {
     assert.deepEqual(logged, [], 'no error logged');
   });
 
+  it('refuses a NUL in a search, a review, a sign-up and a log-in that are otherwise valid, writing nothing', async () => {
+    const before = await rowCounts();
+    const search = await platform.graphql('query($q: String) { products(search: $q) { edges { node { id } } } }', { q: 'tent\u0000' });
+    assert.equal(search.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.deepEqual(search.body.errors?.[0]?.extensions?.field, ['search']);
+    const customer = await platform.login('customer5@demo.shop');
+    const mutations: [string, Record<string, unknown>, string | undefined, string[]][] = [
+      ['mutation($input: AddReviewInput!) { addReview(input: $input) { review { id } userErrors { code field } } }',
+        { productId: data.products[2]!.id, rating: 4, body: 'Great\u0000 tent' }, customer, ['input', 'body']],
+      ['mutation($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code field } } }',
+        { email: `nul-${randomUUID().slice(0, 8)}@demo.shop`, name: 'Nul\u0000 Name', password: DEMO_PASSWORD }, undefined, ['input', 'name']],
+      ['mutation($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code field } } }',
+        { email: `nul-${randomUUID().slice(0, 8)}\u0000@demo.shop`, name: 'Nul Email', password: DEMO_PASSWORD }, undefined, ['input', 'email']],
+      ['mutation($input: LogInInput!) { logIn(input: $input) { accessToken userErrors { code field } } }',
+        { email: 'customer5@demo.shop\u0000', password: DEMO_PASSWORD }, undefined, ['input', 'email']],
+    ];
+    for (const [query, input, token, field] of mutations) {
+      const { body } = await platform.graphql(query, { input }, { token });
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      assert.deepEqual(userErrorsIn(body.data), [{ code: 'INVALID_INPUT', field }], query);
+    }
+    assert.deepEqual(await rowCounts(), before, 'nothing written');
+    assert.deepEqual(logged, [], 'no error logged');
+  });
+
   it('stores emoji and right-to-left text as sent', async () => {
     const name = `${VALID.emoji} ${VALID['right-to-left']}`;
     const email = `rtl-${randomUUID().slice(0, 8)}@demo.shop`;

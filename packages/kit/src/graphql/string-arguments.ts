@@ -1,10 +1,14 @@
 import {
   defaultFieldResolver,
   getNamedType,
+  getNullableType,
+  isInputObjectType,
+  isListType,
   isNonNullType,
   isObjectType,
   type GraphQLField,
   type GraphQLFieldResolver,
+  type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
 import { badUserInput } from '../errors.js';
@@ -18,23 +22,31 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 
 export const UNSTORABLE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 
-/** The path (argument name, then input fields and list positions) of the first string in `value` that cannot be stored. */
-export function unstorableStringPath(value: unknown, path: string[] = []): string[] | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
-  if (Array.isArray(value)) {
+/**
+ * The path (argument name, then input fields and list positions) of the first String or ID value in `value` (of
+ * GraphQL type `type`) that cannot be stored. Other scalars (such as `_Any`, the router's entity keys) are not text
+ * a client typed, and are left to their resolvers.
+ */
+export function unstorableStringPath(type: GraphQLInputType, value: unknown, path: string[]): string[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return unstorableStringPath(nullable.ofType, value, path);
     for (const [index, item] of value.entries()) {
-      const found = unstorableStringPath(item, [...path, String(index)]);
+      const found = unstorableStringPath(nullable.ofType, item, [...path, String(index)]);
       if (found) return found;
     }
     return undefined;
   }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = unstorableStringPath(item, [...path, key]);
+  if (isInputObjectType(nullable)) {
+    for (const field of Object.values(nullable.getFields())) {
+      const found = unstorableStringPath(field.type, (value as Record<string, unknown>)[field.name], [...path, field.name]);
       if (found) return found;
     }
+    return undefined;
   }
-  return undefined;
+  const text = nullable.name === 'String' || nullable.name === 'ID';
+  return text && typeof value === 'string' && UNSTORABLE.test(value) ? path : undefined;
 }
 
 /**
@@ -46,21 +58,42 @@ export function refuseUnstorableStrings(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      if (field.args.length === 0) continue;
-      const refuse = refusal(field);
-      field.resolve = guarded(field.resolve ?? defaultFieldResolver, refuse);
-      if (field.subscribe) field.subscribe = guarded(field.subscribe, (path) => refuseWithError(path));
+      if (!field.args.some((arg) => holdsText(arg.type, new Set()))) continue;
+      const check = (args: Record<string, unknown>) => {
+        for (const arg of field.args) {
+          const path = unstorableStringPath(arg.type, args[arg.name], [arg.name]);
+          if (path) return path;
+        }
+        return undefined;
+      };
+      field.resolve = guarded(field.resolve ?? defaultFieldResolver, check, refusal(field));
+      if (field.subscribe) field.subscribe = guarded(field.subscribe, check, refuseWithError);
     }
   }
 }
 
 type Refusal = (path: string[]) => unknown;
 
-function guarded(resolve: GraphQLFieldResolver<unknown, unknown>, refuse: Refusal): GraphQLFieldResolver<unknown, unknown> {
-  return (source, args, context, info) => {
-    const path = unstorableStringPath(args);
+function guarded(
+  resolve: GraphQLFieldResolver<unknown, unknown>,
+  check: (args: Record<string, unknown>) => string[] | undefined,
+  refuse: Refusal,
+): GraphQLFieldResolver<unknown, unknown> {
+  return (source, args: Record<string, unknown>, context, info) => {
+    const path = check(args);
     return path ? refuse(path) : resolve(source, args, context, info);
   };
+}
+
+/** Whether a value of `type` can hold a String or ID anywhere. */
+function holdsText(type: GraphQLInputType, seen: Set<string>): boolean {
+  const named = getNamedType(type);
+  if (isInputObjectType(named)) {
+    if (seen.has(named.name)) return false;
+    seen.add(named.name);
+    return Object.values(named.getFields()).some((field) => holdsText(field.type, seen));
+  }
+  return named.name === 'String' || named.name === 'ID';
 }
 
 function refuseWithError(path: string[]): never {
