@@ -240,11 +240,11 @@ describe(`string inputs of every operation (${testMode()})`, () => {
   });
 
   it('refuses a NUL in a search, a review, a sign-up and a log-in that are otherwise valid, writing nothing', async () => {
+    const customer = await platform.login('customer5@demo.shop');
     const before = await rowCounts();
     const search = await platform.graphql('query($q: String) { products(search: $q) { edges { node { id } } } }', { q: 'tent\u0000' });
     assert.equal(search.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.deepEqual(search.body.errors?.[0]?.extensions?.field, ['search']);
-    const customer = await platform.login('customer5@demo.shop');
     const mutations: [string, Record<string, unknown>, string | undefined, string[]][] = [
       ['mutation($input: AddReviewInput!) { addReview(input: $input) { review { id } userErrors { code field } } }',
         { productId: data.products[2]!.id, rating: 4, body: 'Great\u0000 tent' }, customer, ['input', 'body']],
