@@ -17,6 +17,8 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import { createLogger, demoData, DEMO_PASSWORD } from '@commerce/kit';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { SUPERGRAPH_PATH } from '../src/embedded.js';
 import { startTestPlatform, testMode, type GraphQLResponse, type TestPlatform } from '../src/testing.js';
 
@@ -35,6 +37,8 @@ const OVER_LIMIT = 1024 * 1024 + 1;
 const UNSTORABLE = { nul: 'a\u0000b', 'lone high surrogate': 'a\ud83db', 'lone low surrogate': 'a\ude00b', 'reversed pair': '\ude00\ud83d' };
 const VALID = { emoji: 'Zelt 🏕️ 👍🏽 ✅', 'right-to-left': 'خيمة للتخييم עברית', 'just under 1 MB': 'a'.repeat(UNDER_LIMIT) };
 
+type Operation = 'query' | 'mutation' | 'subscription';
+
 interface Step {
   field: GraphQLField<unknown, unknown>;
   /** Arguments of this step as GraphQL source (filled), the fuzzed one excepted. */
@@ -43,7 +47,7 @@ interface Step {
 
 interface Case {
   name: string;
-  operation: 'query' | 'mutation';
+  operation: Operation;
   document: string;
   /** Where the refusal points: argument name, then input fields. */
   path: string[];
@@ -103,7 +107,7 @@ function selection(type: GraphQLOutputType): string {
   return ` { __typename${userErrors} }`;
 }
 
-function render(operation: 'query' | 'mutation', steps: Step[], last: { field: GraphQLField<unknown, unknown>; args: string[] }, leaf: string): string {
+function render(operation: Operation, steps: Step[], last: { field: GraphQLField<unknown, unknown>; args: string[] }, leaf: string): string {
   const lastCall = `${last.field.name}(${last.args.join(', ')})${selection(last.field.type)}`;
   const body = steps.reduceRight((inner, step) => `${step.field.name}${step.args ? `(${step.args})` : ''} { ${inner} }`, lastCall);
   return `${operation} Fuzz($v: ${leaf}!) { ${body} }`;
@@ -112,7 +116,7 @@ function render(operation: 'query' | 'mutation', steps: Step[], last: { field: G
 /** Root fields of Query and Mutation, and every nested field with arguments reachable from Query (shortest path). */
 function cases(): Case[] {
   const all: Case[] = [];
-  const add = (operation: 'query' | 'mutation', steps: Step[], field: GraphQLField<unknown, unknown>) => {
+  const add = (operation: Operation, steps: Step[], field: GraphQLField<unknown, unknown>) => {
     for (const arg of field.args) {
       for (const position of stringPositions(arg.type, [arg.name], new Set())) {
         const others = field.args.filter((other) => other !== arg && isNonNullType(other.type) && other.defaultValue === undefined);
@@ -128,6 +132,7 @@ function cases(): Case[] {
     }
   };
   for (const field of Object.values(schema.getMutationType()!.getFields())) add('mutation', [], field);
+  for (const field of Object.values(schema.getSubscriptionType()!.getFields())) add('subscription', [], field);
   const visited = new Set<string>();
   let frontier: { type: GraphQLNamedType; steps: Step[] }[] = [{ type: schema.getQueryType()!, steps: [] }];
   for (let depth = 0; depth < 5 && frontier.length; depth += 1) {
@@ -163,7 +168,9 @@ describe(`string inputs of every operation (${testMode()})`, () => {
   let platform: TestPlatform;
   let admin: string;
   const logged: { level: string; service: string; msg: string }[] = [];
-  const generated = cases();
+  const all = cases();
+  const generated = all.filter((entry) => entry.operation !== 'subscription');
+  const subscriptions = all.filter((entry) => entry.operation === 'subscription');
 
   before(async () => {
     platform = await startTestPlatform({
@@ -219,6 +226,38 @@ describe(`string inputs of every operation (${testMode()})`, () => {
     }
     assert.deepEqual(failures, []);
     assert.deepEqual(await rowCounts(), before, 'nothing written');
+    assert.deepEqual(logged, [], 'no error logged');
+  });
+
+  it('refuses them in subscription arguments too (over WebSocket)', async () => {
+    assert.deepEqual(subscriptions.map((entry) => entry.name).sort(), ['orderUpdated(orderId)', 'stockChanged(productId)']);
+    const failures: string[] = [];
+    for (const entry of subscriptions) {
+      for (const [label, value] of Object.entries(UNSTORABLE)) {
+        const client = createClient({
+          url: platform.routerUrl.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${admin}` },
+          retryAttempts: 0,
+        });
+        const first = await new Promise<Body>((resolve) => {
+          client.subscribe(
+            { query: entry.document, variables: { v: value } },
+            {
+              next: (event) => resolve(event as Body),
+              error: (error) => resolve({ errors: Array.isArray(error) ? (error as Body['errors']) : [{ message: String(error) }] }),
+              complete: () => resolve({}),
+            },
+          );
+        });
+        await client.dispose();
+        const refusal = first.errors?.find((error) => error.extensions?.code === 'BAD_USER_INPUT');
+        if (!refusal || JSON.stringify(refusal.extensions?.field) !== JSON.stringify(entry.path)) {
+          failures.push(`${entry.name} ${label}: ${JSON.stringify(first).slice(0, 300)}`);
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
     assert.deepEqual(logged, [], 'no error logged');
   });
 
