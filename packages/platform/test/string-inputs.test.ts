@@ -196,13 +196,14 @@ describe(`string inputs of every operation (${testMode()})`, () => {
     return counts;
   };
 
-  it('finds the string inputs of the schema', () => {
+  it('finds the string inputs of the schema', (t) => {
     const names = generated.map((entry) => entry.name);
     for (const expected of ['products(search)', 'products(filter.categorySlug)', 'signUp(input.name)', 'signUp(input.email)', 'logIn(input.email)', 'addReview(input.body)', 'order(id)']) {
       assert.ok(names.includes(expected), `${expected} in ${names.join(' ')}`);
     }
     assert.ok(names.some((name) => /^me\.orders\(after\)$/.test(name)), 'nested field arguments too');
     assert.ok(generated.length > 40, `${generated.length} cases`);
+    t.diagnostic(`${generated.length} string inputs over HTTP, ${subscriptions.length} in subscriptions`);
   });
 
   it('refuses NUL characters and unpaired surrogates with BAD_USER_INPUT or a userError, writing nothing', async () => {
