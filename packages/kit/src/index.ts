@@ -20,6 +20,7 @@ export * from './demo/dataset.js';
 export * from './graphql/common-types.js';
 export * from './graphql/connection.js';
 export * from './graphql/federated-schema.js';
+export * from './graphql/string-arguments.js';
 export * from './graphql/subscribe.js';
 export * from './http/connection-principal.js';
 export * from './http/request-scope.js';

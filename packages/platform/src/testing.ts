@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { RedisStreamsTransport, type EventTransport } from '@commerce/events';
-import { createLogger, DEMO_PASSWORD, requireTestRedis, TEST_REDIS_URL } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, requireTestRedis, TEST_REDIS_URL, type Logger } from '@commerce/kit';
 import { startPlatform, type RunningPlatform } from './embedded.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -86,7 +86,13 @@ export function testRedisEventTransport(level = process.env.TEST_LOG_LEVEL ?? 's
  * the production adapters, PostgreSQL databases and Redis Streams.
  */
 export async function startTestPlatform(
-  options: { supergraphPath?: string; watchSupergraph?: boolean; env?: Record<string, string | undefined> } = {},
+  options: {
+    supergraphPath?: string;
+    watchSupergraph?: boolean;
+    env?: Record<string, string | undefined>;
+    /** Each service's logger; default: TEST_LOG_LEVEL (silent) on stdout. */
+    logger?: (service: string) => Logger;
+  } = {},
 ): Promise<TestPlatform> {
   const mode = testMode();
   if (mode === 'postgres') await requireTestRedis();
@@ -102,7 +108,7 @@ export async function startTestPlatform(
       eventTransport: mode === 'postgres' ? testRedisEventTransport(level) : undefined,
       ...options,
       env: { ...process.env, REDIS_URL: undefined, ...options.env },
-      logger: (service) => createLogger(service, level),
+      logger: options.logger ?? ((service) => createLogger(service, level)),
     });
   } catch (error) {
     await postgres?.drop();

@@ -244,6 +244,36 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.ok(contosoView.some((order) => order.id === mixed.id) && contosoView.some((order) => order.id === contosoOnly.id));
   });
 
+  it('order(id): the buyer, staff of a vendor with a line (their lines only) and admins; null for anyone else', async () => {
+    const buyer = 'customer14@demo.shop';
+    const mixed = await placeOrder(buyer, [[northwind[12]!.id, 1], [contoso[12]!.id, 2]]);
+    const ORDER = 'query($id: ID!) { order(id: $id) { id status lines { product { id } quantity } buyer { id } } }';
+    type One = { order: { id: string; lines: { product: { id: string }; quantity: number }[]; buyer: { id: string } | null } | null };
+    const orderAs = async (email: string | undefined, id = mixed.id) =>
+      (await platform.graphql<One>(ORDER, { id }, email ? { token: await token(email) } : {})).body;
+    const lineIds = (body: { data?: One | null }) => body.data!.order!.lines.map((line) => line.product.id).sort();
+
+    const own = await orderAs(buyer);
+    assert.equal(own.errors, undefined, JSON.stringify(own.errors));
+    assert.deepEqual(lineIds(own), [northwind[12]!.id, contoso[12]!.id].sort());
+    assert.equal(own.data!.order!.buyer!.id, data.users.find((user) => user.email === buyer)!.id);
+    assert.deepEqual(lineIds(await orderAs('admin@demo.shop')), [northwind[12]!.id, contoso[12]!.id].sort());
+    const northwindView = await orderAs('vendor1@demo.shop');
+    assert.deepEqual(lineIds(northwindView), [northwind[12]!.id], 'vendor staff see only their lines');
+    assert.equal(northwindView.data!.order!.buyer, null);
+    assert.deepEqual(lineIds(await orderAs('vendor2@demo.shop')), [contoso[12]!.id]);
+
+    // anyone else: null, the same answer as for an order that does not exist (no error that would tell them apart)
+    const contosoOnly = await placeOrder(buyer, [[contoso[13]!.id, 1]]);
+    for (const [email, id] of [['customer9@demo.shop', mixed.id], ['vendor1@demo.shop', contosoOnly.id], [buyer, '00000000-0000-4000-8000-000000000000'], [buyer, 'bogus']] as const) {
+      const body = await orderAs(email, id);
+      assert.deepEqual(body, { data: { order: null } }, `${email} ${id}`);
+    }
+    const anonymous = await orderAs(undefined);
+    assert.equal(anonymous.data?.order ?? null, null);
+    assert.equal(anonymous.errors?.[0]?.extensions?.code, 'UNAUTHORIZED_FIELD_OR_TYPE');
+  });
+
   it('refuses anonymous callers at the router and keeps customers out of other users\' data', async () => {
     const before = await orderCount();
     const input = { idempotencyKey: 'anonymous-key', paymentMethod: 'pm_card_ok', shippingAddress: ADDRESS };

@@ -46,29 +46,37 @@ describe(`payments (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     (await platform.databases.payments!.query<{ status: string }>('select status from payment_intents where order_id = $1', [orderId]))[0]
       ?.status;
 
-  it('resolves Order.payment for order references in one batched query', async () => {
-    const captured = randomUUID();
-    const declined = randomUUID();
-    const none = randomUUID();
-    await payments.authorizePayment({ orderId: captured, amount: '120.5', currency: 'EUR', paymentMethod: 'pm_card_ok' });
-    await payments.capturePayment(captured);
-    await payments.authorizePayment({ orderId: declined, amount: '10.00', currency: 'EUR', paymentMethod: 'pm_card_declined' });
-    const customer = data.users.find((user) => user.role === 'customer')!;
-    const principal: Principal = { userId: customer.id, role: 'customer', scopes: [] };
-    platform.resetQueryCounts();
-    // what the router sends when a query selects Order.payment
+  const userNamed = (email: string): Principal => {
+    const user = data.users.find((candidate) => candidate.email === email)!;
+    return { userId: user.id, role: user.role, vendorId: user.vendorId, scopes: [] };
+  };
+  /** What the router sends when a query selects Order.payment: the subgraph is called directly, with a signed principal. */
+  const paymentsOf = async (principal: Principal, orderIds: string[]) => {
     const response = await fetch(platform.subgraphs.payments!.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...principalHeaders(principal, platform.routerSecret) },
       body: JSON.stringify({
         query: `query($r: [_Any!]!) { _entities(representations: $r) {
           ... on Order { id payment { status method failureReason amount { amount currencyCode } order { id } } } } }`,
-        variables: { r: [captured, declined, none].map((id) => ({ __typename: 'Order', id })) },
+        variables: { r: orderIds.map((id) => ({ __typename: 'Order', id })) },
       }),
     });
     const body = (await response.json()) as { data: { _entities: { id: string; payment: Record<string, unknown> | null }[] }; errors?: unknown };
-    assert.equal(body.errors, undefined);
-    assert.deepEqual(body.data._entities, [
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    return body.data._entities;
+  };
+
+  it('resolves Order.payment for order references in one batched query', async () => {
+    const captured = randomUUID();
+    const declined = randomUUID();
+    const none = randomUUID();
+    const principal = userNamed('customer1@demo.shop');
+    const customerId = principal.userId;
+    await payments.authorizePayment({ orderId: captured, customerId, amount: '120.5', currency: 'EUR', paymentMethod: 'pm_card_ok' });
+    await payments.capturePayment(captured);
+    await payments.authorizePayment({ orderId: declined, customerId, amount: '10.00', currency: 'EUR', paymentMethod: 'pm_card_declined' });
+    platform.resetQueryCounts();
+    assert.deepEqual(await paymentsOf(principal, [captured, declined, none]), [
       {
         id: captured,
         payment: { status: 'CAPTURED', method: 'pm_card_ok', failureReason: null, amount: { amount: '120.50', currencyCode: 'EUR' }, order: { id: captured } },
@@ -80,6 +88,23 @@ describe(`payments (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       { id: none, payment: null },
     ]);
     assert.equal(platform.queryCounts().payments, 1);
+  });
+
+  it('serves Order.payment only to the buyer and admins, even when called directly with a signed principal', async () => {
+    const orderId = randomUUID();
+    const buyer = userNamed('customer2@demo.shop');
+    await payments.authorizePayment({ orderId, customerId: buyer.userId, amount: '20.00', currency: 'EUR', paymentMethod: 'pm_card_ok' });
+    // from before payments knew the buyer: admins only
+    const unknownBuyer = randomUUID();
+    await payments.authorizePayment({ orderId: unknownBuyer, amount: '5.00', currency: 'EUR', paymentMethod: 'pm_card_ok' });
+    const statuses = async (principal: Principal) => (await paymentsOf(principal, [orderId, unknownBuyer])).map((entity) => entity.payment?.status ?? null);
+    assert.deepEqual(await statuses(buyer), ['AUTHORIZED', null]);
+    assert.deepEqual(await statuses(userNamed('admin@demo.shop')), ['AUTHORIZED', 'AUTHORIZED']);
+    for (const other of ['customer3@demo.shop', 'vendor1@demo.shop', 'vendor2@demo.shop']) {
+      assert.deepEqual(await statuses(userNamed(other)), [null, null], other);
+    }
+    const partner: Principal = { userId: randomUUID(), role: 'partner', scopes: ['orders:read'] };
+    assert.deepEqual(await statuses(partner), [null, null], 'partner');
   });
 
   it('lets an admin refund a captured payment through the router, once', async () => {

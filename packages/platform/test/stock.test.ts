@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { demoData } from '@commerce/kit';
+import { demoData, principalHeaders, type Principal } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
 const ADJUST = `mutation($input: AdjustStockInput!) {
@@ -114,6 +114,42 @@ describe(`stock (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       [target.productId, target.warehouseId],
     );
     assert.equal(row!.on_hand, 0);
+  });
+
+  it('serves reserved, onHand and warehouses to staff of the product\'s vendor and admins only, even when called directly', async () => {
+    // what the router would send after its own check; the subgraph decides again (defence in depth)
+    const stockAs = async (principal: Principal | undefined) => {
+      const response = await fetch(platform.subgraphs.inventory!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(principal ? principalHeaders(principal, platform.routerSecret) : {}) },
+        body: JSON.stringify({
+          query: `query($r: [_Any!]!) { _entities(representations: $r) {
+            ... on Product { id stock { available reserved onHand warehouses { onHand reserved } } } } }`,
+          variables: { r: [{ __typename: 'Product', id: level.productId }] },
+        }),
+      });
+      const body = (await response.json()) as {
+        data: { _entities: { stock: { available: number; reserved: number | null; onHand: number | null; warehouses: unknown[] | null } }[] };
+        errors?: unknown;
+      };
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      return body.data._entities[0]!.stock;
+    };
+    const user = (email: string): Principal => {
+      const found = data.users.find((candidate) => candidate.email === email)!;
+      return { userId: found.id, role: found.role, vendorId: found.vendorId, scopes: [] };
+    };
+    const hidden = { reserved: null, onHand: null, warehouses: null };
+    for (const principal of [undefined, user('customer1@demo.shop'), user('vendor2@demo.shop')]) {
+      const stock = await stockAs(principal);
+      assert.deepEqual({ reserved: stock.reserved, onHand: stock.onHand, warehouses: stock.warehouses }, hidden, principal?.role ?? 'anonymous');
+      assert.ok(stock.available > 0, 'available stays public');
+    }
+    for (const principal of [user('vendor1@demo.shop'), user('admin@demo.shop')]) {
+      const stock = await stockAs(principal);
+      assert.ok(stock.onHand! > 0 && stock.reserved !== null && stock.warehouses!.length > 0, principal.role);
+      assert.equal(stock.available, stock.onHand! - stock.reserved!);
+    }
   });
 
   it('lists warehouses for vendor staff only', async () => {

@@ -4,7 +4,7 @@ import { createClient } from './data/client.js';
 import { createLoaders } from './data/loaders.js';
 import { seedInventory } from './data/seed.js';
 import { createStockEvents } from './data/stock-events.js';
-import { ProductStockResolver, referenceResolvers, WarehouseStockResolver } from './schema/resolvers.js';
+import { ProductStockResolver, referenceResolvers, StockLevelResolver, WarehouseStockResolver } from './schema/resolvers.js';
 import { startStockCommands } from './saga/stock-commands.js';
 import { StockSubscriptionResolver } from './schema/subscriptions.js';
 
@@ -12,7 +12,7 @@ export const subgraph: SubgraphDefinition = {
   name: 'inventory',
   defaultPort: DEFAULT_PORTS.inventory,
   buildSchema: () =>
-    buildFederatedSchema([ProductStockResolver, WarehouseStockResolver, StockSubscriptionResolver], referenceResolvers),
+    buildFederatedSchema([ProductStockResolver, StockLevelResolver, WarehouseStockResolver, StockSubscriptionResolver], referenceResolvers),
   async create({ db: database, pubsub, logger, shared, env }) {
     const expirySweepMs = readInteger(env, 'INVENTORY_RESERVATION_SWEEP_MS', 5_000, 10, 600_000);
     const db = createClient(database);

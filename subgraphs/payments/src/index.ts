@@ -10,6 +10,7 @@ export { createClient as createPaymentsClient, type PaymentsDb } from './data/cl
 export * from './domain/payment-intent.js';
 export * from './domain/payment-service.js';
 export * from './domain/provider.js';
+export * from './domain/visibility.js';
 export * from './providers/fake.js';
 export * from './providers/fake-server.js';
 export * from './providers/http.js';

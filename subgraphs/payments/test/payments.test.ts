@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { applyMigrations, type Database, migrationsDir, openScratchDatabase } from '@commerce/kit';
+import { checkoutMessage, type EventHandler, type EventSubscription } from '@commerce/events';
+import { applyMigrations, createLogger, type Database, migrationsDir, openScratchDatabase } from '@commerce/kit';
 import {
   createPaymentsClient,
   FakePaymentProvider,
@@ -17,6 +18,7 @@ import {
   type PaymentsDb,
   type ProviderResult,
 } from '../src/index.js';
+import { startPaymentCommands } from '../src/saga/payment-commands.js';
 
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 5 };
 const SLOW_MS = 300;
@@ -53,6 +55,7 @@ describe('payment intent rules', () => {
     }
     assert.deepEqual(planTransition('captured', 'capture'), { kind: 'done' });
     assert.deepEqual(planTransition('voided', 'void'), { kind: 'done' });
+    assert.deepEqual(planTransition('failed', 'void'), { kind: 'done' }, 'a declined card has nothing to void');
     assert.deepEqual(planTransition('refunded', 'refund'), { kind: 'done' });
     const refused: [Parameters<typeof planTransition>[0], Parameters<typeof planTransition>[1], RegExp][] = [
       ['captured', 'void', /Cannot void a payment that is captured/],
@@ -191,11 +194,41 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const again = await service.authorizePayment(input);
     assert.deepEqual(again, failed);
     assert.equal(backend.requestsOf(failed.id).length, 1);
-    for (const operation of ['capturePayment', 'voidPayment', 'refundPayment'] as const) {
+    for (const operation of ['capturePayment', 'refundPayment'] as const) {
       await assert.rejects(service[operation](input.orderId), refusedWith('ILLEGAL_TRANSITION', /failed/));
     }
+    // voiding it (the saga's compensation) is a no-op that answers with the failed intent
+    assert.deepEqual(await service.voidPayment(input.orderId), failed);
     await unchanged(failed);
+    assert.equal(backend.requestsOf(failed.id).length, 1, 'the provider is not asked to void');
     assert.deepEqual(backend.chargesOf(failed.id), []);
+  });
+
+  it('answers the saga\'s void of a declined payment as a no-op: voided reply, no warning logged', async () => {
+    const { service, backend } = setUp();
+    const input = order('pm_card_declined');
+    const failed = await service.authorizePayment(input);
+    const logged: { level: string; msg: string }[] = [];
+    const logger = createLogger('payments', 'warn', { write: (line: string) => void logged.push(JSON.parse(line) as { level: string; msg: string }) });
+    let handle!: EventHandler;
+    const events = {
+      subscribe: (options: { handler: EventHandler }) => {
+        handle = options.handler;
+        return {} as EventSubscription; // the test delivers by hand: nothing reads a stream
+      },
+      nudge: () => undefined,
+    };
+    startPaymentCommands({ db: client, events, payments: service, logger });
+    const command = checkoutMessage('payments.void-payment', { orderId: input.orderId });
+    await handle(command, { stream: 'payments.commands', messageId: '1-0', group: 'payments', consumer: 'test', attempt: 1 });
+    assert.deepEqual(logged, []);
+    const replies = await database.db.query<{ type: string }>(
+      "select envelope->>'type' as type from outbox_events where envelope->'payload'->>'orderId' = $1",
+      [input.orderId],
+    );
+    assert.deepEqual(replies, [{ type: 'payments.payment-voided' }]);
+    await unchanged(failed);
+    assert.equal(backend.requestsOf(failed.id).length, 1, 'the provider is not asked to void');
   });
 
   it('authorizes pm_card_flaky after a retry with the same key, charging once', async () => {

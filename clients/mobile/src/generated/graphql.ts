@@ -30,7 +30,7 @@ export type LogInInput = {
   password: string;
 };
 
-/** PENDING until the checkout saga confirms or fails the order (the saga is not built yet); CANCELLED by the buyer. */
+/** PENDING until the checkout saga confirms (CONFIRMED) or fails (FAILED) the order; CANCELLED by the buyer while PENDING. */
 export type OrderStatus =
   | 'CANCELLED'
   | 'CONFIRMED'

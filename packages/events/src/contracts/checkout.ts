@@ -50,7 +50,8 @@ export interface CheckoutMessages {
   /** A product's available stock reached 0 (after a sale). */
   'inventory.product-sold-out': { productId: string };
   // commands to payments (stream `payments.commands`)
-  'payments.authorize-payment': { orderId: string; amount: string; currency: string; paymentMethod: string };
+  /** `customerId`: the buyer, so payments can show the payment to them alone (absent in commands sent before it was added). */
+  'payments.authorize-payment': { orderId: string; customerId?: string; amount: string; currency: string; paymentMethod: string };
   'payments.capture-payment': { orderId: string };
   'payments.void-payment': { orderId: string };
   // payments' replies (stream `payments`)

@@ -3,6 +3,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type NonEmptyArray, type PubSub as TypeGraphQLPubSub } from 'type-graphql';
+import { refuseUnstorableStrings } from './string-arguments.js';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", ' +
@@ -40,9 +41,11 @@ export async function buildFederatedSchema(
   for (const [typeName, reference] of Object.entries(referenceResolvers)) {
     resolverMap[typeName] = { ...(resolverMap[typeName] ?? {}), ...reference };
   }
-  return buildSubgraphSchema({
+  const subgraph = buildSubgraphSchema({
     typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`,
     // createResolversMap's type is looser than GraphQLResolverMap, the shape is the same
     resolvers: resolverMap as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never,
   });
+  refuseUnstorableStrings(subgraph);
+  return subgraph;
 }

@@ -1,4 +1,4 @@
-import type { StockAdjustment, WarehouseStockRecord } from '../domain/stock.js';
+import type { ProductStock, StockAdjustment, WarehouseStockRecord } from '../domain/stock.js';
 import type { InventoryDb } from './client.js';
 
 export async function stockByProducts(db: InventoryDb, productIds: readonly string[]): Promise<WarehouseStockRecord[]> {
@@ -7,6 +7,25 @@ export async function stockByProducts(db: InventoryDb, productIds: readonly stri
     select: { productId: true, warehouseId: true, onHand: true, reserved: true },
     orderBy: { warehouseId: 'asc' },
   });
+}
+
+/** The products inventory knows, each with its vendor and its levels (oldest warehouse id first), in one query. */
+export async function productStocks(db: InventoryDb, productIds: readonly string[]): Promise<ProductStock[]> {
+  const rows = await db.$queryRaw<{ productId: string; vendorId: string; warehouseId: string | null; onHand: number | null; reserved: number | null }[]>`
+    SELECT i.product_id::text AS "productId", i.vendor_id::text AS "vendorId", s.warehouse_id::text AS "warehouseId",
+           s.on_hand AS "onHand", s.reserved
+    FROM inventory_items i LEFT JOIN stock_levels s ON s.product_id = i.product_id
+    WHERE i.product_id = ANY(${[...new Set(productIds)]}::uuid[])
+    ORDER BY s.warehouse_id`;
+  const stocks = new Map<string, ProductStock>();
+  for (const row of rows) {
+    const stock = stocks.get(row.productId) ?? { productId: row.productId, vendorId: row.vendorId, levels: [] };
+    stocks.set(row.productId, stock);
+    if (row.warehouseId !== null) {
+      stock.levels.push({ productId: row.productId, warehouseId: row.warehouseId, onHand: row.onHand ?? 0, reserved: row.reserved ?? 0 });
+    }
+  }
+  return [...stocks.values()];
 }
 
 export async function itemsByIds(db: InventoryDb, productIds: readonly string[]) {

@@ -1,4 +1,4 @@
-import { userError, type UserError } from '@commerce/kit';
+import { userError, type Principal, type UserError } from '@commerce/kit';
 
 /** Stock rules, independent of GraphQL and Prisma. */
 export interface WarehouseStockRecord {
@@ -12,6 +12,23 @@ export interface StockSummary {
   onHand: number;
   reserved: number;
   available: number;
+}
+
+/** A product's stock as inventory knows it: who sells it (null when inventory does not know the product) and its levels. */
+export interface ProductStock {
+  productId: string;
+  vendorId: string | null;
+  levels: WarehouseStockRecord[];
+}
+
+/**
+ * Who sees a product's stock details (reserved, on hand, per warehouse), decided here as well as by the router's
+ * `vendor_owns_product` policy (defence in depth): staff of the product's vendor and admins. Anyone may see what
+ * is available.
+ */
+export function canSeeStockDetails(principal: Principal | undefined, stock: Pick<ProductStock, 'vendorId'>): boolean {
+  if (principal?.role === 'admin') return true;
+  return principal?.role === 'vendor_staff' && Boolean(principal.vendorId) && principal.vendorId === stock.vendorId;
 }
 
 export function available(level: { onHand: number; reserved: number }): number {

@@ -1,7 +1,7 @@
 import { forbidden, requireRole, userError, type ReferenceResolvers } from '@commerce/kit';
-import { Arg, Ctx, Directive, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { applyAdjustment, listWarehouses } from '../data/stock-store.js';
-import { available, summarize, validateAdjustment } from '../domain/stock.js';
+import { available, canSeeStockDetails, summarize, validateAdjustment } from '../domain/stock.js';
 import type { InventoryContext } from './context.js';
 import { AdjustStockInput, AdjustStockPayload, Product, StockLevel, Warehouse, WarehouseStock } from './types.js';
 
@@ -9,13 +9,18 @@ import { AdjustStockInput, AdjustStockPayload, Product, StockLevel, Warehouse, W
 export class ProductStockResolver {
   @FieldResolver(() => StockLevel)
   async stock(@Root() product: Product, @Ctx() ctx: InventoryContext): Promise<StockLevel> {
-    const levels = await ctx.loaders.stockByProduct.load(product.id);
-    return { ...summarize(levels), warehouses: levels.map((level) => ({ ...level, available: available(level) })) };
+    const stock = await ctx.loaders.stock.load(product.id);
+    const levels = stock?.levels ?? [];
+    return {
+      ...summarize(levels),
+      warehouses: levels.map((level) => ({ ...level, available: available(level) })),
+      vendorId: stock?.vendorId ?? null,
+    };
   }
 
   @FieldResolver(() => Boolean, { description: 'True when at least one unit can be sold now.' })
   async inStock(@Root() product: Product, @Ctx() ctx: InventoryContext): Promise<boolean> {
-    return summarize(await ctx.loaders.stockByProduct.load(product.id)).available > 0;
+    return summarize((await ctx.loaders.stock.load(product.id))?.levels ?? []).available > 0;
   }
 
   @Directive('@requiresScopes(scopes: [["inventory:read"]])')
@@ -50,6 +55,25 @@ export class ProductStockResolver {
     }
     await ctx.stockEvents.changed(input.productId); // committed: tell live subscribers
     return { stock: { ...level, available: available(level) }, product: { id: input.productId }, userErrors: [] };
+  }
+}
+
+/** The details of a product's stock only for staff of its vendor and admins: null for anyone else. */
+@Resolver(() => StockLevel)
+export class StockLevelResolver {
+  @FieldResolver(() => Int, { nullable: true })
+  reserved(@Root() stock: StockLevel, @Ctx() ctx: InventoryContext): number | null {
+    return canSeeStockDetails(ctx.principal, stock) ? stock.reserved : null;
+  }
+
+  @FieldResolver(() => Int, { nullable: true })
+  onHand(@Root() stock: StockLevel, @Ctx() ctx: InventoryContext): number | null {
+    return canSeeStockDetails(ctx.principal, stock) ? stock.onHand : null;
+  }
+
+  @FieldResolver(() => [WarehouseStock], { nullable: true })
+  warehouses(@Root() stock: StockLevel, @Ctx() ctx: InventoryContext): WarehouseStock[] | null {
+    return canSeeStockDetails(ctx.principal, stock) ? stock.warehouses : null;
   }
 }
 

@@ -47,6 +47,9 @@ export class StockLevel {
   @Directive('@policy(policies: [["vendor_owns_product"]])')
   @Field(() => [WarehouseStock], { nullable: true, description: 'Stock per warehouse. Staff of the product\'s vendor and admins.' })
   warehouses!: WarehouseStock[];
+
+  // who sells the product (null: unknown to inventory), for StockLevelResolver's check; not in the schema
+  vendorId!: string | null;
 }
 
 @Directive('@key(fields: "id")')

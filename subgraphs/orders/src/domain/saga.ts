@@ -78,7 +78,7 @@ export function stepCommand(step: SagaStep, order: OrderState, settings: SagaSet
       return [
         {
           type: 'payments.authorize-payment',
-          payload: { orderId, amount: order.total.amount, currency: order.total.currencyCode, paymentMethod: order.paymentMethod },
+          payload: { orderId, customerId: order.userId, amount: order.total.amount, currency: order.total.currencyCode, paymentMethod: order.paymentMethod },
         },
       ];
     case 'COMMITTING_STOCK':

@@ -95,6 +95,18 @@ export class CartResolver {
 @Resolver(() => Order)
 export class OrderResolver {
   @Directive('@authenticated')
+  @Directive('@requiresScopes(scopes: [["orders:read"], ["orders:write"]])')
+  @Query(() => Order, {
+    nullable: true,
+    description:
+      'One order: for its buyer, staff of a vendor with a line in it (who see only their lines) and admins; null for ' +
+      'anyone else, as for an order that does not exist.',
+  })
+  order(@Arg('id', () => ID) id: string, @Ctx() ctx: OrdersContext): Promise<OrderRecord | null> {
+    return visibleOrder(ctx, id);
+  }
+
+  @Directive('@authenticated')
   @Directive('@requiresScopes(scopes: [["orders:write"]])')
   @Mutation(() => CheckoutPayload, {
     description:
@@ -203,13 +215,17 @@ export class UserOrdersResolver {
   }
 }
 
-/** Order references are checked against the principal: anyone else gets null, never another customer's order. */
-async function resolveOrderReference(reference: unknown, context: unknown): Promise<OrderRecord | null> {
-  const ctx = context as OrdersContext;
-  const order = await ctx.loaders.order.load(String((reference as { id: unknown }).id));
+/** The order if `ctx.principal` may see it, else null (whether or not it exists). */
+async function visibleOrder(ctx: OrdersContext, id: string): Promise<OrderRecord | null> {
+  const order = await ctx.loaders.order.load(id);
   if (!order) return null;
   const vendorIds = ctx.principal?.role === 'vendor_staff' ? (await ctx.loaders.orderLines.load(order.id)).map((line) => line.vendorId) : [];
   return canSeeOrder(ctx.principal, { userId: order.userId, vendorIds }) ? order : null;
+}
+
+/** Order references are checked against the principal: anyone else gets null, never another customer's order. */
+function resolveOrderReference(reference: unknown, context: unknown): Promise<OrderRecord | null> {
+  return visibleOrder(context as OrdersContext, String((reference as { id: unknown }).id));
 }
 
 export const referenceResolvers: ReferenceResolvers = {

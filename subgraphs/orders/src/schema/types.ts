@@ -6,7 +6,7 @@ import type { SealedValue } from '../domain/encryption.js';
 export const OrderStatus = Object.fromEntries(ORDER_STATUSES.map((status) => [status, status])) as { [S in OrderStatusValue]: S };
 registerEnumType(OrderStatus, {
   name: 'OrderStatus',
-  description: 'PENDING until the checkout saga confirms or fails the order (the saga is not built yet); CANCELLED by the buyer.',
+  description: 'PENDING until the checkout saga confirms (CONFIRMED) or fails (FAILED) the order; CANCELLED by the buyer while PENDING.',
 });
 
 @Directive('@key(fields: "id")')

@@ -7,6 +7,7 @@ export function toRecord(row: PaymentIntent): PaymentIntentRecord {
   return {
     id: row.id,
     orderId: row.orderId,
+    customerId: row.customerId,
     amount: row.amount.toFixed(2),
     currency: row.currency,
     status: row.status as PaymentStatus,
@@ -34,7 +35,7 @@ export function createPaymentStore(db: PaymentsDb): PaymentStore {
     async createIfAbsent(input: AuthorizeInput) {
       // ON CONFLICT (order_id) DO NOTHING: concurrent first calls for one order end up with one intent
       await db.paymentIntent.createMany({
-        data: [{ orderId: input.orderId, amount: input.amount, currency: input.currency, paymentMethod: input.paymentMethod, status: 'requires_authorization' }],
+        data: [{ orderId: input.orderId, customerId: input.customerId ?? null, amount: input.amount, currency: input.currency, paymentMethod: input.paymentMethod, status: 'requires_authorization' }],
         skipDuplicates: true,
       });
       return toRecord(await db.paymentIntent.findUniqueOrThrow({ where: { orderId: input.orderId } }));

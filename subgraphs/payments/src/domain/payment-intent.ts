@@ -13,6 +13,8 @@ export type FailureReason = 'CARD_DECLINED' | 'PROVIDER_UNAVAILABLE' | 'INVALID_
 export interface PaymentIntentRecord {
   id: string;
   orderId: string;
+  /** The buyer; null for intents made before payments was told (only admins see those). */
+  customerId: string | null;
   /** Decimal string with two places, e.g. "19.99". */
   amount: string;
   currency: string;
@@ -27,6 +29,7 @@ export interface PaymentIntentRecord {
 
 export type PaymentErrorCode =
   | 'INVALID_ORDER_ID'
+  | 'INVALID_CUSTOMER_ID'
   | 'INVALID_AMOUNT'
   | 'INVALID_CURRENCY'
   | 'INVALID_PAYMENT_METHOD'
@@ -52,7 +55,8 @@ const TRANSITIONS: Record<PaymentOperation, { from: PaymentStatus; to: PaymentSt
   // an intent that got past authorization (or failed it) answers a repeated authorize with itself
   authorize: { from: 'requires_authorization', to: 'authorized', done: ['authorized', 'captured', 'voided', 'refunded', 'failed'] },
   capture: { from: 'authorized', to: 'captured', done: ['captured', 'refunded'] },
-  void: { from: 'authorized', to: 'voided', done: ['voided'] },
+  // a failed authorization holds no money: voiding it (the saga's compensation after a decline) has nothing to undo
+  void: { from: 'authorized', to: 'voided', done: ['voided', 'failed'] },
   refund: { from: 'captured', to: 'refunded', done: ['refunded'] },
 };
 
@@ -66,8 +70,8 @@ const DESCRIBED: Record<PaymentStatus, string> = {
 };
 
 /**
- * `go`: call the provider and move to `to`. `done`: the operation already took effect (idempotent repeat),
- * answer with the intent as it is. Anything else is an illegal transition.
+ * `go`: call the provider and move to `to`. `done`: the operation already took effect (idempotent repeat) or has
+ * nothing to do (voiding a failed authorization): answer with the intent as it is. Anything else is an illegal transition.
  */
 export function planTransition(status: PaymentStatus, operation: PaymentOperation): { kind: 'go'; to: PaymentStatus } | { kind: 'done' } {
   const rule = TRANSITIONS[operation];
@@ -83,6 +87,8 @@ export function idempotencyKey(intentId: string, operation: PaymentOperation): s
 
 export interface AuthorizeInput {
   orderId: string;
+  /** The buyer (the saga sends it; commands from before it did lack it). */
+  customerId?: string | null;
   /** Decimal string, e.g. "19.99"; at most two decimals. */
   amount: string;
   currency: string;
@@ -105,6 +111,7 @@ export function normalizeAmount(value: string): string | undefined {
 
 export function validateAuthorizeInput(input: AuthorizeInput): AuthorizeInput {
   if (!isUuid(input.orderId)) throw new PaymentError('INVALID_ORDER_ID', 'orderId must be a UUID');
+  if (input.customerId != null && !isUuid(input.customerId)) throw new PaymentError('INVALID_CUSTOMER_ID', 'customerId must be a UUID');
   const amount = normalizeAmount(input.amount);
   if (!amount || /^0+\.00$/.test(amount)) {
     throw new PaymentError('INVALID_AMOUNT', 'amount must be a positive decimal such as "19.99" (at most two decimals)');
@@ -113,7 +120,12 @@ export function validateAuthorizeInput(input: AuthorizeInput): AuthorizeInput {
   if (!PAYMENT_METHOD.test(input.paymentMethod) || /\d{6,}/.test(input.paymentMethod)) {
     throw new PaymentError('INVALID_PAYMENT_METHOD', 'paymentMethod must be a payment method token such as "pm_card_ok"');
   }
-  return { orderId: input.orderId.toLowerCase(), amount, currency: input.currency, paymentMethod: input.paymentMethod };
+  return {
+    orderId: input.orderId.toLowerCase(),
+    customerId: input.customerId?.toLowerCase() ?? null,
+    amount, currency: input.currency,
+    paymentMethod: input.paymentMethod,
+  };
 }
 
 /** A repeated authorize must ask for the same payment as the first one. */

@@ -10,7 +10,7 @@ import {
 } from '@commerce/events';
 import type { Logger } from '@commerce/kit';
 import type { PaymentsDb } from '../data/client.js';
-import { PaymentError, type PaymentIntentRecord } from '../domain/payment-intent.js';
+import { PaymentError, type AuthorizeInput, type PaymentIntentRecord } from '../domain/payment-intent.js';
 import type { PaymentService } from '../domain/payment-service.js';
 
 const COMMANDS = ['payments.authorize-payment', 'payments.capture-payment', 'payments.void-payment'] as const;
@@ -23,7 +23,12 @@ const GROUP = 'payments';
  * twice), then records the event in the inbox and writes the reply to the outbox in one transaction. A redelivery
  * before that commit repeats the (idempotent) call and replies once; after it, it is skipped.
  */
-export function startPaymentCommands(options: { db: PaymentsDb; events: ServiceEvents; payments: PaymentService; logger: Logger }): void {
+export function startPaymentCommands(options: {
+  db: PaymentsDb;
+  events: Pick<ServiceEvents, 'subscribe' | 'nudge'>;
+  payments: PaymentService;
+  logger: Logger;
+}): void {
   const { db, events, payments, logger } = options;
   events.subscribe({
     streams: [STREAMS.paymentCommands],
@@ -71,7 +76,8 @@ async function carryOut(payments: PaymentService, command: Command, logger: Logg
     await payments.voidPayment(orderId);
   } catch (error) {
     if (!(error instanceof PaymentError) || error.code === 'PROVIDER_UNAVAILABLE') throw error;
-    // PAYMENT_NOT_FOUND: the authorization never happened (a late one is voided when its reply comes)
+    // PAYMENT_NOT_FOUND: the authorization never happened (a late one is voided when its reply comes); a failed
+    // authorization is voided as a no-op by the payment rules, so what is left here is a real surprise
     if (error.code !== 'PAYMENT_NOT_FOUND') logger.warn({ orderId, code: error.code }, 'payment not voided');
   }
   return checkoutMessage('payments.payment-voided', { orderId });
@@ -80,7 +86,7 @@ async function carryOut(payments: PaymentService, command: Command, logger: Logg
 /** A malformed authorization (a bug in the saga) fails the payment instead of retrying forever. */
 async function authorize(
   payments: PaymentService,
-  input: { orderId: string; amount: string; currency: string; paymentMethod: string },
+  input: AuthorizeInput,
 ): Promise<Pick<PaymentIntentRecord, 'id' | 'status' | 'failureReason'>> {
   try {
     return await payments.authorizePayment(input);

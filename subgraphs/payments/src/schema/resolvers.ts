@@ -1,6 +1,7 @@
 import { requireRole, userError, type ReferenceResolvers } from '@commerce/kit';
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { PaymentError, type PaymentIntentRecord } from '../domain/payment-intent.js';
+import { canSeePayment } from '../domain/visibility.js';
 import type { PaymentsContext } from './context.js';
 import { Order, PaymentIntent, PaymentIntentStatus, RefundPaymentPayload } from './types.js';
 
@@ -18,9 +19,6 @@ export function toGraphQL(intent: PaymentIntentRecord): PaymentIntent {
 
 @Resolver(() => Order)
 export class OrderPaymentResolver {
-  // TODO(orders): only the order's owner and admins may see this. Payments does not know the owner; once
-  // orders exists, a router policy (like vendor_owns_product) or `@requires` of the order's customer id
-  // should enforce it. Until then: signed-in callers only.
   @Directive('@authenticated')
   @Directive('@policy(policies: [["order_owner_or_admin"]])')
   @FieldResolver(() => PaymentIntent, {
@@ -29,7 +27,7 @@ export class OrderPaymentResolver {
   })
   async payment(@Root() order: Order, @Ctx() ctx: PaymentsContext): Promise<PaymentIntent | null> {
     const intent = await ctx.loaders.intentByOrder.load(order.id);
-    return intent ? toGraphQL(intent) : null;
+    return intent && canSeePayment(ctx.principal, intent) ? toGraphQL(intent) : null;
   }
 
   @Directive('@authenticated')
