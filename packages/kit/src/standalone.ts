@@ -1,4 +1,4 @@
-import { readBoolean, readPort, readSecret, readString, runMain } from './config.js';
+import { ConfigError, readBoolean, readOptional, readPort, readSecret, readString, runMain } from './config.js';
 import { openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrations.js';
 import { startSubgraphServer } from './http/subgraph-server.js';
@@ -22,6 +22,7 @@ export function runStandalone(definition: SubgraphDefinition): void {
     const routerSecret = readSecret(env, 'ROUTER_SHARED_SECRET');
     const port = readPort(env, 'PORT', definition.defaultPort);
     const host = readString(env, 'HOST', '0.0.0.0');
+    const metricsPort = metricsPortFromEnv(env, port);
     const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', false);
     const pubsubConfig = pubSubConfigFromEnv(env);
     const logger = createLogger(definition.name);
@@ -31,7 +32,7 @@ export function runStandalone(definition: SubgraphDefinition): void {
       logger.info({ applied }, 'migrations applied');
     }
     const pubsub = createPubSub(pubsubConfig, logger);
-    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub });
+    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub, metricsPort });
     const stop = async () => {
       await running.close();
       await pubsub.close();
@@ -42,4 +43,12 @@ export function runStandalone(definition: SubgraphDefinition): void {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** METRICS_PORT: /metrics on a port of its own (never PORT), else beside /graphql. */
+export function metricsPortFromEnv(env: NodeJS.ProcessEnv, port: number): number | undefined {
+  if (readOptional(env, 'METRICS_PORT') === undefined) return undefined;
+  const metricsPort = readPort(env, 'METRICS_PORT', 0);
+  if (metricsPort === port && port !== 0) throw new ConfigError(`METRICS_PORT must differ from PORT (both ${port})`);
+  return metricsPort;
 }

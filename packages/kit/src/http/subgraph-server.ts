@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import type { Database } from '../db/database.js';
 import { hideInternalErrors } from '../errors.js';
 import type { Logger } from '../log.js';
+import { serveMetrics } from '../metrics/endpoint.js';
 import { createSubgraphMetrics } from '../metrics/subgraph-metrics.js';
 import { PrincipalHeaderError, readPrincipal } from '../principal.js';
 import { InProcessPubSub } from '../pubsub/in-process.js';
@@ -23,6 +24,8 @@ import { tracerFor } from '../tracing.js';
 export interface RunningSubgraph {
   name: string;
   url: string;
+  /** Where /metrics is served when `metricsPort` is set (http://host:port); else beside `url`. */
+  metricsUrl?: string;
   instance: SubgraphInstance;
   /** The pub/sub behind this subgraph's subscriptions. */
   pubsub: PubSub;
@@ -42,6 +45,8 @@ export interface SubgraphServerOptions {
   shared?: SharedResources;
   /** Default: process.env. */
   env?: Record<string, string | undefined>;
+  /** METRICS_PORT: serve /metrics on this port only, not beside /graphql (see serveMetrics). */
+  metricsPort?: number;
 }
 
 /**
@@ -59,6 +64,7 @@ export async function startSubgraphServer(
   const instance = await definition.create({ db, logger, schema, pubsub, shared, env: options.env ?? process.env });
   const metrics = createSubgraphMetrics({ db, events: instance.events, logger });
   const app = express();
+  app.use(metrics.http);
   const httpServer = createServer(app);
   const subscriptions = schema.getSubscriptionType()
     ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger, tracer: tracerFor(definition.name) })
@@ -90,9 +96,7 @@ export async function startSubgraphServer(
       res.status(503).json({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  const metricsEndpoint = await serveMetrics({ app, registry: metrics.registry, port: options.metricsPort, host: options.host ?? '127.0.0.1', logger });
   const extra = express.Router();
   instance.routes?.(extra);
   app.use(extra);
@@ -129,9 +133,11 @@ export async function startSubgraphServer(
   return {
     name: definition.name,
     url: `${url}/graphql`,
+    metricsUrl: metricsEndpoint.url,
     instance,
     pubsub,
     close: async () => {
+      await metricsEndpoint.close();
       await subscriptions?.close(); // upgraded sockets are not the HTTP server's to drain
       await apollo.stop();
       await instance.close();
