@@ -80,7 +80,12 @@ export function kustomize(dir: string): K8sObject[] {
     );
   }
   if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`kubectl kustomize ${relative(REPO_ROOT, dir)} failed:\n${result.stderr}`);
+  if (result.status !== 0) {
+    throw new Error(
+      `kubectl kustomize ${relative(REPO_ROOT, dir)} failed (the kustomizations need kubectl >= 1.21, kustomize v4+; ` +
+        `Debian bookworm's kubernetes-client 1.20 is too old):\n${result.stderr}`,
+    );
+  }
   warningsOf.set(dir, result.stderr.split('\n').filter((line) => /warning/i.test(line)));
   return parseYaml(result.stdout, `kubectl kustomize ${relative(REPO_ROOT, dir)}`).map((value, index) => {
     if (!isK8sObject(value)) throw new Error(`kubectl kustomize ${relative(REPO_ROOT, dir)}: document ${index + 1} has no apiVersion, kind or metadata.name`);
