@@ -237,6 +237,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     baseUrl = await listen(httpServer, options.port, options.host);
   } catch (error) {
     await apollo.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'stop after failed listen'));
+    await metricsEndpoint.close();
     throw error;
   }
   logger.info({ url: `${baseUrl}/graphql`, supergraph: options.supergraphPath }, 'router listening');

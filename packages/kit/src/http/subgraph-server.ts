@@ -128,7 +128,10 @@ export async function startSubgraphServer(
   app.use(jsonErrors(logger));
 
   await instance.ready?.();
-  const url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
+  const url = await listen(httpServer, options.port, options.host ?? '127.0.0.1').catch(async (error: unknown) => {
+    await metricsEndpoint.close();
+    throw error;
+  });
   logger.info({ url: `${url}/graphql` }, `${definition.name} subgraph listening`);
   return {
     name: definition.name,
