@@ -42,6 +42,7 @@ export const METRICS: Record<string, Metric> = {
   // OpenTelemetry semantic conventions in their Prometheus form (router and subgraphs; GraphQL: the router).
   http_server_request_duration_seconds: { histogram: true, labels: ['http_request_method', 'http_response_status_code', 'http_route'] },
   graphql_server_request_duration_seconds: { histogram: true, labels: ['graphql_operation_type', 'graphql_operation_name', 'error_type'] },
+  graphql_server_request_plan_duration_seconds: { histogram: true, labels: [] },
   // Prometheus' own per target.
   up: { labels: [] },
 };

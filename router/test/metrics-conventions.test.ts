@@ -112,6 +112,9 @@ describe('router metrics: OpenTelemetry names, partial answers, METRICS_PORT', (
     // Neither parsed nor validated: the operation's type and name are not known (nor sent as operationName).
     assert.equal(delta(before, after, name, { graphql_operation_name: 'unknown', error_type: '_validation_error' }), 1);
     assert.equal(delta(before, after, name, { graphql_operation_name: 'unknown', error_type: '_parse_error' }), 1);
+    // Planned once (Broken is new to the plan cache), timed under OpenTelemetry's name too.
+    assert.equal(delta(before, after, 'graphql_server_request_plan_duration_seconds_count', {}), delta(before, after, 'router_query_planning_duration_seconds_count', {}));
+    assert.ok(delta(before, after, 'graphql_server_request_plan_duration_seconds_count', {}) >= 1);
   });
 
   test('a partial answer filtered by authorization is counted apart, so the error-rate alert can leave it out', async () => {
