@@ -49,6 +49,23 @@ export function isK8sObject(value: unknown): value is K8sObject {
   return typeof object?.apiVersion === 'string' && typeof object.kind === 'string' && typeof object.metadata?.name === 'string';
 }
 
+const warningsOf = new Map<string, string[]>();
+
+/** What kubectl warned about when it built `dir` (deprecated fields, ...); [] before a build. */
+export function kustomizeWarnings(dir: string): string[] {
+  return warningsOf.get(dir) ?? [];
+}
+
+/** Kustomization fields kustomize v5 deprecates (each with its replacement). */
+export const DEPRECATED_KUSTOMIZE_FIELDS: Record<string, string> = {
+  bases: 'resources',
+  patchesStrategicMerge: 'patches',
+  patchesJson6902: 'patches',
+  commonLabels: 'labels',
+  vars: 'replacements',
+  imageTags: 'images',
+};
+
 /**
  * `kubectl kustomize <dir>`, parsed. KUBECTL overrides the binary. A missing kubectl is an error, never a
  * skip: without it nothing here is checked.
@@ -63,7 +80,13 @@ export function kustomize(dir: string): K8sObject[] {
     );
   }
   if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`kubectl kustomize ${relative(REPO_ROOT, dir)} failed:\n${result.stderr}`);
+  if (result.status !== 0) {
+    throw new Error(
+      `kubectl kustomize ${relative(REPO_ROOT, dir)} failed (the kustomizations need kubectl >= 1.21, kustomize v4+; ` +
+        `Debian bookworm's kubernetes-client 1.20 is too old):\n${result.stderr}`,
+    );
+  }
+  warningsOf.set(dir, result.stderr.split('\n').filter((line) => /warning/i.test(line)));
   return parseYaml(result.stdout, `kubectl kustomize ${relative(REPO_ROOT, dir)}`).map((value, index) => {
     if (!isK8sObject(value)) throw new Error(`kubectl kustomize ${relative(REPO_ROOT, dir)}: document ${index + 1} has no apiVersion, kind or metadata.name`);
     return value;

@@ -97,8 +97,12 @@ export function minimumReplicas(deployment: K8sObject, objects: K8sObject[]): nu
   return hpa ? (spec(hpa).minReplicas ?? 1) : (spec(deployment).replicas ?? 1);
 }
 
-/** ConfigMaps and Secrets the pods read (env, envFrom, volumes), with the keys read from them. */
+/** ConfigMaps and Secrets the pods (and CloudNativePG's object stores) read, with the keys read from them. */
 export function references(object: K8sObject): { kind: 'ConfigMap' | 'Secret'; name: string; key?: string }[] {
+  if (object.kind === 'ObjectStore') {
+    const credentials: Record<string, { name?: string; key?: string }> = spec(object).configuration?.s3Credentials ?? {};
+    return Object.values(credentials).flatMap((ref) => (ref?.name ? [{ kind: 'Secret' as const, name: ref.name, key: ref.key }] : []));
+  }
   const pod = podSpec(object);
   if (!pod) return [];
   const found: { kind: 'ConfigMap' | 'Secret'; name: string; key?: string }[] = [];

@@ -6,7 +6,10 @@ interface Metric {
   labels: string[];
 }
 
-/** What the router and the subgraphs export (the README's metrics list). */
+/**
+ * What the router and the subgraphs export (the README's metrics list). The test checks it against the
+ * registries the built router and kit create (exported.ts), so it cannot drift from the code.
+ */
 export const METRICS: Record<string, Metric> = {
   router_operations_total: { labels: ['operation_name', 'operation_type', 'client_name', 'outcome'] },
   router_operation_duration_seconds: { histogram: true, labels: ['operation_type', 'outcome'] },
@@ -27,6 +30,19 @@ export const METRICS: Record<string, Metric> = {
   subgraph_requests_total: { labels: ['operation_type', 'outcome'] },
   subgraph_request_duration_seconds: { histogram: true, labels: ['operation_type', 'outcome'] },
   subgraph_resolver_errors_total: { labels: ['code'] },
+  subgraph_metrics_collect_failures_total: { labels: ['source'] },
+  events_relay_failed_rounds_total: { labels: [] },
+  events_handled_total: { labels: ['streams'] },
+  events_failed_total: { labels: ['streams'] },
+  db_pool_clients: { labels: [] },
+  db_pool_idle_clients: { labels: [] },
+  db_pool_waiting_requests: { labels: [] },
+  db_pool_max_clients: { labels: [] },
+  router_operations_filtered_total: { labels: [] },
+  // OpenTelemetry semantic conventions in their Prometheus form (router and subgraphs; GraphQL: the router).
+  http_server_request_duration_seconds: { histogram: true, labels: ['http_request_method', 'http_response_status_code', 'http_route'] },
+  graphql_server_request_duration_seconds: { histogram: true, labels: ['graphql_operation_type', 'graphql_operation_name', 'error_type'] },
+  graphql_server_request_plan_duration_seconds: { histogram: true, labels: [] },
   // Prometheus' own per target.
   up: { labels: [] },
 };

@@ -44,6 +44,8 @@ const CUSTOM_RESOURCES: Record<string, string[]> = {
   'monitoring.coreos.com/v1/ServiceMonitor': ['spec.selector', 'spec.endpoints[].port', 'spec.endpoints[].path'],
   'monitoring.coreos.com/v1/PrometheusRule': ['spec.groups[].name', 'spec.groups[].rules[].expr'],
   'postgresql.cnpg.io/v1/Cluster': ['spec.instances', 'spec.storage.size', 'spec.bootstrap.initdb.database', 'spec.bootstrap.initdb.owner'],
+  'postgresql.cnpg.io/v1/ScheduledBackup': ['spec.schedule', 'spec.cluster.name', 'spec.method'],
+  'barmancloud.cnpg.io/v1/ObjectStore': ['spec.configuration.destinationPath'],
 };
 
 /** Problems with one object's shape, each naming the object; [] when it is valid. */

@@ -2,10 +2,11 @@
 // builds them (schemas and policies), the monitoring (metric names) and the Dockerfile's shape.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { dockerfileProblems } from '../src/dockerfile.js';
-import { filesUnder, isK8sObject, K8S_DIR, kustomize, readYamlFile, ref, REPO_ROOT, type K8sObject } from '../src/manifests.js';
+import { exportedMetrics } from '../src/exported.js';
+import { DEPRECATED_KUSTOMIZE_FIELDS, filesUnder, isK8sObject, K8S_DIR, kustomize, kustomizeWarnings, readYamlFile, ref, REPO_ROOT, type K8sObject } from '../src/manifests.js';
 import { allows, selects, type Peer } from '../src/network-policy.js';
 import { containerProblems, imagePinned, isService, minimumReplicas, podLabels, podSpec, quantity, references, spec } from '../src/policy.js';
 import { METRICS, metricsOf, promqlProblems, variableQueryProblems } from '../src/promql.js';
@@ -36,6 +37,23 @@ function envOf(deployment: K8sObject, name: string) {
   return podSpec(deployment)?.containers[0]?.env?.find((variable) => variable.name === name);
 }
 
+/** A setting of a Deployment's main container: its env value, else the key of a ConfigMap it reads with envFrom. */
+function settingOf(objects: K8sObject[], deployment: K8sObject, name: string): string | undefined {
+  const container = podSpec(deployment)?.containers[0];
+  const own = container?.env?.find((variable) => variable.name === name);
+  if (own) return own.value;
+  for (const source of container?.envFrom ?? []) {
+    const data = (find(objects, 'ConfigMap', source.configMapRef?.name ?? '')?.data ?? {}) as Record<string, string>;
+    if (name in data) return data[name];
+  }
+  return undefined;
+}
+
+/** The named port of a Deployment's main container. */
+function containerPort(deployment: K8sObject, name: string): number | undefined {
+  return podSpec(deployment)?.containers[0]?.ports?.find((port) => port.name === name)?.containerPort;
+}
+
 /** Keys of the Secrets the operator creates, as documented in secret.example.yaml. */
 function operatorSecrets(): Map<string, string[]> {
   const secrets = readYamlFile(join(K8S_DIR, 'secret.example.yaml')).filter(isK8sObject);
@@ -54,6 +72,22 @@ describe('the manifests as written', () => {
         }),
       ),
     );
+  });
+
+  it('no kustomization uses a field kustomize deprecates, and kubectl warns about nothing', () => {
+    noProblems([
+      ...filesUnder(K8S_DIR, ['kustomization.yaml']).flatMap((file) =>
+        readYamlFile(file).flatMap((document) =>
+          Object.keys(document as object)
+            .filter((field) => field in DEPRECATED_KUSTOMIZE_FIELDS)
+            .map((field) => `${relative(REPO_ROOT, file)}: "${field}" is deprecated, use "${DEPRECATED_KUSTOMIZE_FIELDS[field]}"`),
+        ),
+      ),
+      ...(['dev', 'prod'] as const).flatMap((overlay) => {
+        build(overlay);
+        return kustomizeWarnings(join(K8S_DIR, 'overlays', overlay)).map((warning) => `kubectl kustomize overlays/${overlay}: ${warning}`);
+      }),
+    ]);
   });
 
   it('the Grafana dashboard is a JSON dashboard with panels', () => {
@@ -161,6 +195,9 @@ for (const overlay of ['dev', 'prod'] as const) {
         });
       });
       for (const name of SERVICES) if (!scraped.has(name)) problems.push(`Service/${name} is not selected by any ServiceMonitor`);
+      for (const monitor of monitors) {
+        for (const endpoint of spec(monitor).endpoints ?? []) if (endpoint.port !== 'metrics') problems.push(`${ref(monitor)} scrapes port "${endpoint.port}", not "metrics"`);
+      }
       noProblems(problems);
     });
 
@@ -215,6 +252,8 @@ for (const overlay of ['dev', 'prod'] as const) {
 
       const pod = (name: string): Peer => ({ namespace: NAMESPACE, labels: podLabels(find(objects, 'Deployment', name)!) });
       const outside: Peer = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+      const stranger: Peer = { namespace: 'default', labels: { app: 'anything' } };
+      const collector = { peer: { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'opentelemetry-collector' } }, target: 'the OpenTelemetry Collector' };
       const prometheus: Peer = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
       const dns = { peer: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, port: { number: 53, protocol: 'UDP' as const }, target: 'kube-dns' };
       const endpointsOf = (found: Endpoint[] | string, what: string): Endpoint[] => {
@@ -227,6 +266,7 @@ for (const overlay of ['dev', 'prod'] as const) {
         }
       };
       const service = (name: string) => endpointsOf(urlEndpoints(objects, `http://${name}:${4000 + SERVICES.indexOf(name)}`), `Service/${name}`);
+      const metrics = (name: string) => endpointsOf(urlEndpoints(objects, `http://${name}:9464`), `Service/${name} metrics`);
       // Where each service's REDIS_URL and DATABASE_URL lead, read from its own configuration.
       const redis = new Map(SERVICES.map((name) => {
         const url = envOf(find(objects, 'Deployment', name)!, 'REDIS_URL')?.value;
@@ -242,16 +282,31 @@ for (const overlay of ['dev', 'prod'] as const) {
         if (!redis.get(name)?.length) problems.push(`Deployment/${name}: REDIS_URL leads to no Redis pod`);
         redis.get(name)!.forEach((endpoint) => expect(name, pod(name), endpoint, true));
         expect(name, pod(name), dns, true);
+        // Traces: OTLP/HTTP to the collector that OTEL_EXPORTER_OTLP_ENDPOINT names, and no other port there.
+        const otlp = settingOf(objects, find(objects, 'Deployment', name)!, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+        if (!otlp) problems.push(`Deployment/${name}: no OTEL_EXPORTER_OTLP_ENDPOINT`);
+        else {
+          const url = new URL(otlp);
+          if (url.hostname.split('.')[1] !== collector.peer.namespace) problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT=${otlp} is not in namespace ${collector.peer.namespace}`);
+          expect(name, pod(name), { ...collector, port: { number: Number(url.port) } }, true);
+          expect(name, pod(name), { ...collector, port: { number: 4317 } }, false);
+        }
+        // Metrics: Prometheus on the metrics port only; nobody else there.
+        metrics(name).forEach((endpoint) => {
+          expect('Prometheus', prometheus, endpoint, true);
+          expect('the ingress controller', outside, endpoint, false);
+          expect('a pod in another namespace', stranger, endpoint, false);
+        });
+        service(name).forEach((endpoint) => expect('Prometheus', prometheus, endpoint, false));
       }
       service('router').forEach((router) => {
-        expect('a client outside the namespace', outside, router, true);
-        expect('Prometheus', prometheus, router, true);
+        expect('the ingress controller', outside, router, true);
+        expect('a pod in another namespace (not through the Ingress)', stranger, router, false);
       });
       for (const name of SUBGRAPHS) {
         const neighbour = name === 'catalog' ? 'orders' : 'catalog';
         service(name).forEach((subgraph) => {
           expect('router', pod('router'), subgraph, true);
-          expect('Prometheus', prometheus, subgraph, true);
           expect('a client outside the namespace', outside, subgraph, false);
           expect(neighbour, pod(neighbour), subgraph, false);
         });
@@ -268,6 +323,93 @@ for (const overlay of ['dev', 'prod'] as const) {
         }
       }
       noProblems(problems);
+    });
+
+    it('the Ingress: TLS, only the public paths, each to the router\'s http port; metrics and health never routed', () => {
+      const objects = build(overlay);
+      const ingresses = ofKind(objects, 'Ingress');
+      assert.equal(ingresses.length, 1, 'one Ingress, the router\'s');
+      const ingress = ingresses[0]!;
+      const problems: string[] = [];
+      const router = find(objects, 'Service', 'router');
+      const rules: { host?: string; http?: { paths: { path: string; pathType: string; backend: { service?: { name: string; port: { name?: string; number?: number } } } }[] } }[] = spec(ingress).rules ?? [];
+      const tlsHosts = new Set((spec(ingress).tls ?? []).flatMap((tls: { hosts?: string[]; secretName?: string }) => (tls.secretName ? (tls.hosts ?? []) : [])));
+      const routed: string[] = [];
+      for (const rule of rules) {
+        if (!rule.host || !tlsHosts.has(rule.host)) problems.push(`${ref(ingress)}: host ${rule.host ?? '(any)'} has no TLS (a secretName covering it)`);
+        for (const { path, pathType, backend } of rule.http?.paths ?? []) {
+          routed.push(`${pathType} ${path}`);
+          const port = (spec(router!).ports ?? []).find((candidate: { name: string; port: number }) =>
+            backend.service?.port.name !== undefined ? candidate.name === backend.service.port.name : candidate.port === backend.service?.port.number,
+          );
+          if (backend.service?.name !== 'router' || port?.name !== 'http') problems.push(`${ref(ingress)}: ${path} goes to ${backend.service?.name}:${JSON.stringify(backend.service?.port)}, not the router's http port`);
+          for (const hidden of ['/metrics', '/health/live', '/health/ready', '/']) {
+            if (path === hidden || (pathType !== 'Exact' && hidden.startsWith(path.endsWith('/') ? path : `${path}/`))) problems.push(`${ref(ingress)}: ${pathType} ${path} exposes ${hidden}`);
+          }
+        }
+      }
+      assert.deepEqual(
+        routed.sort(),
+        ['Exact /graphql', 'Exact /graphql/stream', 'Prefix /explorer', 'Exact /schema.graphql', 'Exact /oauth/token'].sort(),
+        'the public paths, and only those',
+      );
+      if (spec(ingress).defaultBackend) problems.push(`${ref(ingress)}: a defaultBackend routes every other path`);
+      noProblems(problems);
+    });
+
+    it('/metrics on METRICS_PORT: set on every service, a container port "metrics" its Service exposes, not the port the Ingress uses', () => {
+      const objects = build(overlay);
+      noProblems(
+        SERVICES.flatMap((name) => {
+          const deployment = find(objects, 'Deployment', name)!;
+          const metricsPort = settingOf(objects, deployment, 'METRICS_PORT');
+          const problems: string[] = [];
+          if (metricsPort === undefined) return [`Deployment/${name}: no METRICS_PORT`];
+          if (containerPort(deployment, 'metrics') !== Number(metricsPort)) problems.push(`Deployment/${name}: METRICS_PORT ${metricsPort} is not its container port "metrics"`);
+          if (containerPort(deployment, 'http') === Number(metricsPort)) problems.push(`Deployment/${name}: METRICS_PORT is the http port`);
+          const exposed = urlEndpoints(objects, `http://${name}:${metricsPort}`);
+          if (typeof exposed === 'string') problems.push(`Service/${name}: ${exposed}`);
+          return problems;
+        }),
+      );
+    });
+
+    it('shutdown drains: a startupProbe, a preStop pause, and a grace period that covers it and the drain', () => {
+      const objects = build(overlay);
+      noProblems(
+        SERVICES.flatMap((name) => {
+          const deployment = find(objects, 'Deployment', name)!;
+          const pod = podSpec(deployment)!;
+          const container = pod.containers[0]!;
+          const problems: string[] = [];
+          if (!container.startupProbe?.httpGet) problems.push(`Deployment/${name}: no HTTP startupProbe`);
+          const pause = container.lifecycle?.preStop?.exec?.command;
+          const seconds = pause?.[0] === 'sleep' ? Number(pause[1]) : Number.NaN;
+          if (!(seconds >= 5)) problems.push(`Deployment/${name}: preStop does not pause (sleep >= 5 s) for the endpoints to drop the pod`);
+          // After the pause, SIGTERM: WebSockets closed with 1001, in-flight requests drained (Apollo gives them 10 s).
+          const grace = pod.terminationGracePeriodSeconds ?? 30;
+          if (!(grace >= seconds + 10 + 5)) problems.push(`Deployment/${name}: terminationGracePeriodSeconds ${grace} < preStop ${seconds} s + 10 s drain + margin`);
+          return problems;
+        }),
+      );
+    });
+
+    it("the router's supergraph: a ConfigMap mounted as a directory, watched, the same as schema/supergraph.graphql", () => {
+      const objects = build(overlay);
+      const router = find(objects, 'Deployment', 'router')!;
+      const path = settingOf(objects, router, 'SUPERGRAPH_PATH');
+      assert.ok(path, 'the router has no SUPERGRAPH_PATH');
+      assert.equal(settingOf(objects, router, 'WATCH_SUPERGRAPH'), 'true', 'the router must watch the mounted supergraph');
+      const pod = podSpec(router)!;
+      const mount = pod.containers[0]!.volumeMounts?.find((candidate) => candidate.mountPath === dirname(path));
+      assert.ok(mount, `nothing is mounted at ${dirname(path)}`);
+      assert.equal(mount.subPath, undefined, 'a subPath mount never sees ConfigMap updates');
+      const volume = pod.volumes?.find((candidate) => candidate.name === mount.name);
+      const map = find(objects, 'ConfigMap', volume?.configMap?.name ?? '');
+      assert.ok(map, `volume ${mount.name} is no ConfigMap of the build`);
+      assert.equal(map.metadata.name, 'supergraph', 'a fixed name (no hash suffix): apply updates it in place, and the routers reload it');
+      const file = (map.data as Record<string, string>)[path.split('/').at(-1)!];
+      assert.equal(file, readFileSync(join(REPO_ROOT, 'schema', 'supergraph.graphql'), 'utf8'), 'k8s/base/supergraph.graphql differs from schema/: run npm run compose');
     });
 
     it('ships the router dashboard to the Grafana sidecar and the alert rules to Prometheus', () => {
@@ -306,6 +448,27 @@ describe('overlay prod', () => {
       return problems;
     });
     noProblems(problems);
+  });
+
+  it('backs up every CloudNativePG Cluster: WAL archiving through the Barman Cloud plugin, and a nightly ScheduledBackup', () => {
+    const objects = build('prod');
+    const stores = new Set(ofKind(objects, 'ObjectStore').filter((store) => store.apiVersion === 'barmancloud.cnpg.io/v1').map((store) => store.metadata.name));
+    const plugin = 'barman-cloud.cloudnative-pg.io';
+    noProblems(
+      ofKind(objects, 'Cluster').flatMap((cluster) => {
+        const problems: string[] = [];
+        if (spec(cluster).backup?.barmanObjectStore) problems.push(`${ref(cluster)}: spec.backup.barmanObjectStore is deprecated; use the Barman Cloud plugin`);
+        const archiver = (spec(cluster).plugins ?? []).find((candidate: { name: string }) => candidate.name === plugin);
+        if (!archiver?.isWALArchiver) problems.push(`${ref(cluster)}: no WAL archiving through ${plugin}`);
+        else if (!stores.has(archiver.parameters?.barmanObjectName)) problems.push(`${ref(cluster)}: archives to ObjectStore "${archiver.parameters?.barmanObjectName}", which the build lacks`);
+        const scheduled = ofKind(objects, 'ScheduledBackup').filter((backup) => spec(backup).cluster?.name === cluster.metadata.name);
+        if (!scheduled.some((backup) => spec(backup).method === 'plugin' && spec(backup).pluginConfiguration?.name === plugin)) {
+          problems.push(`${ref(cluster)}: no ScheduledBackup through ${plugin}`);
+        }
+        return problems;
+      }),
+    );
+    assert.ok(ofKind(objects, 'Cluster').length >= SUBGRAPHS.length);
   });
 
   it('runs Redis as a primary with at least two replicas', () => {
@@ -371,10 +534,27 @@ describe('monitoring', () => {
     ]);
   });
 
-  it('the dashboard shows every router and process metric', () => {
+  it('the metrics list is what the built router and subgraph servers export: names, types and labels', async () => {
+    const exported = await exportedMetrics();
+    const problems: string[] = [];
+    for (const [name, metric] of Object.entries(METRICS)) {
+      if (name === 'up') continue; // Prometheus' own
+      const found = exported.get(name);
+      if (!found) problems.push(`${name}: no service exports it`);
+      else {
+        if ((found.type === 'histogram') !== (metric.histogram === true)) problems.push(`${name}: a ${found.type}, listed ${metric.histogram ? '' : 'not '}as a histogram`);
+        if (found.labelNames.join() !== [...metric.labels].sort().join()) problems.push(`${name}: labels ${found.labelNames.join(', ')}, listed ${metric.labels.join(', ')}`);
+      }
+    }
+    for (const name of exported.keys()) {
+      if (/^(router|subgraph|events|db_pool|http_server|graphql_server)_/.test(name) && !(name in METRICS)) problems.push(`${name}: exported, not in the list (k8s/src/promql.ts)`);
+    }
+    noProblems(problems);
+  });
+
+  it('the dashboard shows every exported metric: router, OpenTelemetry, subgraphs, event bus, database pools', () => {
     const used = new Set(panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => metricsOf(target.expr ?? ''))));
     const missing = Object.keys(METRICS)
-      .filter((name) => /^(router_|process_|nodejs_)/.test(name))
       .filter((name) => ![name, `${name}_bucket`, `${name}_count`, `${name}_sum`].some((series) => used.has(series)));
     assert.deepEqual(missing, [], `metrics without a panel: ${missing.join(', ')}`);
   });
@@ -392,10 +572,12 @@ describe('monitoring', () => {
     );
   });
 
-  it('alerts on router errors and latency, a subgraph down, dead letters, consumer lag and outbox lag', () => {
+  it('alerts on router errors (without authorization-filtered partial answers), latency, the router or a subgraph down, dead letters, consumer and outbox lag', () => {
     const alerting = (pattern: RegExp) => rules.some((rule) => rule.alert && pattern.test(rule.expr));
     const required: [string, RegExp][] = [
-      ['router error rate', /router_operations_total\{[^}]*outcome="error"/],
+      ['router error rate', /router_operations_total\{[^}]*outcome="error"[\s\S]*-\s*sum\(rate\(router_operations_filtered_total\b/],
+      ['router down (absent)', /\babsent\(\s*up\{[^}]*job="router"/],
+      ['database pool exhausted', /\bdb_pool_waiting_requests\b/],
       ['router p95 latency', /histogram_quantile\(0\.95,[\s\S]*router_operation_duration_seconds_bucket/],
       ['subgraph down', /\bup\{[^}]*job=~"[^"]*catalog/],
       ['dead letters growing', /\bevents_dead_letters\b/],

@@ -6,7 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { hideInternalErrors, jsonErrors, listen, principalHeaders, readBoolean, traceRequests, type Logger } from '@commerce/kit';
+import { hideInternalErrors, jsonErrors, listen, principalHeaders, readBoolean, serveMetrics, traceRequests, type Logger } from '@commerce/kit';
 import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
@@ -58,6 +58,8 @@ export interface RouterOptions {
   subscriptions?: { limits?: Partial<SessionLimits>; upstream?: Partial<UpstreamOptions>; keepAliveMs?: number };
   /** Query cost (IBM cost directives): enforce, measure or off; see DEFAULT_DEMAND_CONTROL. */
   demandControl?: Partial<DemandControlOptions>;
+  /** METRICS_PORT: /metrics on this port only, not on `port` (default: on `port`, as in embedded mode). */
+  metricsPort?: number;
   /** Per-caller and per-tenant rate limits weighted by estimated cost; see RATE_LIMIT_DEFAULTS. */
   rateLimit?: RateLimitOptions;
   /** APQ and the persisted-query safelist; default: free-form allowed, committed manifests, APQ in memory (PERSISTED_QUERY_DEFAULTS). */
@@ -82,6 +84,8 @@ export interface RunningRouter {
   /** The full GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
   baseUrl: string;
+  /** Where /metrics is served when `metricsPort` is set (http://host:port); else at `baseUrl`. */
+  metricsUrl?: string;
   close(): Promise<void>;
   /** Increments on each successful (re)load of the supergraph. */
   supergraphVersion(): number;
@@ -141,7 +145,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const app = express();
   app.disable('x-powered-by');
   // Policy modules record into "the current" metrics (metrics.ts): each request runs in this router's.
-  app.use((_req, _res, next) => metrics.run(next));
+  app.use(metrics.http, (_req, _res, next) => metrics.run(next)); // http: OpenTelemetry's http_server_request_duration_seconds
   const httpServer = createServer(app);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
@@ -233,9 +237,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  const metricsEndpoint = await serveMetrics({ app, registry: metrics.registry, port: options.metricsPort, host: options.host, logger });
   app.get('/health/ready', (_req, res) => {
     if (version > 0 && !closing) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'unavailable' });
@@ -270,12 +272,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   } catch (error) {
     await revocations.close();
     await apollo.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'stop after failed listen'));
+    await metricsEndpoint.close();
     throw error;
   }
   logger.info({ url: `${baseUrl}/graphql`, supergraph: options.supergraphPath }, 'router listening');
   return {
     url: `${baseUrl}/graphql`,
     baseUrl,
+    metricsUrl: metricsEndpoint.url,
     supergraphVersion: () => version,
     subscriptionStats: () => subscriptions.stats(),
     close: async () => {
@@ -283,6 +287,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       await revocations.close();
       untrackSubscriptions();
       metrics.close();
+      await metricsEndpoint.close();
       await subscriptions.close();
       await apollo.stop(); // drains and closes the HTTP server, stops the gateway (and its file watch)
     },

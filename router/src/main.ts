@@ -12,6 +12,7 @@ import {
   readSecret,
   readString,
   readUrl,
+  metricsPortFromEnv,
   REPO_ROOT,
   runMain,
   setupTracing,
@@ -42,6 +43,7 @@ runMain(async () => {
   const identityUrl = subgraphUrls.identity ?? `http://127.0.0.1:${DEFAULT_PORTS.identity}/graphql`;
   const options = {
     port: readPort(env, 'PORT', DEFAULT_PORTS.router),
+    metricsPort: metricsPortFromEnv(env, readPort(env, 'PORT', DEFAULT_PORTS.router)),
     host: readString(env, 'HOST', '0.0.0.0'),
     supergraphPath: readString(env, 'SUPERGRAPH_PATH', join(REPO_ROOT, 'schema', 'supergraph.graphql')),
     watchSupergraph: readBoolean(env, 'WATCH_SUPERGRAPH', false),

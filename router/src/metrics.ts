@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { processMetricsRegistry } from '@commerce/kit';
+import { httpServerMetrics, processMetricsRegistry } from '@commerce/kit';
 
 /**
  * The router's Prometheus metrics, served at `GET /metrics`: one RouterMetrics (and registry) per router,
@@ -77,6 +78,26 @@ export class BoundedLabel {
   }
 }
 
+/** The router's routes, as OpenTelemetry `http_route` values (see kit's httpServerMetrics). */
+export const ROUTER_ROUTES = [
+  '/graphql',
+  '/graphql/stream',
+  '/explorer',
+  '/explorer/assets/*',
+  '/schema.graphql',
+  '/oauth/token',
+  '/health/live',
+  '/health/ready',
+  '/metrics',
+] as const;
+
+/**
+ * OpenTelemetry's GraphQL `error.type` values (the GraphQL OTel working group's draft metrics), plus `_rejected`
+ * for a router policy's refusal (router_rejections_total has its code). A success, and a partial answer whose
+ * only errors are fields filtered by authorization, have none: they are no failure.
+ */
+export type GraphqlErrorType = '_parse_error' | '_validation_error' | '_execution_error' | '_rejected';
+
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const PLANNING_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -91,9 +112,14 @@ export class RouterMetrics {
   private readonly operationSeconds: Histogram<'operation_type' | 'outcome'>;
   private readonly subgraphSeconds: Histogram<'subgraph' | 'outcome'>;
   private readonly planningSeconds: Histogram;
+  private readonly graphqlPlanSeconds: Histogram;
   private readonly cacheHits: Record<CacheName, Counter.Internal>;
   private readonly cacheMisses: Record<CacheName, Counter.Internal>;
   private readonly subscriptionSources = new Set<() => number>();
+  private readonly filtered: Counter;
+  private readonly graphqlSeconds: Histogram<'graphql_operation_type' | 'graphql_operation_name' | 'error_type'>;
+  /** Times every HTTP request (OpenTelemetry's http_server_request_duration_seconds); mount it first. */
+  readonly http: RequestHandler;
 
   constructor(limits: MetricsLimits = METRICS_LIMITS) {
     const own = new Registry();
@@ -158,6 +184,26 @@ export class RouterMetrics {
         this.set(active);
       },
     });
+    this.filtered = new Counter({
+      name: 'router_operations_filtered_total',
+      help: 'Operations answered with data whose only errors are fields filtered by authorization (filter mode); router_operations_total counts them as outcome error',
+      registers,
+    });
+    this.filtered.inc(0); // exists from the start: the error-rate alert subtracts it
+    this.graphqlSeconds = new Histogram({
+      name: 'graphql_server_request_duration_seconds',
+      help: 'Duration of GraphQL operations over HTTP (OpenTelemetry graphql.server.request.duration, GraphQL OTel WG draft)',
+      labelNames: ['graphql_operation_type', 'graphql_operation_name', 'error_type'],
+      buckets: SECONDS,
+      registers,
+    });
+    this.graphqlPlanSeconds = new Histogram({
+      name: 'graphql_server_request_plan_duration_seconds',
+      help: 'Time building query plans (OpenTelemetry graphql.server.request.plan.duration, GraphQL OTel WG draft)',
+      buckets: PLANNING_SECONDS,
+      registers,
+    });
+    this.http = httpServerMetrics(registers, ROUTER_ROUTES);
     this.registry = Registry.merge([processMetricsRegistry(), own]);
     live.add(this);
   }
@@ -176,9 +222,28 @@ export class RouterMetrics {
    * `seconds` the operation is counted but not timed (operations of the subscription transports: a subscription's
    * lifetime is no latency).
    */
-  operation(operationName: string, operationType: OperationType, clientName: string, outcome: OperationOutcome, seconds?: number): void {
+  operation(
+    operationName: string,
+    operationType: OperationType,
+    clientName: string,
+    outcome: OperationOutcome,
+    seconds?: number,
+    errorType?: GraphqlErrorType | null,
+  ): void {
     this.operations.inc({ operation_name: operationName, operation_type: operationType, client_name: clientName, outcome });
-    if (seconds !== undefined) this.operationSeconds.observe({ operation_type: operationType, outcome }, seconds);
+    if (seconds === undefined) return;
+    this.operationSeconds.observe({ operation_type: operationType, outcome }, seconds);
+    const labels: Record<string, string> = { graphql_operation_name: operationName };
+    // OTel leaves out what is not known: the type of an operation that did not parse, the error type of a success.
+    if (operationType !== 'unknown') labels.graphql_operation_type = operationType;
+    const error = errorType === undefined ? defaultErrorType(outcome) : errorType; // null: none
+    if (error) labels.error_type = error;
+    this.graphqlSeconds.observe(labels, seconds);
+  }
+
+  /** An operation answered with data whose only errors are fields authorization filtered out (filter mode). */
+  filteredAnswer(): void {
+    this.filtered.inc();
   }
 
   /** The timer of one subgraph's fetches, its label values bound once. */
@@ -190,6 +255,7 @@ export class RouterMetrics {
 
   queryPlanning(seconds: number): void {
     this.planningSeconds.observe(seconds);
+    this.graphqlPlanSeconds.observe(seconds); // the planner does not know the operation's type: no label
   }
 
   cacheLookup(cache: CacheName, hit: boolean): void {
@@ -215,6 +281,11 @@ export class RouterMetrics {
   close(): void {
     live.delete(this);
   }
+}
+
+function defaultErrorType(outcome: OperationOutcome): GraphqlErrorType | undefined {
+  if (outcome === 'success') return undefined;
+  return outcome === 'rejected' ? '_rejected' : '_execution_error';
 }
 
 /**

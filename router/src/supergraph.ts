@@ -43,9 +43,10 @@ export function supergraphFromFile(options: SupergraphFileOptions): SupergraphSd
       }
     };
     // Watch the directory, not the file: editors and `compose` replace the file by renaming, which
-    // would silently end a watch on the old inode.
+    // would silently end a watch on the old inode. A Kubernetes ConfigMap volume never touches the file's
+    // own name (a symlink into `..data`): it renames a new `..data` symlink into place, so those count too.
     const watcher: FSWatcher = watch(dirname(path), (_event, filename) => {
-      if (filename !== null && filename !== basename(path)) return;
+      if (filename !== null && filename !== basename(path) && !filename.startsWith('..data')) return;
       clearTimeout(timer);
       timer = setTimeout(() => void reload(), DEBOUNCE_MS);
     });

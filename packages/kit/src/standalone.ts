@@ -1,4 +1,4 @@
-import { readBoolean, readPort, readSecret, readString, runMain } from './config.js';
+import { ConfigError, readBoolean, readOptional, readPort, readSecret, readString, runMain } from './config.js';
 import { connectDatabase, connectTimeoutMsFromEnv } from './db/connect.js';
 import { applyMigrations } from './db/migrations.js';
 import { listenWhileStarting } from './http/starting-server.js';
@@ -24,6 +24,7 @@ export function runStandalone(definition: SubgraphDefinition): void {
     const routerSecret = readSecret(env, 'ROUTER_SHARED_SECRET');
     const port = readPort(env, 'PORT', definition.defaultPort);
     const host = readString(env, 'HOST', '0.0.0.0');
+    const metricsPort = metricsPortFromEnv(env, port);
     const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', false);
     const pubsubConfig = pubSubConfigFromEnv(env);
     const connectTimeoutMs = connectTimeoutMsFromEnv(env);
@@ -37,7 +38,7 @@ export function runStandalone(definition: SubgraphDefinition): void {
       logger.info({ applied }, 'migrations applied');
     }
     const pubsub = createPubSub(pubsubConfig, logger);
-    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub, server });
+    const running = await startSubgraphServer(definition, { db, logger, routerSecret, port, host, pubsub, server, metricsPort });
     const stop = async () => {
       await running.close();
       await pubsub.close();
@@ -48,4 +49,12 @@ export function runStandalone(definition: SubgraphDefinition): void {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** METRICS_PORT: /metrics on a port of its own (never PORT), else beside /graphql. */
+export function metricsPortFromEnv(env: NodeJS.ProcessEnv, port: number): number | undefined {
+  if (readOptional(env, 'METRICS_PORT') === undefined) return undefined;
+  const metricsPort = readPort(env, 'METRICS_PORT', 0);
+  if (metricsPort === port && port !== 0) throw new ConfigError(`METRICS_PORT must differ from PORT (both ${port})`);
+  return metricsPort;
 }

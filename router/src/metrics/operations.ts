@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler, Response } from 'express';
 import type { RouterContext } from '../context.js';
-import { REJECTION_CODES, type OperationOutcome, type OperationType, type RouterMetrics } from '../metrics.js';
+import { REJECTION_CODES, type GraphqlErrorType, type OperationOutcome, type OperationType, type RouterMetrics } from '../metrics.js';
 
 export const CLIENT_NAME_HEADER = 'apollographql-client-name';
 
@@ -27,11 +27,17 @@ export function operationMetrics(metrics: RouterMetrics): ApolloServerPlugin<Rou
           const { response } = requestContext;
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           let outcome: OperationOutcome = 'success';
+          let errorType: GraphqlErrorType | null | undefined;
           if (result.errors?.length) {
             const { codes, refused } = countRejections(metrics, result.errors);
             // No data: refused before execution. A policy code beside data (a filtered field) ran, with errors.
             outcome = refused && result.data === undefined ? 'rejected' : 'error';
             if (codes.has('PERSISTED_QUERY_NOT_FOUND')) metrics.cacheLookup('apq', false);
+            errorType = graphqlErrorType(outcome, codes);
+            if (outcome === 'error' && filteredOnly(result)) {
+              metrics.filteredAnswer();
+              errorType = null;
+            }
           }
           if (requestContext.metrics.persistedQueryHit) metrics.cacheLookup('apq', true);
           metrics.operation(
@@ -40,11 +46,25 @@ export function operationMetrics(metrics: RouterMetrics): ApolloServerPlugin<Rou
             metrics.clientNames.value(request.http?.headers.get(CLIENT_NAME_HEADER)),
             outcome,
             (performance.now() - started) / 1000,
+            errorType,
           );
         },
       };
     },
   };
+}
+
+/** OpenTelemetry's GraphQL error.type of a response with errors (see GraphqlErrorType). */
+export function graphqlErrorType(outcome: OperationOutcome, codes: ReadonlySet<string>): GraphqlErrorType {
+  if (outcome === 'rejected') return '_rejected';
+  if (codes.has('GRAPHQL_PARSE_FAILED')) return '_parse_error';
+  if (codes.has('GRAPHQL_VALIDATION_FAILED')) return '_validation_error';
+  return '_execution_error';
+}
+
+/** A partial answer: data, and no error but the fields authorization filtered out (filter mode). */
+export function filteredOnly(result: { data?: unknown; errors?: readonly { extensions?: Record<string, unknown> }[] }): boolean {
+  return result.data != null && (result.errors ?? []).every((error) => error.extensions?.code === 'UNAUTHORIZED_FIELD_OR_TYPE');
 }
 
 /**

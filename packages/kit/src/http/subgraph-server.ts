@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import type { Database } from '../db/database.js';
 import { hideInternalErrors } from '../errors.js';
 import type { Logger } from '../log.js';
+import { serveMetrics } from '../metrics/endpoint.js';
 import { createSubgraphMetrics } from '../metrics/subgraph-metrics.js';
 import { ClientAddressHeaderError, requestClientAddress } from '../client-address.js';
 import { PrincipalHeaderError, readPrincipal } from '../principal.js';
@@ -25,6 +26,8 @@ import { tracerFor } from '../tracing.js';
 export interface RunningSubgraph {
   name: string;
   url: string;
+  /** Where /metrics is served when `metricsPort` is set (http://host:port); else beside `url`. */
+  metricsUrl?: string;
   instance: SubgraphInstance;
   /** The pub/sub behind this subgraph's subscriptions. */
   pubsub: PubSub;
@@ -46,6 +49,8 @@ export interface SubgraphServerOptions {
   env?: Record<string, string | undefined>;
   /** A server already listening (it answered health checks while the service waited for its database); default: a new one on port/host. */
   server?: StartingServer;
+  /** METRICS_PORT: serve /metrics on this port only, not beside /graphql (see serveMetrics). */
+  metricsPort?: number;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function startSubgraphServer(
   const instance = await definition.create({ db, logger, schema, pubsub, shared, env: options.env ?? process.env, clientAddress });
   const metrics = createSubgraphMetrics({ db, events: instance.events, logger });
   const app = express();
+  app.use(metrics.http);
   const httpServer = options.server?.httpServer ?? createServer(app);
   const subscriptions = schema.getSubscriptionType()
     ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger, tracer: tracerFor(definition.name) })
@@ -95,9 +101,7 @@ export async function startSubgraphServer(
       res.status(503).json({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  const metricsEndpoint = await serveMetrics({ app, registry: metrics.registry, port: options.metricsPort, host: options.host ?? '127.0.0.1', logger });
   const extra = express.Router();
   instance.routes?.(extra);
   app.use(extra);
@@ -134,15 +138,20 @@ export async function startSubgraphServer(
     options.server.serve(app);
     url = options.server.url;
   } else {
-    url = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
+    url = await listen(httpServer, options.port, options.host ?? '127.0.0.1').catch(async (error: unknown) => {
+      await metricsEndpoint.close();
+      throw error;
+    });
   }
   logger.info({ url: `${url}/graphql` }, `${definition.name} subgraph listening`);
   return {
     name: definition.name,
     url: `${url}/graphql`,
+    metricsUrl: metricsEndpoint.url,
     instance,
     pubsub,
     close: async () => {
+      await metricsEndpoint.close();
       await subscriptions?.close(); // upgraded sockets are not the HTTP server's to drain
       await apollo.stop();
       await instance.close();

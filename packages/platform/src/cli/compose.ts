@@ -1,4 +1,5 @@
-// npm run compose: writes schema/supergraph.graphql and schema/subgraphs/<name>.graphql.
+// npm run compose: writes schema/supergraph.graphql (and its copy k8s/base/supergraph.graphql for the router's
+// ConfigMap) and schema/subgraphs/<name>.graphql.
 // --check: fails when the committed files differ from a fresh composition (CI runs it).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,14 +9,17 @@ import { composeSupergraph } from '../compose.js';
 runMain(async () => {
   const check = process.argv.includes('--check');
   const { supergraphSdl, subgraphSdl } = await composeSupergraph();
-  const files: Record<string, string> = { 'supergraph.graphql': `${supergraphSdl.trimEnd()}\n` };
-  for (const [name, sdl] of Object.entries(subgraphSdl)) files[join('subgraphs', `${name}.graphql`)] = `${sdl.trimEnd()}\n`;
+  // Paths from the repository root. k8s/base holds a copy for the router's ConfigMap (kustomize reads no file
+  // outside its directory).
+  const supergraph = `${supergraphSdl.trimEnd()}\n`;
+  const files: Record<string, string> = { [join('schema', 'supergraph.graphql')]: supergraph, [join('k8s', 'base', 'supergraph.graphql')]: supergraph };
+  for (const [name, sdl] of Object.entries(subgraphSdl)) files[join('schema', 'subgraphs', `${name}.graphql`)] = `${sdl.trimEnd()}\n`;
   const stale: string[] = [];
   for (const [relative, content] of Object.entries(files)) {
-    const path = join(REPO_ROOT, 'schema', relative);
+    const path = join(REPO_ROOT, relative);
     const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
     if (current === content) continue;
-    stale.push(`schema/${relative}`);
+    stale.push(relative);
     if (!check) {
       mkdirSync(join(path, '..'), { recursive: true });
       writeFileSync(path, content);
