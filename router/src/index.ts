@@ -242,7 +242,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (version > 0 && !closing) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'unavailable' });
   });
-  app.post(TOKEN_PATH, ...tokenProxy({ identityUrl: () => serviceUrls.get('identity'), routerSecret: options.routerSecret, logger: logger.child({ component: 'token' }) }));
+  app.post(TOKEN_PATH, ...tokenProxy({ identityUrl: () => serviceUrls.get('identity'), routerSecret: options.routerSecret, clientAddress, logger: logger.child({ component: 'token' }) }));
   const refused = refusedRequestMetrics(metrics);
   app.use(
     '/graphql',

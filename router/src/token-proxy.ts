@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { clientAddressHeaders, type Logger } from '@commerce/kit';
 
@@ -16,7 +17,13 @@ const ANSWER_HEADERS = ['content-type', 'cache-control', 'pragma', 'www-authenti
  * The client's address goes along, signed like a principal: identity throttles failed authentications per
  * client id and address.
  */
-export function tokenProxy(options: { identityUrl: () => string | undefined; routerSecret: string; logger: Logger }): RequestHandler[] {
+export function tokenProxy(options: {
+  identityUrl: () => string | undefined;
+  routerSecret: string;
+  /** The client's address as TRUST_PROXY says (client-address.ts), as for every other request. */
+  clientAddress: (request: IncomingMessage) => string;
+  logger: Logger;
+}): RequestHandler[] {
   return [
     express.raw({ type: () => true, limit: MAX_BODY }),
     async (req, res) => {
@@ -26,7 +33,7 @@ export function tokenProxy(options: { identityUrl: () => string | undefined; rou
         const headers: Record<string, string> = {};
         if (req.headers['content-type']) headers['content-type'] = req.headers['content-type'];
         if (req.headers.authorization) headers.authorization = req.headers.authorization;
-        if (req.ip) Object.assign(headers, clientAddressHeaders(req.ip, options.routerSecret));
+        Object.assign(headers, clientAddressHeaders(options.clientAddress(req), options.routerSecret));
         const answer = await fetch(new URL(TOKEN_PATH, graphqlUrl), {
           method: 'POST',
           headers,
