@@ -1,8 +1,7 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { createClient } from 'redis';
-import type { Logger, Principal } from '@commerce/kit';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { openLimiterStore, type Logger, type Principal } from '@commerce/kit';
 import type { RouterContext } from '../context.js';
 
 /**
@@ -202,7 +201,14 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
 
   const plugin: ApolloServerPlugin<RouterContext> = {
     async serverWillStart() {
-      const store = await openStore(config, log);
+      // While Redis is away the limiter fails at once and the request goes through (fail open; see below).
+      const store = await openLimiterStore({
+        redisUrl: config.redisUrl,
+        logger: log,
+        connectTimeoutMs: config.redisTimeoutMs * 4,
+        whileRedisDown: 'fail',
+        purpose: 'rate limit',
+      });
       closeStore = store.close;
       const limiter = (name: Bucket['name'], points: number): Bucket => ({
         name,
@@ -261,51 +267,6 @@ function secondsUntil(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-interface Store {
-  limiter(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
-  close(): Promise<void>;
-}
-
-async function openStore(config: ResolvedOptions, log: Logger): Promise<Store> {
-  if (!config.redisUrl) {
-    return { limiter: (options) => new RateLimiterMemory(options), close: async () => {} };
-  }
-  const client = createClient({
-    url: config.redisUrl,
-    // Commands fail at once while disconnected instead of queueing (and holding the request).
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) },
-  });
-  let down = false;
-  client.on('error', (error: unknown) => {
-    if (!down) log.warn({ err: error }, 'rate limit Redis connection lost; failing open until it is back');
-    down = true;
-  });
-  client.on('ready', () => {
-    if (down) log.info('rate limit Redis connection restored');
-    down = false;
-  });
-  // Do not hold the router's start on Redis: wait briefly, then keep connecting in the background.
-  const connecting = client.connect().then(
-    () => true,
-    () => false,
-  );
-  const connected = await Promise.race([connecting, delay(config.redisTimeoutMs * 4).then(() => false)]);
-  if (!connected) log.warn({ url: redacted(config.redisUrl) }, 'rate limit Redis not reachable at start; failing open until it is');
-  return {
-    // rejectIfRedisNotReady: while the connection is down, fail at once (-> fail open) instead of waiting.
-    limiter: (options) => new RateLimiterRedis({ ...options, storeClient: client, useRedisPackage: true, rejectIfRedisNotReady: true }),
-    close: async () => {
-      try {
-        if (client.isReady) await client.close();
-        else client.destroy();
-      } catch (error) {
-        log.warn({ err: error }, 'closing rate limit Redis client');
-      }
-    },
-  };
-}
-
 async function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Promise<T> {
   if (ms === undefined) return promise;
   let timer: NodeJS.Timeout | undefined;
@@ -319,16 +280,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number | undefined): Prom
   } finally {
     clearTimeout(timer);
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function redacted(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
