@@ -29,7 +29,7 @@ export interface LimiterStoreOptions {
 export async function openLimiterStore(options: LimiterStoreOptions): Promise<LimiterStore> {
   const { redisUrl, logger } = options;
   const purpose = options.purpose ?? 'limiter';
-  const meanwhile = options.whileRedisDown === 'fail' ? 'failing until it is back' : 'counting in memory until it is back';
+  const meanwhile = options.whileRedisDown === 'fail' ? 'not counting until it is back' : 'counting in memory until it is back';
   if (!redisUrl) return { kind: 'memory', limiter: (limits) => new RateLimiterMemory(limits), close: async () => {} };
   const client = createClient({
     url: redisUrl,

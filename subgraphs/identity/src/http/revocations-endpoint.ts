@@ -1,4 +1,4 @@
-import type { Logger } from '@commerce/kit';
+import { isDatabaseUnavailable, type Logger } from '@commerce/kit';
 import type { IdentityDb } from '../data/client.js';
 import { revokedSince } from '../data/session-revocation.js';
 import { deniedSession, type DeniedSession } from '../domain/revocation.js';
@@ -11,7 +11,7 @@ export interface RevocationFeed {
   revoked: DeniedSession[];
 }
 
-export type RevocationsAnswer = { status: 200; body: RevocationFeed } | { status: 400 | 500; body: { error: string } };
+export type RevocationsAnswer = { status: 200; body: RevocationFeed } | { status: 400 | 500 | 503; body: { error: string } };
 
 /**
  * `GET /sessions/revoked?since=<ms>`: the sessions revoked since then (at most one access-token lifetime back;
@@ -29,6 +29,11 @@ export function revocationsEndpoint(db: IdentityDb, logger: Logger): (query: Rec
       const revoked = await revokedSince(db, raw === undefined ? undefined : new Date(Number(raw)), now);
       return { status: 200, body: { now: now.getTime(), revoked: revoked.map(deniedSession) } };
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // a restart of the database: the router keeps its list and asks again at its next poll
+        logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'revocation feed: database not reachable');
+        return { status: 503, body: { error: 'revocations unavailable; try again shortly' } };
+      }
       logger.error({ err: error }, 'revocation feed failed');
       return { status: 500, body: { error: 'revocations unavailable' } };
     }
