@@ -11,7 +11,7 @@ import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
 import { ROUTER_PRINCIPAL } from './router-principal.js';
-import { TOKEN_PATH, tokenProxy } from './token-proxy.js';
+import { METADATA_PATH, REVOKE_PATH, TOKEN_PATH, tokenProxy } from './token-proxy.js';
 import { RouterMetrics } from './metrics.js';
 import { instrumentGateway } from './metrics/gateway.js';
 import { CLIENT_NAME_HEADER, operationMetrics, refusedRequestMetrics } from './metrics/operations.js';
@@ -242,7 +242,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (version > 0 && !closing) res.json({ status: 'ok' });
     else res.status(503).json({ status: 'unavailable' });
   });
-  app.post(TOKEN_PATH, ...tokenProxy({ identityUrl: () => serviceUrls.get('identity'), routerSecret: options.routerSecret, clientAddress, logger: logger.child({ component: 'token' }) }));
+  const proxied = (path: string) =>
+    tokenProxy({ path, identityUrl: () => serviceUrls.get('identity'), routerSecret: options.routerSecret, clientAddress, logger: logger.child({ component: 'token' }) });
+  app.post(TOKEN_PATH, ...proxied(TOKEN_PATH));
+  app.post(REVOKE_PATH, ...proxied(REVOKE_PATH));
+  app.get(METADATA_PATH, ...proxied(METADATA_PATH));
   const refused = refusedRequestMetrics(metrics);
   app.use(
     '/graphql',

@@ -4,6 +4,10 @@ import { clientAddressHeaders, type Logger } from '@commerce/kit';
 
 /** Partners ask the router's host for tokens; identity answers (`POST /oauth/token`, client credentials). */
 export const TOKEN_PATH = '/oauth/token';
+/** RFC 7009 token revocation, answered by identity too. */
+export const REVOKE_PATH = '/oauth/revoke';
+/** RFC 8414 metadata; identity writes the endpoints' URLs on the host the partner asked (sent as x-forwarded-host). */
+export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 /** Identity refuses bodies over 8 KiB itself; this only bounds what the router buffers. */
 const MAX_BODY = '16kb';
 const TIMEOUT_MS = 5_000;
@@ -11,13 +15,15 @@ const TIMEOUT_MS = 5_000;
 const ANSWER_HEADERS = ['content-type', 'cache-control', 'pragma', 'www-authenticate', 'retry-after'];
 
 /**
- * `POST /oauth/token`, forwarded to identity's token endpoint as it came (body, content type, Authorization), so
+ * `POST /oauth/token` (and `POST /oauth/revoke`, `GET /.well-known/oauth-authorization-server`: `path`), forwarded to identity's token endpoint as it came (body, content type, Authorization), so
  * that partners need no route to identity. Identity's own URL comes from the supergraph (or its override). When
  * identity cannot be reached the answer is 503 `temporarily_unavailable`, in the endpoint's error format.
  * The client's address goes along, signed like a principal: identity throttles failed authentications per
  * client id and address.
  */
 export function tokenProxy(options: {
+  /** Identity's path answering this route; the token endpoint by default. */
+  path?: string;
   identityUrl: () => string | undefined;
   routerSecret: string;
   /** The client's address as TRUST_PROXY says (client-address.ts), as for every other request. */
@@ -34,10 +40,13 @@ export function tokenProxy(options: {
         if (req.headers['content-type']) headers['content-type'] = req.headers['content-type'];
         if (req.headers.authorization) headers.authorization = req.headers.authorization;
         Object.assign(headers, clientAddressHeaders(options.clientAddress(req), options.routerSecret));
-        const answer = await fetch(new URL(TOKEN_PATH, graphqlUrl), {
-          method: 'POST',
+        if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+        headers['x-forwarded-proto'] = req.protocol;
+        const post = req.method === 'POST';
+        const answer = await fetch(new URL(options.path ?? TOKEN_PATH, graphqlUrl), {
+          method: post ? 'POST' : 'GET',
           headers,
-          body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+          ...(post ? { body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) } : {}),
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
         res.status(answer.status);

@@ -64,6 +64,14 @@ function recording(logger: Logger, lines: string[]): Logger {
 const jwtClaims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => {
   const logLines: string[] = [];
   const secrets: string[] = [];
@@ -382,6 +390,61 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     assert.ok(Number(throttled.headers.get('retry-after')) > 0);
     const other = await createClient('Unaffected', ['catalog:read']);
     await tokenFor(other.client.clientId, other.secret);
+  });
+
+  it('publishes RFC 8414 metadata at the router, with URLs on the router host', async () => {
+    const response = await fetch(new URL('/.well-known/oauth-authorization-server', platform.routerUrl));
+    assert.equal(response.status, 200);
+    const origin = new URL(platform.routerUrl).origin;
+    const metadata = (await response.json()) as Record<string, unknown>;
+    assert.equal(metadata.issuer, origin);
+    assert.equal(metadata.token_endpoint, `${origin}/oauth/token`);
+    assert.equal(metadata.revocation_endpoint, `${origin}/oauth/revoke`);
+    assert.deepEqual(metadata.grant_types_supported, ['client_credentials']);
+    assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(metadata.scopes_supported, ['catalog:read', 'schema:read', 'orders:read', 'inventory:read']);
+  });
+
+  it('revokes a partner token (RFC 7009): the router refuses it within seconds; unknown tokens 200; bad client 401', async () => {
+    const { client, secret } = await createClient('Revoke token test', ['catalog:read']);
+    const other = await createClient('Other revoker', ['catalog:read']);
+    const revokeUrl = new URL('/oauth/revoke', platform.routerUrl).toString();
+    const revoke = (body: string, authorization?: string) => requestToken(body, { url: revokeUrl, ...(authorization ? { authorization } : {}) });
+    const query = '{ products(first: 1) { edges { node { name } } } }';
+    const works = async (token: string) => (await router<{ products: unknown }>(query, {}, token)).body.data?.products !== undefined;
+    const revoked = await tokenFor(client.clientId, secret);
+    const kept = await tokenFor(client.clientId, secret);
+    assert.match(String(jwtClaims(revoked).sid), /^[0-9a-f-]{36}$/);
+    assert.ok(await works(revoked));
+
+    // Another client cannot revoke it (answered 200 all the same, as for an unknown token).
+    const foreign = await revoke(`token=${revoked}`, basic(other.client.clientId, other.secret));
+    assert.equal(foreign.status, 200);
+    for (const token of ['not-a-token', `${revoked.slice(0, -4)}AAAA`]) {
+      const unknown = await revoke(`token=${encodeURIComponent(token)}&token_type_hint=access_token`, basic(client.clientId, secret));
+      assert.equal(unknown.status, 200, JSON.stringify(unknown.body));
+    }
+    const bad = await revoke(`token=${revoked}`, basic(client.clientId, `${secret}x`));
+    assert.deepEqual([bad.status, bad.body.error], [401, 'invalid_client']);
+    assert.match(bad.headers.get('www-authenticate') ?? '', /^Basic /);
+    const anonymous = await revoke(`token=${revoked}`);
+    assert.deepEqual([anonymous.status, anonymous.body.error], [401, 'invalid_client']);
+    const missing = await revoke('', basic(client.clientId, secret));
+    assert.deepEqual([missing.status, missing.body.error], [400, 'invalid_request']);
+    assert.ok(await works(revoked), 'nothing above revoked it');
+
+    const started = Date.now();
+    const done = await revoke(
+      new URLSearchParams({ token: revoked, token_type_hint: 'access_token', client_id: client.clientId, client_secret: secret }).toString(),
+    );
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    await waitFor('the router to refuse the revoked token', async () => {
+      const answer = await router(query, {}, revoked);
+      return answer.body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
+    }, 10_000);
+    assert.ok(Date.now() - started < 10_000);
+    assert.ok(await works(kept), 'the client\'s other token still works');
+    assert.equal((await revoke(`token=${revoked}`, basic(client.clientId, secret))).status, 200, 'revoking again is fine');
   });
 
   it('never logs client secrets or partner tokens', () => {

@@ -15,7 +15,9 @@ import { createClient } from './data/client.js';
 import { EMBEDDED_DEV_KEK, KEY_ENCRYPTION_KEYS_VARIABLE, SigningKeys } from './data/key-store.js';
 import { createLoaders } from './data/loaders.js';
 import { seedIdentity } from './data/seed.js';
+import { authorizationServerMetadata, METADATA_PATH } from './http/metadata-endpoint.js';
 import { REVOCATIONS_PATH, revocationsEndpoint } from './http/revocations-endpoint.js';
+import { REVOKE_PATH, revokeEndpoint } from './http/revoke-endpoint.js';
 import { ACCESS_TOKEN_TTL_SECONDS } from './domain/tokens.js';
 import { clientAuthThrottleConfigFromEnv, logInThrottleConfigFromEnv } from './domain/throttling.js';
 import { partnerTokenConfigFromEnv, TOKEN_PATH, tokenEndpoint } from './http/token-endpoint.js';
@@ -59,6 +61,7 @@ export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): Sub
       const throttle = new PartnerAuthThrottle(limiterStore, throttlePrefix, clientAuthConfig, throttleLogger);
       const token = tokenEndpoint({ db, logger, config: tokenConfig, throttle, signingKeys, clientAddress });
       const revocations = revocationsEndpoint(db, logger);
+      const revoke = revokeEndpoint({ db, logger, throttle, signingKeys, clientAddress });
       return {
         createContext: (principal, request) => ({
           principal,
@@ -72,9 +75,16 @@ export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): Sub
           router.get(JWKS_PATH, async (_req, res) => {
             res.set('cache-control', 'public, max-age=300').json({ keys: await signingKeys.publicKeys() });
           });
+          router.get(METADATA_PATH, (req, res) => {
+            res.set('cache-control', 'no-store').json(authorizationServerMetadata(req));
+          });
           router.get(REVOCATIONS_PATH, async (req, res) => {
             const answer = await revocations(req.query);
             res.status(answer.status).set('cache-control', 'no-store').json(answer.body);
+          });
+          router.post(REVOKE_PATH, async (req, res) => {
+            const answer = await revoke(req);
+            res.status(answer.status).set(answer.headers).json(answer.body);
           });
           router.post(TOKEN_PATH, async (req, res) => {
             const answer = await token(req);

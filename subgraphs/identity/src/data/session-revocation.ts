@@ -25,5 +25,15 @@ export async function revokedSince(db: IdentityDb, since: Date | undefined, now 
     where: { revokedAt: { gt: relevantSince(since, now) } },
     _max: { revokedAt: true },
   });
-  return rows.flatMap((row) => (row._max.revokedAt ? [{ sessionId: row.familyId, revokedAt: row._max.revokedAt }] : []));
+  const sessions = rows.flatMap((row) => (row._max.revokedAt ? [{ sessionId: row.familyId, revokedAt: row._max.revokedAt }] : []));
+  // Revoked partner tokens, until they expire (their lifetime is the partner token TTL, not the session one).
+  const partnerTokens = await db.partnerTokenRevocation.findMany({
+    where: { expiresAt: { gt: now }, ...(since ? { revokedAt: { gt: since } } : {}) },
+  });
+  return [...sessions, ...partnerTokens.map((row) => ({ sessionId: row.tokenId, revokedAt: row.revokedAt, until: row.expiresAt }))];
+}
+
+/** Revokes one partner access token by its `sid`; revoking it again changes nothing. */
+export async function revokePartnerToken(db: IdentityDb, revocation: { tokenId: string; clientId: string; expiresAt: Date }): Promise<void> {
+  await db.partnerTokenRevocation.upsert({ where: { tokenId: revocation.tokenId }, create: revocation, update: {} });
 }

@@ -48,16 +48,46 @@ export function parseTokenRequest(authorization: string | undefined, body: unkno
   if (!grantType) return new OAuthError('invalid_request', 'grant_type is required');
   if (grantType !== 'client_credentials') return new OAuthError('unsupported_grant_type', 'Only client_credentials is supported');
 
+  const client = parseClientAuthentication(authorization, bodyId, bodySecret);
+  return client instanceof OAuthError ? client : { ...client, scope };
+}
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** RFC 6749 §2.3.1: HTTP Basic or client_id/client_secret in the body, one way only. */
+function parseClientAuthentication(authorization: string | undefined, bodyId: string | undefined, bodySecret: string | undefined): ClientCredentials | OAuthError {
   if (authorization !== undefined) {
     const basic = parseBasic(authorization);
     if (!basic) return new OAuthError('invalid_client', 'Use HTTP Basic authentication with the client id and secret');
     if (bodySecret !== undefined || (bodyId !== undefined && bodyId !== basic.clientId)) {
       return new OAuthError('invalid_request', 'Authenticate the client one way only: HTTP Basic or client_id/client_secret');
     }
-    return { ...basic, scope };
+    return basic;
   }
   if (!bodyId || !bodySecret) return new OAuthError('invalid_client', 'Client authentication is required');
-  return { clientId: bodyId, clientSecret: bodySecret, scope };
+  return { clientId: bodyId, clientSecret: bodySecret };
+}
+
+export interface RevokeRequest extends ClientCredentials {
+  token: string;
+}
+
+/** RFC 7009 §2.1: `token` and an optional `token_type_hint` (only access tokens exist for partners: the hint is not needed). */
+export function parseRevokeRequest(authorization: string | undefined, body: unknown): RevokeRequest | OAuthError {
+  const params: Params = body && typeof body === 'object' && !Array.isArray(body) ? (body as Params) : {};
+  for (const name of ['token', 'token_type_hint', 'client_id', 'client_secret']) {
+    if (params[name] !== undefined && typeof params[name] !== 'string') {
+      return new OAuthError('invalid_request', `${name} must be given once, as a string`);
+    }
+  }
+  const { token, client_id: bodyId, client_secret: bodySecret } = params as Record<string, string | undefined>;
+  const client = parseClientAuthentication(authorization, bodyId, bodySecret);
+  if (client instanceof OAuthError) return client;
+  if (!token) return new OAuthError('invalid_request', 'token is required');
+  return { ...client, token };
 }
 
 /** RFC 6749 §2.3.1: Basic credentials are the form-encoded client id and secret. */
@@ -107,18 +137,8 @@ export interface TokenResponse {
 
 /** `address`: the client's (the router's signed one), for the throttle. */
 export async function clientCredentialsGrant(request: TokenRequest, address: string, deps: ClientCredentialsDeps): Promise<TokenResponse | OAuthError> {
-  const retryAfter = await deps.throttle.retryAfterSeconds(request.clientId, address);
-  if (retryAfter > 0) {
-    return new OAuthError('invalid_client', `Too many failed authentications for this client from this address; retry in ${retryAfter} s`, retryAfter);
-  }
-  const stored = await deps.findClient(request.clientId);
-  // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.
-  const matches = await verifyClientSecret(request.clientSecret, stored?.secretHash ?? (await decoySecretHash()));
-  if (!stored || !matches || stored.client.revokedAt) {
-    await deps.throttle.failed(request.clientId, address);
-    return new OAuthError('invalid_client', 'Client authentication failed');
-  }
-  await deps.throttle.succeeded(request.clientId, address);
+  const stored = await authenticateClient(request, address, deps);
+  if (stored instanceof OAuthError) return stored;
   const grant = grantScopes(request.scope, stored.client);
   if ('rejected' in grant) {
     return grant.rejected === 'invalid_scope'
@@ -131,4 +151,25 @@ export async function clientCredentialsGrant(request: TokenRequest, address: str
     expires_in: deps.tokenTtlSeconds,
     scope: grant.scopes.join(' '),
   };
+}
+
+/** The client, when its secret is right and it is not revoked; failures count towards the throttle. */
+export async function authenticateClient(
+  request: ClientCredentials,
+  address: string,
+  deps: Pick<ClientCredentialsDeps, 'findClient' | 'throttle'>,
+): Promise<StoredClient | OAuthError> {
+  const retryAfter = await deps.throttle.retryAfterSeconds(request.clientId, address);
+  if (retryAfter > 0) {
+    return new OAuthError('invalid_client', `Too many failed authentications for this client from this address; retry in ${retryAfter} s`, retryAfter);
+  }
+  const stored = await deps.findClient(request.clientId);
+  // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.
+  const matches = await verifyClientSecret(request.clientSecret, stored?.secretHash ?? (await decoySecretHash()));
+  if (!stored || !matches || stored.client.revokedAt) {
+    await deps.throttle.failed(request.clientId, address);
+    return new OAuthError('invalid_client', 'Client authentication failed');
+  }
+  await deps.throttle.succeeded(request.clientId, address);
+  return stored;
 }

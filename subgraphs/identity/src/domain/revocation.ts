@@ -12,6 +12,8 @@ export const ACCESS_TOKEN_TTL_MS = ACCESS_TOKEN_TTL_SECONDS * 1000;
 export interface Revocation {
   sessionId: string;
   revokedAt: Date;
+  /** When the last token of it expires, if not one access-token lifetime after the revocation (partner tokens). */
+  until?: Date;
 }
 
 /** What the router's deny-list gets: the session id, and until when a token of it may still be presented. */
@@ -28,5 +30,5 @@ export function relevantSince(since: Date | undefined, now: Date): Date {
 }
 
 export function deniedSession(revocation: Revocation): DeniedSession {
-  return { sid: revocation.sessionId, until: revocation.revokedAt.getTime() + ACCESS_TOKEN_TTL_MS };
+  return { sid: revocation.sessionId, until: revocation.until?.getTime() ?? revocation.revokedAt.getTime() + ACCESS_TOKEN_TTL_MS };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import { SCOPES_BY_ROLE, type UserRecord } from './accounts.js';
 import { CLIENT_SUBJECT_PREFIX } from './partners.js';
@@ -27,7 +27,8 @@ export async function signPartnerToken(
   ttlSeconds: number,
   key: SigningKeyRecord,
 ): Promise<string> {
-  const claims = { role: 'partner', scope: scopes.join(' '), client_id: client.clientId };
+  // Its own `sid`: revoking the token (RFC 7009) lists it in the revocation feed the router polls.
+  const claims = { role: 'partner', scope: scopes.join(' '), client_id: client.clientId, sid: randomUUID() };
   return sign(claims, `${CLIENT_SUBJECT_PREFIX}${client.clientId}`, ttlSeconds, key);
 }
 

@@ -64,7 +64,7 @@ export function tokenEndpoint({ db, logger, config, throttle, signingKeys, clien
   };
 }
 
-function addressOf(req: IncomingMessage, clientAddress: (req: IncomingMessage) => string): string | OAuthError {
+export function addressOf(req: IncomingMessage, clientAddress: (req: IncomingMessage) => string): string | OAuthError {
   try {
     return clientAddress(req);
   } catch (error) {
@@ -74,7 +74,7 @@ function addressOf(req: IncomingMessage, clientAddress: (req: IncomingMessage) =
 }
 
 /** The body as parameters: form-encoded (RFC 6749) or JSON. A repeated form parameter becomes an array. */
-async function readParams(req: IncomingMessage): Promise<unknown> {
+export async function readParams(req: IncomingMessage): Promise<unknown> {
   const tooLarge = new OAuthError('invalid_request', 'The request body is too large');
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge;
   const chunks: Buffer[] = [];
