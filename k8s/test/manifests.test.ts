@@ -350,7 +350,15 @@ for (const overlay of ['dev', 'prod'] as const) {
       }
       assert.deepEqual(
         routed.sort(),
-        ['Exact /graphql', 'Exact /graphql/stream', 'Prefix /explorer', 'Exact /schema.graphql', 'Exact /oauth/token'].sort(),
+        [
+          'Exact /graphql',
+          'Exact /graphql/stream',
+          'Prefix /explorer',
+          'Exact /schema.graphql',
+          'Exact /oauth/token',
+          'Exact /oauth/revoke',
+          'Exact /.well-known/oauth-authorization-server',
+        ].sort(),
         'the public paths, and only those',
       );
       if (spec(ingress).defaultBackend) problems.push(`${ref(ingress)}: a defaultBackend routes every other path`);
