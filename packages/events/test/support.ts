@@ -24,14 +24,8 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   await deleteKeys(REDIS_URL, prefix);
 }
 
-/** Resolves once `check` returns true; fails after `timeoutMs` with `what`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
+/** Resolves once `check` returns true (kit's one waiting helper). */
+export { waitFor } from '@commerce/kit';
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -45,4 +45,5 @@ export * from './metrics/subgraph-metrics.js';
 export * from './tracing.js';
 export * from './testing/scratch-database.js';
 export * from './testing/redis-keys.js';
+export * from './testing/wait-for.js';
 export * from './testing/own-postgres.js';

@@ -4,18 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import {
-  createLogger,
-  demoData,
-  freePort,
-  InProcessPubSub,
-  openDatabase,
-  principalHeaders,
-  REPO_ROOT,
-  SharedResources,
-  startOwnPostgres,
-  type OwnPostgres,
-} from '@commerce/kit';
+import { createLogger, demoData, freePort, InProcessPubSub, openDatabase, type OwnPostgres, principalHeaders, REPO_ROOT, SharedResources, startOwnPostgres, waitFor } from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { testMode } from '../src/testing.js';
 
@@ -43,13 +32,6 @@ interface Launched {
   output(): string;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const status = (url: string) => fetch(url).then((response) => response.status, () => 0);
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
-import { clientAddressHeaders, DEMO_PASSWORD, deleteRedisKeys, principalHeaders } from '@commerce/kit';
+import { clientAddressHeaders, deleteRedisKeys, DEMO_PASSWORD, principalHeaders, waitFor } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
 /**
@@ -41,13 +41,6 @@ function postFrom<Body>(from: string, url: string, body: string, headers: Record
   });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe(`log-in and partner authentication throttling (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   let platform: TestPlatform;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { createLogger, DEMO_PASSWORD, principalHeaders, type Logger } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, type Logger, principalHeaders, waitFor } from '@commerce/kit';
 import { startRouter, type RunningRouter } from '@commerce/router';
 import { startPlatform, SUPERGRAPH_PATH, type RunningPlatform } from '../src/embedded.js';
 import { createPostgresDatabases, testMode, type GraphQLResponse } from '../src/testing.js';
@@ -64,13 +64,6 @@ function recording(logger: Logger, lines: string[]): Logger {
 const jwtClaims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => {
   const logLines: string[] = [];

@@ -82,14 +82,18 @@ function isSubscription(query: string, operationName: string | null | undefined)
 }
 
 type Sink = { next(value: ExecutionResult): void; error(error: unknown): void; complete(): void };
+type Next = (value: ExecutionResult) => void;
 
 /**
  * An Observable GraphiQL shows event by event; a refusal (a list of GraphQL errors) is shown as a result.
- * GraphiQL subscribes with an observer object only; its Observable type also lists rxjs' callback overloads.
+ * It takes an observer object (what GraphiQL passes) or rxjs-style callbacks, as GraphiQL's Observable type lists.
  */
-function overWebSocket(client: Client, params: Parameters<Fetcher>[0]): Awaited<ReturnType<Fetcher>> {
-  const observable = {
-    subscribe(sink: Sink) {
+function overWebSocket(client: Client, params: Parameters<Fetcher>[0]) {
+  const ignore = () => {};
+  return {
+    subscribe(observer?: Sink | Next, error?: ((error: unknown) => void) | null, complete?: () => void) {
+      const sink: Sink =
+        typeof observer === 'object' ? observer : { next: observer ?? ignore, error: error ?? ignore, complete: complete ?? ignore };
       const unsubscribe = client.subscribe<Record<string, unknown>>(
         { query: params.query, operationName: params.operationName ?? undefined, variables: params.variables as Record<string, unknown> | undefined },
         {
@@ -108,7 +112,6 @@ function overWebSocket(client: Client, params: Parameters<Fetcher>[0]): Awaited<
       return { unsubscribe };
     },
   };
-  return observable as unknown as Awaited<ReturnType<Fetcher>>;
 }
 
 async function loadSchema(token: string): Promise<SchemaState> {

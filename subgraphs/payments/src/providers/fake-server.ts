@@ -75,17 +75,36 @@ async function route(backend: FakePaymentBackend, req: IncomingMessage, res: Ser
   if (req.method !== 'POST' || !operation) return send(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}`, transient: false } });
   const body = await readJson(req);
   const idempotencyKey = req.headers['idempotency-key'];
-  if (body === undefined || typeof idempotencyKey !== 'string') {
-    return send(res, 400, { error: { code: 'BAD_REQUEST', message: 'a JSON object body and an Idempotency-Key header are required', transient: false } });
+  const request = body && typeof idempotencyKey === 'string' ? providerRequest(operation, body, idempotencyKey) : undefined;
+  if (!request) {
+    const message = 'a JSON object body with the operation\'s string fields and an Idempotency-Key header are required';
+    return send(res, 400, { error: { code: 'BAD_REQUEST', message, transient: false } });
   }
   try {
-    const request = { ...body, idempotencyKey } as unknown as AuthorizeRequest | AuthorizationRequest; // shape checked by the backend's rules
     const { reference } = await backend.handle(operation, request);
     send(res, 200, { reference });
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     send(res, error.transient ? 503 : (STATUS_OF[error.code] ?? 400), { error: { code: error.code, message: error.message, transient: error.transient } });
   }
+}
+
+/** The request the fake backend takes, or undefined when a field it needs is missing or not a string. */
+function providerRequest(
+  operation: FakeOperation,
+  body: Record<string, unknown>,
+  idempotencyKey: string,
+): AuthorizeRequest | AuthorizationRequest | undefined {
+  const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+  const amount = text('amount');
+  const currency = text('currency');
+  if (amount === undefined || currency === undefined) return undefined;
+  if (operation === 'authorize') {
+    const paymentMethod = text('paymentMethod');
+    return paymentMethod === undefined ? undefined : { idempotencyKey, amount, currency, paymentMethod };
+  }
+  const authorization = text('authorization');
+  return authorization === undefined ? undefined : { idempotencyKey, amount, currency, authorization };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
