@@ -11,11 +11,11 @@ const elapsed = () => `${process.uptime().toFixed(1).padStart(5)} s`;
 function build() {
   process.stdout.write(`  ${elapsed()}  building (the first build compiles 13 workspaces: a few minutes on 2 cores)\n`);
   return new Promise((resolve, reject) => {
-    const turbo = spawn(
-      join(root, 'node_modules', '.bin', 'turbo'),
-      ['run', 'build', '--output-logs=new-only', '--log-prefix=task'],
-      { cwd: root, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const turbo = spawn(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'build', '--output-logs=new-only', '--log-prefix=task'], {
+      cwd: root,
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     // Turbo prints one line when a task starts ("<workspace>:build: cache miss, executing ...") or is cached.
     createInterface({ input: turbo.stdout }).on('line', (line) => {
       const match = /^(@commerce\/[\w-]+):build: cache (miss|hit)/.exec(line.trim());

@@ -6,12 +6,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const workspaces = ['packages', 'subgraphs'].flatMap((group) =>
-  readdirSync(join(root, group)).map((name) => join(group, name)),
-).concat('router', 'k8s');
+const workspaces = ['packages', 'subgraphs']
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => join(group, name)))
+  .concat('router', 'k8s');
 const files = workspaces.flatMap((workspace) => {
   const dir = join(root, workspace, 'dist', 'test');
-  return existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.test.js')).map((file) => join(dir, file)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((file) => file.endsWith('.test.js'))
+        .map((file) => join(dir, file))
+    : [];
 });
 const filter = process.argv[2];
 const selected = filter ? files.filter((file) => file.includes(filter)) : files;

@@ -44,12 +44,20 @@ function check(name: string, problems: string[], figures?: Record<string, number
 }
 
 /** The platform at rest: what the saga, the outbox, the consumers and the provider leave behind. */
-export async function quiescence(input: Pick<CheckInput, 'databaseUrls' | 'redisUrl' | 'streamPrefix' | 'keyPrefix'>, dbs: Record<string, Database>) {
-  const [pending] = await dbs.orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`, [`${input.keyPrefix}%`]);
+export async function quiescence(
+  input: Pick<CheckInput, 'databaseUrls' | 'redisUrl' | 'streamPrefix' | 'keyPrefix'>,
+  dbs: Record<string, Database>,
+) {
+  const [pending] = await dbs.orders!.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`,
+    [`${input.keyPrefix}%`],
+  );
   const [sagas] = await dbs.orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM checkout_sagas WHERE step <> 'DONE'`);
   let unpublished = 0;
   for (const db of Object.values(dbs)) {
-    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL').catch(() => [{ n: 0 }]);
+    const [row] = await db
+      .query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL')
+      .catch(() => [{ n: 0 }]);
     unpublished += row?.n ?? 0;
   }
   const streams = await streamFigures(input.redisUrl, input.streamPrefix);
@@ -81,7 +89,8 @@ export async function streamFigures(redisUrl: string, prefix: string) {
           pending += Number(info.pending);
           if (groupLag === null || groupLag === undefined) unknownLag += 1;
           else lag += Number(groupLag);
-          if (Number(info.pending) > 0 || Number(groupLag ?? 1) > 0) groups.push(`${key} ${String(info.name)}: pending ${Number(info.pending)}, lag ${String(groupLag)}`);
+          if (Number(info.pending) > 0 || Number(groupLag ?? 1) > 0)
+            groups.push(`${key} ${String(info.name)}: pending ${Number(info.pending)}, lag ${String(groupLag)}`);
         }
       }
     }
@@ -98,10 +107,15 @@ export async function openAll(urls: Record<string, string>): Promise<Record<stri
 
 export async function runChecks(input: CheckInput, dbs: Record<string, Database>): Promise<Check[]> {
   const checks: Check[] = [];
-  const orders = await dbs.orders!.query<{ id: string; user_id: string; status: string; failure_reason: string | null; idempotency_key: string }>(
-    `SELECT id::text AS id, user_id::text AS user_id, status, failure_reason, idempotency_key FROM orders WHERE idempotency_key LIKE $1`,
-    [`${input.keyPrefix}%`],
-  );
+  const orders = await dbs.orders!.query<{
+    id: string;
+    user_id: string;
+    status: string;
+    failure_reason: string | null;
+    idempotency_key: string;
+  }>(`SELECT id::text AS id, user_id::text AS user_id, status, failure_reason, idempotency_key FROM orders WHERE idempotency_key LIKE $1`, [
+    `${input.keyPrefix}%`,
+  ]);
   const byId = new Map(orders.map((order) => [order.id, order]));
   const ids = orders.map((order) => order.id);
 
@@ -114,7 +128,10 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
   checks.push(
     check(
       'every order terminal (CONFIRMED, FAILED or CANCELLED) and its saga DONE',
-      [...notTerminal.map((order) => `order ${order.id} is ${order.status}`), ...sagas.map((saga) => `saga of ${saga.order_id} in ${saga.step}`)],
+      [
+        ...notTerminal.map((order) => `order ${order.id} is ${order.status}`),
+        ...sagas.map((saga) => `saga of ${saga.order_id} in ${saga.step}`),
+      ],
       { orders: orders.length },
     ),
   );
@@ -122,14 +139,19 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
   // one order per idempotency key, and the key's checkout always answered with that order
   const keyProblems: string[] = [];
   const ordersOfKey = new Map<string, string[]>();
-  for (const order of orders) ordersOfKey.set(`${order.user_id} ${order.idempotency_key}`, [...(ordersOfKey.get(`${order.user_id} ${order.idempotency_key}`) ?? []), order.id]);
+  for (const order of orders)
+    ordersOfKey.set(`${order.user_id} ${order.idempotency_key}`, [
+      ...(ordersOfKey.get(`${order.user_id} ${order.idempotency_key}`) ?? []),
+      order.id,
+    ]);
   for (const [key, list] of ordersOfKey) if (list.length > 1) keyProblems.push(`key ${key} has ${list.length} orders`);
   const keysInDb = new Map(orders.map((order) => [order.idempotency_key, order.id]));
   for (const outcome of input.outcomes) {
     const distinct = new Set(outcome.orderIds);
     if (distinct.size > 1) keyProblems.push(`key ${outcome.idempotencyKey} answered with ${distinct.size} orders`);
     const stored = keysInDb.get(outcome.idempotencyKey);
-    if (distinct.size === 1 && stored !== outcome.orderIds[0]) keyProblems.push(`key ${outcome.idempotencyKey}: answered ${outcome.orderIds[0]}, stored ${stored ?? 'none'}`);
+    if (distinct.size === 1 && stored !== outcome.orderIds[0])
+      keyProblems.push(`key ${outcome.idempotencyKey}: answered ${outcome.orderIds[0]}, stored ${stored ?? 'none'}`);
   }
   checks.push(check('one order per idempotency key', keyProblems, { keys: input.outcomes.length }));
 
@@ -153,17 +175,24 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
     const confirmed = sold.get(row.product_id) ?? 0;
     soldUnits += confirmed;
     if (initial.onHand - row.on_hand !== confirmed) {
-      stockProblems.push(`product ${row.product_id}: onHand ${initial.onHand} -> ${row.on_hand} (${initial.onHand - row.on_hand} left), confirmed ${confirmed}`);
+      stockProblems.push(
+        `product ${row.product_id}: onHand ${initial.onHand} -> ${row.on_hand} (${initial.onHand - row.on_hand} left), confirmed ${confirmed}`,
+      );
     }
-    if (row.reserved !== initial.reserved) reservedProblems.push(`product ${row.product_id}: reserved ${initial.reserved} -> ${row.reserved}`);
+    if (row.reserved !== initial.reserved)
+      reservedProblems.push(`product ${row.product_id}: reserved ${initial.reserved} -> ${row.reserved}`);
   }
-  for (const productId of sold.keys()) if (!input.initialStock.has(productId)) stockProblems.push(`product ${productId} sold but not tracked`);
+  for (const productId of sold.keys())
+    if (!input.initialStock.has(productId)) stockProblems.push(`product ${productId} sold but not tracked`);
   const held = await dbs.inventory!.query<{ order_id: string; quantity: number }>(
     `SELECT order_id::text AS order_id, quantity FROM stock_reservations WHERE status = 'held' AND order_id = ANY($1::uuid[])`,
     [ids],
   );
-  for (const reservation of held) reservedProblems.push(`order ${reservation.order_id}: ${reservation.quantity} still held (${byId.get(reservation.order_id)?.status})`);
-  checks.push(check('per product: initial - final onHand = confirmed quantity', stockProblems, { products: stock.length, unitsSold: soldUnits }));
+  for (const reservation of held)
+    reservedProblems.push(`order ${reservation.order_id}: ${reservation.quantity} still held (${byId.get(reservation.order_id)?.status})`);
+  checks.push(
+    check('per product: initial - final onHand = confirmed quantity', stockProblems, { products: stock.length, unitsSold: soldUnits }),
+  );
   checks.push(check('reserved back to its initial value (0), no reservation held', reservedProblems));
 
   // the provider's ledger: exactly one capture per confirmed order, none for the others; authorizations of failed orders voided
@@ -188,7 +217,8 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
     const counts = intent ? effects.get(intent.id) : undefined;
     const captured = counts?.get('capture') ?? 0;
     captures += captured;
-    if (order.status === 'CONFIRMED' && captured !== 1) captureProblems.push(`confirmed order ${order.id}: ${captured} captures (intent ${intent?.status ?? 'missing'})`);
+    if (order.status === 'CONFIRMED' && captured !== 1)
+      captureProblems.push(`confirmed order ${order.id}: ${captured} captures (intent ${intent?.status ?? 'missing'})`);
     if (order.status !== 'CONFIRMED' && captured !== 0) captureProblems.push(`${order.status} order ${order.id}: ${captured} captures`);
     if (order.status !== 'CONFIRMED' && (counts?.get('authorize') ?? 0) > 0 && (counts?.get('void') ?? 0) !== 1) {
       voidProblems.push(`${order.status} order ${order.id} (${order.failure_reason}): authorized, ${counts?.get('void') ?? 0} voids`);

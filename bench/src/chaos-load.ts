@@ -41,7 +41,8 @@ export interface Customer {
 }
 
 const ADD_TO_CART = 'mutation ChaosAddToCart($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code message } } }';
-const CHECKOUT = 'mutation ChaosCheckout($input: CheckoutInput!) { checkout(input: $input) { order { id status } userErrors { code message } } }';
+const CHECKOUT =
+  'mutation ChaosCheckout($input: CheckoutInput!) { checkout(input: $input) { order { id status } userErrors { code message } } }';
 const SIGN_UP = 'mutation ChaosSignUp($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code message } } }';
 const ADDRESS = { name: 'Chaos Buyer', line1: '1 Chaos Street', city: 'Utrecht', postalCode: '3511 AA', country: 'NL' };
 
@@ -84,17 +85,29 @@ export class Shopper {
       }
       if (!body.data || Object.values(body.data).some((value) => value === null)) {
         const code = body.errors?.[0]?.extensions?.code;
-        return { ok: false, kind: `http ${response.status} ${typeof code === 'string' ? code : 'error without a code'}`, message: body.errors?.[0]?.message };
+        return {
+          ok: false,
+          kind: `http ${response.status} ${typeof code === 'string' ? code : 'error without a code'}`,
+          message: body.errors?.[0]?.message,
+        };
       }
       return { ok: true, body };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      return { ok: false, kind: `network ${code ?? ((error as Error).message.includes('no response') ? 'timeout' : (error as Error).message.slice(0, 60))}` };
+      return {
+        ok: false,
+        kind: `network ${code ?? ((error as Error).message.includes('no response') ? 'timeout' : (error as Error).message.slice(0, 60))}`,
+      };
     }
   }
 
   /** Sends until it gets data (counting and pausing between failures), or `stepTimeoutMs` has passed. */
-  private async send(query: string, variables: Record<string, unknown>, token: string | undefined, errors: string[]): Promise<GraphQLBody | undefined> {
+  private async send(
+    query: string,
+    variables: Record<string, unknown>,
+    token: string | undefined,
+    errors: string[],
+  ): Promise<GraphQLBody | undefined> {
     const until = performance.now() + this.stepTimeoutMs;
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.post(query, variables, token);
@@ -121,7 +134,12 @@ export class Shopper {
   async checkout(customer: Customer, plan: PlannedCheckout, watcher: OrderWatcher, settleTimeoutMs: number): Promise<CheckoutOutcome> {
     const started = performance.now();
     const outcome: CheckoutOutcome = { ...plan, customer: customer.index, orderIds: [], errors: [], userErrors: [], latencyMs: Number.NaN };
-    const added = await this.send(ADD_TO_CART, { input: { productId: plan.productId, quantity: plan.quantity } }, customer.token, outcome.errors);
+    const added = await this.send(
+      ADD_TO_CART,
+      { input: { productId: plan.productId, quantity: plan.quantity } },
+      customer.token,
+      outcome.errors,
+    );
     if (!added) return { ...outcome, gaveUp: 'addToCart' };
     outcome.userErrors.push(...(added.data!.addToCart!.userErrors ?? []).map((error) => `addToCart ${error.code}`));
     const input = { input: { idempotencyKey: plan.idempotencyKey, paymentMethod: plan.card, shippingAddress: ADDRESS } };
@@ -152,7 +170,10 @@ export class Shopper {
  * query (PostgreSQL restarting) is tried again at the next tick.
  */
 export class OrderWatcher {
-  private readonly watchers = new Map<string, { resolve: (row: { status: string; failureReason: string | null } | undefined) => void; until: number }>();
+  private readonly watchers = new Map<
+    string,
+    { resolve: (row: { status: string; failureReason: string | null } | undefined) => void; until: number }
+  >();
   private loop: Promise<void> | undefined;
   private stopped = false;
   failedPolls = 0;

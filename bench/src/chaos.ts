@@ -69,7 +69,8 @@ interface Settings {
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const { int } = envReaders(env);
   const logLevel = env.BENCH_LOG_LEVEL || 'silent';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return {
     checkouts: int('BENCH_CHECKOUTS', 1000, 1, 100_000),
     concurrency: int('BENCH_CONCURRENCY', 20, 1, 200),
@@ -152,7 +153,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   /** A process that died unplanned is counted, then started again, as a supervisor (Kubernetes) would. */
   const supervise = (exit: UnplannedExit) => {
     unplanned.push(exit);
-    progress(`UNPLANNED EXIT of ${exit.service} (code ${exit.code}, signal ${exit.signal}): ${exit.output.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600)}`);
+    progress(
+      `UNPLANNED EXIT of ${exit.service} (code ${exit.code}, signal ${exit.signal}): ${exit.output.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 600)}`,
+    );
     const service = platform?.services.get(exit.service);
     if (closing || !service || service.unplannedExits.length > 10) return;
     setTimeout(() => void (closing ? undefined : service.restart()), 1000);
@@ -164,7 +167,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     await adminQuery(postgres.url, 'SELECT pg_reload_conf()');
     const setupStarted = performance.now();
     platform = await startProductionProcesses(
-      { logLevel: settings.logLevel, postgresUrl: postgres.url, redisUrl: redis.url, embeddedStorage: 'disk', production: 'processes', progress },
+      {
+        logLevel: settings.logLevel,
+        postgresUrl: postgres.url,
+        redisUrl: redis.url,
+        embeddedStorage: 'disk',
+        production: 'processes',
+        progress,
+      },
       { serviceEnv: SERVICE_ENV, onUnplannedExit: supervise },
     );
     const running = platform;
@@ -173,7 +183,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     client.current = new BenchClient(running.routerUrl, settings.concurrency + 8);
 
     // products: a few scarce, the rest plenty; nothing reserved
-    const productIds = demoData().products.slice(0, PRODUCTS).map((product) => product.id);
+    const productIds = demoData()
+      .products.slice(0, PRODUCTS)
+      .map((product) => product.id);
     const scarce = productIds.slice(0, SCARCE);
     await dbs.inventory!.query(
       `UPDATE stock_levels SET on_hand = CASE WHEN product_id = ANY($2::uuid[]) THEN $3::int ELSE $4::int END, reserved = 0 WHERE product_id = ANY($1::uuid[])`,
@@ -183,15 +195,22 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       'SELECT product_id::text AS product_id, sum(on_hand)::int AS on_hand, sum(reserved)::int AS reserved FROM stock_levels WHERE product_id = ANY($1::uuid[]) GROUP BY product_id',
       [productIds],
     );
-    if (initialRows.length !== productIds.length) throw new BenchError(`only ${initialRows.length} of ${productIds.length} products have stock levels`);
-    const initialStock = new Map<string, StockSnapshot>(initialRows.map((row) => [row.product_id, { onHand: row.on_hand, reserved: row.reserved }]));
+    if (initialRows.length !== productIds.length)
+      throw new BenchError(`only ${initialRows.length} of ${productIds.length} products have stock levels`);
+    const initialStock = new Map<string, StockSnapshot>(
+      initialRows.map((row) => [row.product_id, { onHand: row.on_hand, reserved: row.reserved }]),
+    );
 
     const shopper = new Shopper(client.current, settings.stepTimeoutMs);
     const customerCount = settings.concurrency * CUSTOMERS_PER_SLOT;
     progress(`signing up ${customerCount} customers`);
     const customers: Customer[] = [];
     for (let index = 0; index < customerCount; index += 8) {
-      customers.push(...(await Promise.all(Array.from({ length: Math.min(8, customerCount - index) }, (_, offset) => shopper.signUp(run, index + offset)))));
+      customers.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(8, customerCount - index) }, (_, offset) => shopper.signUp(run, index + offset)),
+        )),
+      );
     }
     const setupSeconds = (performance.now() - setupStarted) / 1000;
 
@@ -202,7 +221,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     let next = 0;
     const freeCustomers = [...customers];
     const loadStarted = performance.now();
-    progress(`load: ${settings.checkouts} checkouts, ${settings.concurrency} in flight; faults at ${FAULTS.map((fault) => `${Math.round(fault.at * 100)}% ${fault.target}`).join(', ')}`);
+    progress(
+      `load: ${settings.checkouts} checkouts, ${settings.concurrency} in flight; faults at ${FAULTS.map((fault) => `${Math.round(fault.at * 100)}% ${fault.target}`).join(', ')}`,
+    );
     const deadline = loadStarted + settings.maxSeconds * 1000;
     let truncated = false;
     const workers = Array.from({ length: settings.concurrency }, async () => {
@@ -218,7 +239,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         } finally {
           freeCustomers.push(customer);
         }
-        if ((index + 1) % 100 === 0) progress(`  ${index + 1} checkouts started, ${((performance.now() - loadStarted) / 1000).toFixed(0)} s`);
+        if ((index + 1) % 100 === 0)
+          progress(`  ${index + 1} checkouts started, ${((performance.now() - loadStarted) / 1000).toFixed(0)} s`);
       }
     });
     const faults: FaultRecord[] = [];
@@ -232,8 +254,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           atSeconds: round((performance.now() - loadStarted) / 1000, 1),
           checkoutsStarted: next,
           ordersInFlight: await dbs
-            .orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`, [`chaos-${run}-%`])
-            .then(([row]) => row?.n ?? 0, () => null),
+            .orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`, [
+              `chaos-${run}-%`,
+            ])
+            .then(
+              ([row]) => row?.n ?? 0,
+              () => null,
+            ),
           recoverySeconds: Number.NaN,
         };
         progress(`  FAULT ${fault.kind} ${fault.target} (${next} checkouts started, ${record.ordersInFlight} orders in flight)`);
@@ -258,8 +285,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const quiesceStarted = performance.now();
     let rest: Awaited<ReturnType<typeof quiescence>> | undefined;
     for (;;) {
-      rest = await quiescence({ ...running, redisUrl: redis.url, streamPrefix: `${running.redisPrefix}ev:`, keyPrefix: `chaos-${run}-` }, dbs).catch(() => undefined);
-      if (rest && rest.pendingOrders + rest.unfinishedSagas + rest.unpublished + rest.consumerPending + rest.consumerLag + rest.unknownLag === 0) break;
+      rest = await quiescence(
+        { ...running, redisUrl: redis.url, streamPrefix: `${running.redisPrefix}ev:`, keyPrefix: `chaos-${run}-` },
+        dbs,
+      ).catch(() => undefined);
+      if (
+        rest &&
+        rest.pendingOrders + rest.unfinishedSagas + rest.unpublished + rest.consumerPending + rest.consumerLag + rest.unknownLag === 0
+      )
+        break;
       if (performance.now() - quiesceStarted > settings.quiesceTimeoutMs) {
         progress(`not at rest after ${settings.quiesceTimeoutMs / 1000} s: ${JSON.stringify(rest)}`);
         break;
@@ -291,7 +325,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       name: 'processes that died unplanned',
       violations: unplannedDeaths,
       examples: [
-        ...unplanned.slice(0, 5).map((exit) => `${exit.service} (code ${exit.code}, signal ${exit.signal}): ${exit.output.split('\n').filter(Boolean).slice(-2).join(' | ').slice(0, 400)}`),
+        ...unplanned
+          .slice(0, 5)
+          .map(
+            (exit) =>
+              `${exit.service} (code ${exit.code}, signal ${exit.signal}): ${exit.output.split('\n').filter(Boolean).slice(-2).join(' | ').slice(0, 400)}`,
+          ),
         ...(redis.unplannedExits ? [`redis-server exited ${redis.unplannedExits} times`] : []),
         ...(postgresUp ? [] : ['PostgreSQL does not answer']),
       ],
@@ -299,7 +338,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const violations = checks.reduce((sum, each) => sum + each.violations, 0);
 
     // figures
-    const statuses = countBy(ran.map((outcome) => outcome.status ?? (outcome.gaveUp ? `gave up at ${outcome.gaveUp}` : outcome.orderIds.length ? 'not settled in time' : 'no order')));
+    const statuses = countBy(
+      ran.map(
+        (outcome) =>
+          outcome.status ??
+          (outcome.gaveUp ? `gave up at ${outcome.gaveUp}` : outcome.orderIds.length ? 'not settled in time' : 'no order'),
+      ),
+    );
     const failureReasons = countBy(ran.filter((outcome) => outcome.status === 'FAILED').map((outcome) => outcome.failureReason ?? 'none'));
     const byCard = Object.fromEntries(
       CARDS.map((card) => [card, countBy(ran.filter((outcome) => outcome.card === card).map((outcome) => outcome.status ?? 'unsettled'))]),
@@ -323,7 +368,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         customers: customerCount,
         repeatedCheckouts: 'every 10th checkout is sent again with its idempotency key',
         serviceEnv: SERVICE_ENV,
-        postgres: "own (kit's startOwnPostgres): initdb in a temporary folder, free port, synchronous_commit on, fsync off (a killed server keeps its commits; only a machine crash would not)",
+        postgres:
+          "own (kit's startOwnPostgres): initdb in a temporary folder, free port, synchronous_commit on, fsync off (a killed server keeps its commits; only a machine crash would not)",
         redis: 'own: redis-server --appendonly yes --appendfsync everysec in a temporary folder, free port',
       },
       violations,
@@ -356,16 +402,36 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     };
 
     const out: string[] = [];
-    out.push(`chaos: ${ran.length} checkouts${truncated ? ' (STOPPED AT BENCH_MAX_SECONDS)' : ''} at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0]!, 1)})`);
-    out.push(`  outcomes: ${Object.entries(statuses).map(([status, n]) => `${n} ${status}`).join(', ')}; failure reasons: ${Object.entries(failureReasons).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none'}`);
+    out.push(
+      `chaos: ${ran.length} checkouts${truncated ? ' (STOPPED AT BENCH_MAX_SECONDS)' : ''} at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0]!, 1)})`,
+    );
+    out.push(
+      `  outcomes: ${Object.entries(statuses)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(', ')}; failure reasons: ${
+        Object.entries(failureReasons)
+          .map(([reason, n]) => `${n} ${reason}`)
+          .join(', ') || 'none'
+      }`,
+    );
     for (const fault of faults) {
-      out.push(`  fault at ${fault.atSeconds} s (${fault.ordersInFlight} orders in flight): ${fault.kind} ${fault.target}, ready again after ${fault.recoverySeconds} s${fault.error ? ` (${fault.error})` : ''}`);
+      out.push(
+        `  fault at ${fault.atSeconds} s (${fault.ordersInFlight} orders in flight): ${fault.kind} ${fault.target}, ready again after ${fault.recoverySeconds} s${fault.error ? ` (${fault.error})` : ''}`,
+      );
     }
-    out.push(`  client-visible errors (each retried): ${Object.entries(clientErrors).map(([kind, n]) => `${n} x ${kind}`).join('; ') || 'none'}`);
+    out.push(
+      `  client-visible errors (each retried): ${
+        Object.entries(clientErrors)
+          .map(([kind, n]) => `${n} x ${kind}`)
+          .join('; ') || 'none'
+      }`,
+    );
     out.push(`  load ${round(loadSeconds, 0)} s, at rest ${round(quiesceSeconds, 0)} s later`);
     out.push('');
     for (const each of checks) {
-      out.push(`  ${each.violations === 0 ? 'ok  ' : 'FAIL'} ${each.name}${each.violations ? `: ${each.violations} violations` : ''}${each.figures ? ` ${JSON.stringify(each.figures)}` : ''}`);
+      out.push(
+        `  ${each.violations === 0 ? 'ok  ' : 'FAIL'} ${each.name}${each.violations ? `: ${each.violations} violations` : ''}${each.figures ? ` ${JSON.stringify(each.figures)}` : ''}`,
+      );
       for (const example of each.examples) out.push(`         ${example}`);
     }
     out.push('');
@@ -388,7 +454,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 }
 
 /** One fault, until its target serves again. */
-async function inject(target: string, platform: ProcessPlatform, redis: OwnRedis, postgres: OwnPostgres, downtimeMs: number): Promise<void> {
+async function inject(
+  target: string,
+  platform: ProcessPlatform,
+  redis: OwnRedis,
+  postgres: OwnPostgres,
+  downtimeMs: number,
+): Promise<void> {
   if (target === 'redis') {
     await redis.kill();
     await sleep(downtimeMs);

@@ -122,13 +122,17 @@ async function productionResources(settings: PlatformSettings, keyring: string):
   assertLoopback(settings.postgresUrl, 'BENCH_POSTGRES_URL');
   assertLoopback(settings.redisUrl, 'BENCH_REDIS_URL');
   await pingRedis(settings.redisUrl).catch((error: unknown) => {
-    throw new BenchError(`Redis on ${settings.redisUrl} does not answer (${(error as Error).message}); production mode needs it (BENCH_MODES=embedded skips it)`);
+    throw new BenchError(
+      `Redis on ${settings.redisUrl} does not answer (${(error as Error).message}); production mode needs it (BENCH_MODES=embedded skips it)`,
+    );
   });
   const redisPrefix = `bench-checkout-${runId()}:`;
   // createPostgresDatabases reads the admin URL from TEST_POSTGRES_URL
   process.env.TEST_POSTGRES_URL = settings.postgresUrl;
   const created = await createPostgresDatabases().catch((error: unknown) => {
-    throw new BenchError(`cannot create databases on ${settings.postgresUrl} (${(error as Error).message}); production mode needs PostgreSQL`);
+    throw new BenchError(
+      `cannot create databases on ${settings.postgresUrl} (${(error as Error).message}); production mode needs PostgreSQL`,
+    );
   });
   const databases: ProductionResources['databases'] = {};
   const drop = async () => {
@@ -147,7 +151,15 @@ async function productionResources(settings: PlatformSettings, keyring: string):
         try {
           await applyMigrations(db, migrationsDir(definition.name));
           const env = { ORDERS_ENCRYPTION_KEYS: keyring, IDENTITY_KEY_ENCRYPTION_KEYS: keyring };
-          const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env, clientAddress: () => 'seed' });
+          const instance = await definition.create({
+            db,
+            logger,
+            schema: await definition.buildSchema(),
+            pubsub,
+            shared,
+            env,
+            clientAddress: () => 'seed',
+          });
           await instance.seed(demoData());
           await instance.close();
         } finally {
@@ -182,7 +194,13 @@ async function startProductionInProcess(settings: PlatformSettings): Promise<Ben
       seedDemoData: false,
       // REDIS_URL makes the services' shared event bus Redis Streams (production consumer settings); the subgraphs'
       // pub/sub and the router's rate limits stay in this process (startPlatform gives them no Redis)
-      env: { ...process.env, REDIS_URL: settings.redisUrl, EVENTS_STREAM_PREFIX: `${resources.redisPrefix}ev:`, ORDERS_ENCRYPTION_KEYS: keyring, IDENTITY_KEY_ENCRYPTION_KEYS: keyring },
+      env: {
+        ...process.env,
+        REDIS_URL: settings.redisUrl,
+        EVENTS_STREAM_PREFIX: `${resources.redisPrefix}ev:`,
+        ORDERS_ENCRYPTION_KEYS: keyring,
+        IDENTITY_KEY_ENCRYPTION_KEYS: keyring,
+      },
       logger: (service) => createLogger(service, settings.logLevel),
     });
   } catch (error) {
@@ -191,7 +209,8 @@ async function startProductionInProcess(settings: PlatformSettings): Promise<Ben
   }
   return {
     mode: 'production',
-    description: 'every service in the benchmark\'s process (startPlatform) on the production adapters: PostgreSQL per subgraph, Redis Streams event bus (in-process pub/sub for live updates)',
+    description:
+      "every service in the benchmark's process (startPlatform) on the production adapters: PostgreSQL per subgraph, Redis Streams event bus (in-process pub/sub for live updates)",
     routerUrl: platform.routerUrl,
     query: (service, sql, params) => resources.databases[service]!.query(sql, params),
     startSeconds: (performance.now() - started) / 1000,
@@ -246,7 +265,12 @@ export async function startProductionProcesses(settings: PlatformSettings, optio
   const readyUrls = new Map<string, string>();
   const launch = async (name: string, script: string, env: Record<string, string>) => {
     const port = await freePort();
-    const service = new ServiceProcess(name, script, { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel }, options.onUnplannedExit);
+    const service = new ServiceProcess(
+      name,
+      script,
+      { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel },
+      options.onUnplannedExit,
+    );
     services.set(name, service);
     const ready = name === 'payment-provider' ? `http://127.0.0.1:${port}/health` : `http://127.0.0.1:${port}/health/ready`;
     readyUrls.set(name, ready);

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { demoData, LOG_LEVELS } from '@commerce/kit';
-import { assertLoopback, runId, startEmbedded, startProduction, type BenchPlatform, type PlatformSettings, type ServiceLog } from './checkout-platforms.js';
+import {
+  assertLoopback,
+  runId,
+  startEmbedded,
+  startProduction,
+  type BenchPlatform,
+  type PlatformSettings,
+  type ServiceLog,
+} from './checkout-platforms.js';
 import { BenchError } from './errors.js';
 import { envReaders } from './settings.js';
 import { BenchClient } from './http.js';
@@ -58,10 +66,12 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     .split(',')
     .map((mode) => mode.trim())
     .filter(Boolean);
-  for (const mode of modes) if (!(MODES as readonly string[]).includes(mode)) throw new BenchError(`BENCH_MODES lists ${MODES.join(', ')}, got "${mode}"`);
+  for (const mode of modes)
+    if (!(MODES as readonly string[]).includes(mode)) throw new BenchError(`BENCH_MODES lists ${MODES.join(', ')}, got "${mode}"`);
   if (modes.length === 0) throw new BenchError('BENCH_MODES is empty');
   const logLevel = env.BENCH_LOG_LEVEL || 'silent';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const settings: Settings = {
     checkouts: int('BENCH_CHECKOUTS', 200, 1, 100_000),
     concurrency: int('BENCH_CONCURRENCY', 20, 1, 1000),
@@ -93,7 +103,8 @@ let interrupted = false;
 
 const SIGN_UP = 'mutation BenchSignUp($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code message } } }';
 const ADD_TO_CART = 'mutation BenchAddToCart($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code message } } }';
-const CHECKOUT = 'mutation BenchCheckout($input: CheckoutInput!) { checkout(input: $input) { order { id status } userErrors { code message } } }';
+const CHECKOUT =
+  'mutation BenchCheckout($input: CheckoutInput!) { checkout(input: $input) { order { id status } userErrors { code message } } }';
 /** Orders' fields only: no entity fetch to another subgraph per update. */
 const ORDER_UPDATED = 'subscription BenchOrderUpdated($id: ID!) { orderUpdated(orderId: $id) { id status failureReason } }';
 const ADDRESS = { name: 'Bench Buyer', line1: '1 Benchmark Street', city: 'Utrecht', postalCode: '3511 AA', country: 'NL' };
@@ -184,7 +195,13 @@ function describe(error: unknown): string {
   return JSON.stringify(error).slice(0, 300);
 }
 
-async function prepareCustomers(client: BenchClient, wsUrl: string | undefined, run: string, count: number, productIds: string[]): Promise<Customer[]> {
+async function prepareCustomers(
+  client: BenchClient,
+  wsUrl: string | undefined,
+  run: string,
+  count: number,
+  productIds: string[],
+): Promise<Customer[]> {
   return pool(count, 8, async (index) => {
     const signUp = await graphql<{ signUp: { accessToken: string | null; userErrors: unknown[] } }>(client, SIGN_UP, {
       input: { email: `bench-checkout-${run}-${index}@example.com`, password: 'bench checkout password', name: `Bench Buyer ${index}` },
@@ -192,8 +209,14 @@ async function prepareCustomers(client: BenchClient, wsUrl: string | undefined, 
     const token = signUp.body.data?.signUp.accessToken;
     if (!token) throw new BenchError(`signUp failed: ${describeErrors(signUp.body, signUp.status)}`);
     const productId = productIds[index % productIds.length]!;
-    const added = await graphql<{ addToCart: { userErrors: unknown[] } }>(client, ADD_TO_CART, { input: { productId, quantity: 1 } }, token);
-    if (added.body.data?.addToCart.userErrors.length !== 0) throw new BenchError(`addToCart failed: ${describeErrors(added.body, added.status)}`);
+    const added = await graphql<{ addToCart: { userErrors: unknown[] } }>(
+      client,
+      ADD_TO_CART,
+      { input: { productId, quantity: 1 } },
+      token,
+    );
+    if (added.body.data?.addToCart.userErrors.length !== 0)
+      throw new BenchError(`addToCart failed: ${describeErrors(added.body, added.status)}`);
     const socket = wsUrl ? await openSocket(wsUrl, token) : undefined;
     return { index, token, productId, socket };
   });
@@ -236,7 +259,10 @@ interface Measure {
  * database is not flooded. A watcher resolves at the tick that first sees its order CONFIRMED, FAILED or CANCELLED.
  */
 class StatusPoller {
-  private readonly watchers = new Map<string, { resolve: (row: { status: string; failureReason: string | null } | undefined) => void; until: number }>();
+  private readonly watchers = new Map<
+    string,
+    { resolve: (row: { status: string; failureReason: string | null } | undefined) => void; until: number }
+  >();
   private loop: Promise<void> | undefined;
   private stopped = false;
   /** Queries run, for the report. */
@@ -364,7 +390,8 @@ async function viaSubscription(measure: Measure, socket: Client, orderId: string
       {
         next: (event) => {
           const status = event.data?.orderUpdated.status;
-          if (event.errors?.length || !status) return finish({ ended: `errors: ${JSON.stringify(event.errors ?? event.data).slice(0, 300)}` });
+          if (event.errors?.length || !status)
+            return finish({ ended: `errors: ${JSON.stringify(event.errors ?? event.data).slice(0, 300)}` });
           statuses.push(status);
           if (status !== 'PENDING') finish({ status });
         },
@@ -378,7 +405,8 @@ async function viaSubscription(measure: Measure, socket: Client, orderId: string
       ? { status: 'CONFIRMED', seenBy: 'subscription' }
       : { status: result.status, seenBy: 'subscription', problem: `order ended ${result.status}` };
   }
-  if (result.ended === 'timeout') return { status: 'PENDING', seenBy: 'none', problem: `not CONFIRMED within ${measure.confirmTimeoutMs} ms` };
+  if (result.ended === 'timeout')
+    return { status: 'PENDING', seenBy: 'none', problem: `not CONFIRMED within ${measure.confirmTimeoutMs} ms` };
   const polled = await viaPolling(measure, orderId, Math.max(0, until - performance.now()));
   return { ...polled, ended: result.ended };
 }
@@ -406,7 +434,12 @@ const SEGMENTS = [
   { key: 'sentToPlaced', label: 'checkout sent -> OrderPlaced', from: 'sent', to: 'OrderPlaced' },
   { key: 'placedToReserved', label: 'OrderPlaced -> StockReserved', from: 'OrderPlaced', to: 'StockReserved' },
   { key: 'reservedToAuthorized', label: 'StockReserved -> PaymentAuthorized', from: 'StockReserved', to: 'PaymentAuthorized' },
-  { key: 'authorizedToConfirmed', label: 'PaymentAuthorized -> OrderConfirmed (stock commit)', from: 'PaymentAuthorized', to: 'OrderConfirmed' },
+  {
+    key: 'authorizedToConfirmed',
+    label: 'PaymentAuthorized -> OrderConfirmed (stock commit)',
+    from: 'PaymentAuthorized',
+    to: 'OrderConfirmed',
+  },
   { key: 'confirmedToSeen', label: 'OrderConfirmed -> seen by the benchmark', from: 'OrderConfirmed', to: 'seen' },
   { key: 'sentToConfirmed', label: '= checkout sent -> OrderConfirmed (server side)', from: 'sent', to: 'OrderConfirmed' },
   { key: 'confirmedToCaptured', label: '(after) OrderConfirmed -> PaymentCaptured', from: 'OrderConfirmed', to: 'PaymentCaptured' },
@@ -429,7 +462,11 @@ async function sagaBreakdown(platform: BenchPlatform, samples: CheckoutSample[],
   const until = Date.now() + timeoutMs;
   let unfinished = 0;
   for (;;) {
-    const [row] = await platform.query<{ n: number }>('orders', `SELECT count(*)::int AS n FROM checkout_sagas WHERE order_id = ANY($1::uuid[]) AND step <> 'DONE'`, [ids]);
+    const [row] = await platform.query<{ n: number }>(
+      'orders',
+      `SELECT count(*)::int AS n FROM checkout_sagas WHERE order_id = ANY($1::uuid[]) AND step <> 'DONE'`,
+      [ids],
+    );
     unfinished = row!.n;
     if (unfinished === 0 || Date.now() > until || interrupted) break;
     await sleep(100);
@@ -498,7 +535,13 @@ interface ModeResult {
   loadAverage: { before: number; after: number };
 }
 
-async function runMode(mode: Mode, settings: Settings, run: string, deadline: number, progress: (message: string) => void): Promise<ModeResult> {
+async function runMode(
+  mode: Mode,
+  settings: Settings,
+  run: string,
+  deadline: number,
+  progress: (message: string) => void,
+): Promise<ModeResult> {
   const platformSettings: PlatformSettings = {
     logLevel: settings.logLevel,
     postgresUrl: settings.postgresUrl,
@@ -522,14 +565,21 @@ async function runMode(mode: Mode, settings: Settings, run: string, deadline: nu
     // Plenty of stock on every product, nothing reserved: no checkout may fail OUT_OF_STOCK.
     const products = demoData().products;
     const productIds = products.map((product) => product.id);
-    await platform.query('inventory', 'UPDATE stock_levels SET on_hand = $2::int, reserved = 0 WHERE product_id = ANY($1::uuid[])', [productIds, STOCK_UNITS]);
-    const [stocked] = await platform.query<{ n: number }>('inventory', 'SELECT count(DISTINCT product_id)::int AS n FROM stock_levels WHERE product_id = ANY($1::uuid[]) AND on_hand - reserved >= $2::int', [
+    await platform.query('inventory', 'UPDATE stock_levels SET on_hand = $2::int, reserved = 0 WHERE product_id = ANY($1::uuid[])', [
       productIds,
       STOCK_UNITS,
     ]);
-    if ((stocked?.n ?? 0) < products.length) throw new BenchError(`[${mode}] only ${stocked?.n} of ${products.length} products have stock levels`);
+    const [stocked] = await platform.query<{ n: number }>(
+      'inventory',
+      'SELECT count(DISTINCT product_id)::int AS n FROM stock_levels WHERE product_id = ANY($1::uuid[]) AND on_hand - reserved >= $2::int',
+      [productIds, STOCK_UNITS],
+    );
+    if ((stocked?.n ?? 0) < products.length)
+      throw new BenchError(`[${mode}] only ${stocked?.n} of ${products.length} products have stock levels`);
     const wsUrl = settings.observe === 'subscription' ? platform.routerUrl.replace(/^http/, 'ws') : undefined;
-    progress(`[${mode}] signing up ${settings.warmup + settings.checkouts} customers, one unit in each cart${wsUrl ? ', one graphql-ws connection each' : ''}`);
+    progress(
+      `[${mode}] signing up ${settings.warmup + settings.checkouts} customers, one unit in each cart${wsUrl ? ', one graphql-ws connection each' : ''}`,
+    );
     customers.push(...(await prepareCustomers(client, wsUrl, `${run}-${mode}`, settings.warmup + settings.checkouts, productIds)));
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     poller = new StatusPoller(platform, settings.pollMs);
@@ -570,7 +620,11 @@ async function runMode(mode: Mode, settings: Settings, run: string, deadline: nu
     const warmupBreakdown = await sagaBreakdown(platform, warm, 10_000);
     const ok = samples.filter((sample) => sample.ok);
     const ids = ok.map((sample) => sample.orderId!);
-    const [inDb] = await platform.query<{ n: number }>('orders', `SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'CONFIRMED'`, [ids]);
+    const [inDb] = await platform.query<{ n: number }>(
+      'orders',
+      `SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'CONFIRMED'`,
+      [ids],
+    );
     const seenBy = { subscription: 0, poll: 0, none: 0 };
     for (const sample of samples) seenBy[sample.seenBy] += 1;
     return {
@@ -581,13 +635,22 @@ async function runMode(mode: Mode, settings: Settings, run: string, deadline: nu
       checkouts: samples.length,
       confirmed: ok.length,
       failed: samples.length - ok.length,
-      failures: samples.filter((sample) => !sample.ok).slice(0, 10).map((sample) => `customer ${sample.customer}: ${sample.problem}`),
+      failures: samples
+        .filter((sample) => !sample.ok)
+        .slice(0, 10)
+        .map((sample) => `customer ${sample.customer}: ${sample.problem}`),
       seenBy,
-      subscriptionsEndedEarly: countBy([...warm, ...samples].map((sample) => sample.subscriptionEnded).filter((reason): reason is string => reason !== undefined)),
+      subscriptionsEndedEarly: countBy(
+        [...warm, ...samples].map((sample) => sample.subscriptionEnded).filter((reason): reason is string => reason !== undefined),
+      ),
       confirmedInDatabase: inDb?.n ?? 0,
       truncated,
       concurrency: settings.concurrency,
-      warmup: { checkouts: warm.length, failed: warm.filter((sample) => !sample.ok).length, latency: summarize(warm.filter((s) => s.ok).map((s) => s.latencyMs)) },
+      warmup: {
+        checkouts: warm.length,
+        failed: warm.filter((sample) => !sample.ok).length,
+        latency: summarize(warm.filter((s) => s.ok).map((s) => s.latencyMs)),
+      },
       latency: summarize(ok.map((sample) => sample.latencyMs)),
       checkoutMutation: summarize(samples.filter((sample) => Number.isFinite(sample.checkoutMs)).map((sample) => sample.checkoutMs)),
       throughputPerSecond: round(measuredMs > 0 ? (ok.length * 1000) / measuredMs : Number.NaN, 2),
@@ -690,11 +753,18 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     `checkout: from sending checkout to the order seen CONFIRMED (${seenHow}), ${settings.checkouts} checkouts per mode ` +
       `(one unit, ${PAYMENT_METHOD}, each by its own customer) at ${settings.concurrency} in flight, after ${settings.warmup} sequential warm-up checkouts`,
   );
-  out.push(`  ${result.machine.cpus} cpus, node ${process.version}, ${round(elapsedSeconds, 0)} s in all${truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`);
-  for (const mode of modes) out.push(`  ${mode.mode}: ${mode.platform} (load ${fixed(mode.loadAverage.before, 1)} -> ${fixed(mode.loadAverage.after, 1)})`);
+  out.push(
+    `  ${result.machine.cpus} cpus, node ${process.version}, ${round(elapsedSeconds, 0)} s in all${truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
+  );
+  for (const mode of modes)
+    out.push(`  ${mode.mode}: ${mode.platform} (load ${fixed(mode.loadAverage.before, 1)} -> ${fixed(mode.loadAverage.after, 1)})`);
   out.push('');
   const header = ['', ...modes.map((mode) => mode.mode), ...(ratios ? ['production/embedded'] : [])];
-  const row = (label: string, value: (mode: ModeResult) => string, ratioValue?: number | null) => [label, ...modes.map(value), ...(ratios ? [ratioValue == null ? '' : fixed(ratioValue, 2)] : [])];
+  const row = (label: string, value: (mode: ModeResult) => string, ratioValue?: number | null) => [
+    label,
+    ...modes.map(value),
+    ...(ratios ? [ratioValue == null ? '' : fixed(ratioValue, 2)] : []),
+  ];
   out.push(
     table(header, [
       row('checkouts confirmed / failed', (mode) => `${mode.confirmed} / ${mode.failed}`),
@@ -703,17 +773,31 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       row('p99 ms', (mode) => fixed(mode.latency.p99Ms, 1), ratios?.p99),
       row('max ms', (mode) => fixed(mode.latency.maxMs, 1), ratios?.max),
       row('mean ms', (mode) => fixed(mode.latency.meanMs, 1), ratio('meanMs')),
-      row('server side p50 / p99 ms (sent -> OrderConfirmed)', (mode) => `${fixed(mode.breakdown.segments.sentToConfirmed.medianMs, 0)} / ${fixed(mode.breakdown.segments.sentToConfirmed.p99Ms, 0)}`),
+      row(
+        'server side p50 / p99 ms (sent -> OrderConfirmed)',
+        (mode) =>
+          `${fixed(mode.breakdown.segments.sentToConfirmed.medianMs, 0)} / ${fixed(mode.breakdown.segments.sentToConfirmed.p99Ms, 0)}`,
+      ),
       row('throughput orders/s', (mode) => fixed(mode.throughputPerSecond, 1), ratios?.throughput),
-      row('checkout mutation p50 / p99 ms', (mode) => `${fixed(mode.checkoutMutation.medianMs, 1)} / ${fixed(mode.checkoutMutation.p99Ms, 1)}`),
-      row(`sequential p50 / max ms (the ${settings.warmup} warm-up, not counted)`, (mode) => `${fixed(mode.warmup.latency.medianMs, 1)} / ${fixed(mode.warmup.latency.maxMs, 1)}`),
-      ...(settings.observe === 'subscription' ? [row('seen by subscription / poll', (mode) => `${mode.seenBy.subscription} / ${mode.seenBy.poll}`)] : []),
+      row(
+        'checkout mutation p50 / p99 ms',
+        (mode) => `${fixed(mode.checkoutMutation.medianMs, 1)} / ${fixed(mode.checkoutMutation.p99Ms, 1)}`,
+      ),
+      row(
+        `sequential p50 / max ms (the ${settings.warmup} warm-up, not counted)`,
+        (mode) => `${fixed(mode.warmup.latency.medianMs, 1)} / ${fixed(mode.warmup.latency.maxMs, 1)}`,
+      ),
+      ...(settings.observe === 'subscription'
+        ? [row('seen by subscription / poll', (mode) => `${mode.seenBy.subscription} / ${mode.seenBy.poll}`)]
+        : []),
       row('CONFIRMED in the orders database', (mode) => String(mode.confirmedInDatabase)),
       row('payments captured (sagas DONE)', (mode) => `${mode.breakdown.captured}`),
     ]),
   );
   out.push('');
-  out.push(`  saga steps per order, p50 / p99 ms (order_events.occurred_at), at ${settings.concurrency} in flight and sequential (warm-up):`);
+  out.push(
+    `  saga steps per order, p50 / p99 ms (order_events.occurred_at), at ${settings.concurrency} in flight and sequential (warm-up):`,
+  );
   const cell = (summary: LatencySummary) => `${fixed(summary.medianMs, 0)} / ${fixed(summary.p99Ms, 0)}`;
   out.push(
     table(
@@ -731,8 +815,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       for (const failure of mode.failures) out.push(`    ${failure}`);
     }
     const ended = Object.entries(mode.subscriptionsEndedEarly);
-    if (ended.length) out.push(`  ${mode.mode}: subscriptions that ended before CONFIRMED (orders.status polled instead): ${ended.map(([reason, n]) => `${n} x ${reason}`).join('; ')}`);
-    for (const log of mode.serviceLogs) out.push(`  ${mode.mode} ${log.service} logged ${log.warnings} warnings, ${log.errors} errors: ${log.samples.join(' | ')}`);
+    if (ended.length)
+      out.push(
+        `  ${mode.mode}: subscriptions that ended before CONFIRMED (orders.status polled instead): ${ended.map(([reason, n]) => `${n} x ${reason}`).join('; ')}`,
+      );
+    for (const log of mode.serviceLogs)
+      out.push(`  ${mode.mode} ${log.service} logged ${log.warnings} warnings, ${log.errors} errors: ${log.samples.join(' | ')}`);
   }
   out.push('');
   for (const note of notes(settings)) out.push(`  note: ${note}`);

@@ -18,7 +18,8 @@ const BENCHMARKS: Record<string, { describe: string; run: () => Promise<number> 
     run: async () => (await import('./checkout.js')).main(),
   },
   chaos: {
-    describe: 'production mode on its own PostgreSQL and Redis under checkout load while services, Redis and PostgreSQL are killed; checks the invariants',
+    describe:
+      'production mode on its own PostgreSQL and Redis under checkout load while services, Redis and PostgreSQL are killed; checks the invariants',
     run: async () => (await import('./chaos.js')).main(),
   },
 };

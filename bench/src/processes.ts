@@ -127,7 +127,10 @@ export class ServiceProcess {
   async waitReady(url: string, timeoutMs = 180_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.alive) throw new BenchError(`${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`);
+      if (!this.alive)
+        throw new BenchError(
+          `${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`,
+        );
       try {
         if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
       } catch {

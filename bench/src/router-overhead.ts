@@ -51,7 +51,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const { int } = envReaders(env);
   const requests = int('BENCH_REQUESTS', 2000, 10);
   const logLevel = env.BENCH_LOG_LEVEL || 'silent';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return {
     requests,
     warmup: int('BENCH_WARMUP', 200, 0),
@@ -98,7 +99,10 @@ function queryMix(demo: DemoData): MixQuery[] {
   // The product pages people open: the most reviewed products.
   const reviewCounts = new Map<string, number>();
   for (const review of demo.reviews) reviewCounts.set(review.productId, (reviewCounts.get(review.productId) ?? 0) + 1);
-  const popular = [...reviewCounts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 8).map(([id]) => id);
+  const popular = [...reviewCounts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 8)
+    .map(([id]) => id);
   return [
     {
       name: 'quick-start (README)',
@@ -109,7 +113,9 @@ function queryMix(demo: DemoData): MixQuery[] {
       check: (data) => {
         const edges = connection(data.products);
         if (edges?.length !== 3) return `expected 3 products, got ${edges?.length}`;
-        return edges.every((edge) => typeof field(edge, 'node', 'name') === 'string' && field(edge, 'node', 'rating') && field(edge, 'node', 'stock'))
+        return edges.every(
+          (edge) => typeof field(edge, 'node', 'name') === 'string' && field(edge, 'node', 'rating') && field(edge, 'node', 'stock'),
+        )
           ? undefined
           : 'a product lacks name, rating or stock';
       },
@@ -137,7 +143,9 @@ function queryMix(demo: DemoData): MixQuery[] {
         if (!data.product) return 'product is null';
         const reviews = connection(field(data.product, 'reviews'));
         if (!reviews?.length) return 'no reviews';
-        return reviews.every((edge) => typeof field(edge, 'node', 'author', 'name') === 'string') ? undefined : 'a review has no author name';
+        return reviews.every((edge) => typeof field(edge, 'node', 'author', 'name') === 'string')
+          ? undefined
+          : 'a review has no author name';
       },
     },
     {
@@ -246,15 +254,19 @@ function problemOf(response: TimedResponse, query: MixQuery, side: Side): string
   const body = parseBody(response);
   if (!body) return `not JSON: ${response.text.slice(0, 300)}`;
   const unexpected = (body.errors ?? []).filter(
-    (error) =>
-      !(side === 'on' && error.extensions?.code === UNAUTHORIZED && query.unauthorizedPaths?.test((error.path ?? []).join('.'))),
+    (error) => !(side === 'on' && error.extensions?.code === UNAUTHORIZED && query.unauthorizedPaths?.test((error.path ?? []).join('.'))),
   );
   if (unexpected.length) return `errors: ${JSON.stringify(unexpected).slice(0, 400)}`;
   if (!body.data) return 'no data';
   return query.check(body.data, side);
 }
 
-async function send(target: Target, mix: MixQuery[], request: PreparedRequest, extraHeaders: Record<string, string> = {}): Promise<TimedResponse> {
+async function send(
+  target: Target,
+  mix: MixQuery[],
+  request: PreparedRequest,
+  extraHeaders: Record<string, string> = {},
+): Promise<TimedResponse> {
   if (interrupted) throw new BenchError('interrupted');
   const query = mix[request.query]!;
   const response = await target.client.post(request.body, { ...target.headers[query.account], ...extraHeaders });
@@ -288,13 +300,17 @@ async function verify(targets: Record<Side, Target>, mix: MixQuery[], demo: Demo
   let maxCost = Number.NaN;
   for (const [index, query] of mix.entries()) {
     for (const variant of query.variants.keys()) {
-      const request = { query: index, body: JSON.stringify({ query: query.query, operationName: query.operationName, variables: query.variants[variant] }) };
+      const request = {
+        query: index,
+        body: JSON.stringify({ query: query.query, operationName: query.operationName, variables: query.variants[variant] }),
+      };
       for (const side of ['off', 'on'] as const) {
         const response = await send(targets[side], mix, request, { 'x-include-cost': 'true' });
         const cost = parseBody(response)?.extensions?.cost;
         const limited = response.headers['ratelimit-limit'] !== undefined;
         if (side === 'on') {
-          if (typeof cost?.estimated !== 'number') throw new BenchError(`policies-on router: no estimated cost for "${query.name}" (demand control is not on)`);
+          if (typeof cost?.estimated !== 'number')
+            throw new BenchError(`policies-on router: no estimated cost for "${query.name}" (demand control is not on)`);
           estimatedCost[query.name] = Math.max(estimatedCost[query.name] ?? 0, cost.estimated);
           maxCost = Number(cost.max);
           if (!limited) throw new BenchError('policies-on router: no RateLimit-Limit header (rate limiting is not on)');
@@ -305,7 +321,13 @@ async function verify(targets: Record<Side, Target>, mix: MixQuery[], demo: Demo
     }
   }
 
-  const expect = async (side: Side, account: Account | undefined, body: object, check: (status: number, parsed: GraphQLBody | undefined) => boolean, what: string) => {
+  const expect = async (
+    side: Side,
+    account: Account | undefined,
+    body: object,
+    check: (status: number, parsed: GraphQLBody | undefined) => boolean,
+    what: string,
+  ) => {
     const target = targets[side];
     const response = await target.client.post(JSON.stringify(body), account ? target.headers[account] : {});
     if (!check(response.status, parseBody(response))) {
@@ -316,16 +338,52 @@ async function verify(targets: Record<Side, Target>, mix: MixQuery[], demo: Demo
   // Authorization, per entity: vendor 1's staff may not see another vendor's reserved stock.
   const foreign = demo.products.find((product) => product.vendorId !== demo.vendors[0]!.id)!.id;
   const foreignStock = { query: FOREIGN_STOCK, operationName: 'ForeignStock', variables: { id: foreign } };
-  await expect('on', 'vendor', foreignStock, (status, parsed) =>
-    status === 200 && field(parsed?.data, 'product', 'stock', 'reserved') === null && codes(parsed).includes(UNAUTHORIZED), 'another vendor\'s stock');
-  await expect('off', undefined, foreignStock, (status, parsed) =>
-    status === 200 && typeof field(parsed?.data, 'product', 'stock', 'reserved') === 'number' && !parsed?.errors, 'another vendor\'s stock');
+  await expect(
+    'on',
+    'vendor',
+    foreignStock,
+    (status, parsed) =>
+      status === 200 && field(parsed?.data, 'product', 'stock', 'reserved') === null && codes(parsed).includes(UNAUTHORIZED),
+    "another vendor's stock",
+  );
+  await expect(
+    'off',
+    undefined,
+    foreignStock,
+    (status, parsed) => status === 200 && typeof field(parsed?.data, 'product', 'stock', 'reserved') === 'number' && !parsed?.errors,
+    "another vendor's stock",
+  );
   // Introspection by scope: a customer has no schema:read.
-  await expect('on', 'customer', { query: INTROSPECTION }, (status, parsed) => status === 400 && codes(parsed).includes('INTROSPECTION_DISABLED'), 'introspection');
-  await expect('off', undefined, { query: INTROSPECTION }, (status, parsed) => status === 200 && field(parsed?.data, '__schema', 'queryType', 'name') === 'Query', 'introspection');
+  await expect(
+    'on',
+    'customer',
+    { query: INTROSPECTION },
+    (status, parsed) => status === 400 && codes(parsed).includes('INTROSPECTION_DISABLED'),
+    'introspection',
+  );
+  await expect(
+    'off',
+    undefined,
+    { query: INTROSPECTION },
+    (status, parsed) => status === 200 && field(parsed?.data, '__schema', 'queryType', 'name') === 'Query',
+    'introspection',
+  );
   // The persisted-query safelist refuses an operation that no manifest lists.
-  await expect('on', 'customer', { query: UNLISTED }, (status, parsed) => status === 403 && codes(parsed).some((code) => String(code).startsWith('PERSISTED_QUERY_') || code === 'QUERY_NOT_IN_SAFELIST'), 'an unlisted operation');
-  await expect('off', undefined, { query: UNLISTED }, (status, parsed) => status === 200 && Array.isArray(parsed?.data?.categories), 'an unlisted operation');
+  await expect(
+    'on',
+    'customer',
+    { query: UNLISTED },
+    (status, parsed) =>
+      status === 403 && codes(parsed).some((code) => String(code).startsWith('PERSISTED_QUERY_') || code === 'QUERY_NOT_IN_SAFELIST'),
+    'an unlisted operation',
+  );
+  await expect(
+    'off',
+    undefined,
+    { query: UNLISTED },
+    (status, parsed) => status === 200 && Array.isArray(parsed?.data?.categories),
+    'an unlisted operation',
+  );
   // Operation limits: depth 20 passes the off router's very high limits and not the default of 15.
   let nested = 'id';
   for (let level = 0; level < 4; level += 1) nested = `reviews(first: 1) { edges { node { product { ${nested} } } } }`;
@@ -366,7 +424,12 @@ async function interleaved(
 }
 
 /** `concurrency` clients in a loop against one router; requests per second of wall time. */
-async function burst(target: Target, mix: MixQuery[], requests: PreparedRequest[], concurrency: number): Promise<{ requests: number; ms: number }> {
+async function burst(
+  target: Target,
+  mix: MixQuery[],
+  requests: PreparedRequest[],
+  concurrency: number,
+): Promise<{ requests: number; ms: number }> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -395,17 +458,21 @@ async function throughput(targets: Record<Side, Target>, mix: MixQuery[], settin
     }
   }
   const rate = (side: Side) => (totals[side].ms > 0 ? (totals[side].requests * 1000) / totals[side].ms : Number.NaN);
-  return { off: { requests: totals.off.requests, reqPerSec: rate('off') }, on: { requests: totals.on.requests, reqPerSec: rate('on') }, truncated };
+  return {
+    off: { requests: totals.off.requests, reqPerSec: rate('off') },
+    on: { requests: totals.on.requests, reqPerSec: rate('on') },
+    truncated,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The benchmark
 
 const NOTES = [
-  'Both routers run in this one process, over the same subgraphs and the same in-memory PGlite databases, and so does the load generator: the figures are end-to-end latency over loopback, not the router\'s own CPU time, and the subgraphs\' time is in both.',
-  'The policies-off router is anonymous (authentication is a policy), so its `me` answers null without a database read, and its subgraphs skip the principal\'s signature check.',
+  "Both routers run in this one process, over the same subgraphs and the same in-memory PGlite databases, and so does the load generator: the figures are end-to-end latency over loopback, not the router's own CPU time, and the subgraphs' time is in both.",
+  "The policies-off router is anonymous (authentication is a policy), so its `me` answers null without a database read, and its subgraphs skip the principal's signature check.",
   'The policies-off router still runs the operation-limit walk and the token count (there is no off switch), with limits set very high; its persisted-query mode is off (free-form).',
-  'The policies-on router weighs each operation\'s cost against a rate limit so large that it never refuses (in memory), and its per-entity policy on StockLevel.reserved looks the product vendors up in the catalog subgraph.',
+  "The policies-on router weighs each operation's cost against a rate limit so large that it never refuses (in memory), and its per-entity policy on StockLevel.reserved looks the product vendors up in the catalog subgraph.",
 ];
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -434,13 +501,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 
     // Every operation the policies-on router will run is in a manifest, as a production client's would be.
     const manifest = join(manifestDir, 'bench.json');
-    const operations = [...mix.map((query) => ({ name: query.operationName ?? 'QuickStart', body: query.query })), { name: 'ForeignStock', body: FOREIGN_STOCK }];
+    const operations = [
+      ...mix.map((query) => ({ name: query.operationName ?? 'QuickStart', body: query.query })),
+      { name: 'ForeignStock', body: FOREIGN_STOCK },
+    ];
     await writeFile(
       manifest,
       JSON.stringify({
         format: 'apollo-persisted-query-manifest',
         version: 1,
-        operations: operations.map(({ name, body }) => ({ id: createHash('sha256').update(body).digest('hex'), name, type: 'query', body })),
+        operations: operations.map(({ name, body }) => ({
+          id: createHash('sha256').update(body).digest('hex'),
+          name,
+          type: 'query',
+          body,
+        })),
       }),
     );
 
@@ -472,7 +547,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       logger: createLogger('router-policies-off', settings.logLevel),
       authorizationMode: 'off',
       demandControl: { mode: 'off' },
-      limits: { maxDepth: HIGH, maxHeight: HIGH, maxAliases: HIGH, maxRootFields: HIGH, maxTokens: HIGH, maxBatch: 1000, introspection: 'on' },
+      limits: {
+        maxDepth: HIGH,
+        maxHeight: HIGH,
+        maxAliases: HIGH,
+        maxRootFields: HIGH,
+        maxTokens: HIGH,
+        maxBatch: 1000,
+        introspection: 'on',
+      },
       rateLimit: { enabled: false },
       persistedQueries: { modes: { default: 'off' } },
     };
@@ -483,7 +566,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 
     const platformClient = new BenchClient(platform.routerUrl);
     clients.push(platformClient);
-    const [customer, vendor] = await Promise.all([logIn(platformClient, 'customer1@demo.shop'), logIn(platformClient, 'vendor1@demo.shop')]);
+    const [customer, vendor] = await Promise.all([
+      logIn(platformClient, 'customer1@demo.shop'),
+      logIn(platformClient, 'vendor1@demo.shop'),
+    ]);
     const socketsPerRouter = Math.max(settings.concurrency, 1) * 2;
     const targets: Record<Side, Target> = {
       on: {
@@ -492,7 +578,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         client: new BenchClient(onRouter.url, socketsPerRouter),
         headers: { customer: { authorization: `Bearer ${customer}` }, vendor: { authorization: `Bearer ${vendor}` } },
       },
-      off: { side: 'off', router: offRouter, client: new BenchClient(offRouter.url, socketsPerRouter), headers: { customer: {}, vendor: {} } },
+      off: {
+        side: 'off',
+        router: offRouter,
+        client: new BenchClient(offRouter.url, socketsPerRouter),
+        headers: { customer: {}, vendor: {} },
+      },
     };
     clients.push(targets.on.client, targets.off.client);
 
@@ -509,7 +600,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const sequential = await interleaved(targets, mix, prepare(mix, settings.requests), deadline);
     let loaded: Awaited<ReturnType<typeof throughput>> | undefined;
     if (settings.concurrency > 0) {
-      progress(`measuring throughput: ${settings.throughputRequests} requests per router at concurrency ${settings.concurrency}, 4 alternating rounds`);
+      progress(
+        `measuring throughput: ${settings.throughputRequests} requests per router at concurrency ${settings.concurrency}, 4 alternating rounds`,
+      );
       loaded = await throughput(targets, mix, settings, deadline);
     }
     const elapsedSeconds = (performance.now() - started) / 1000;
@@ -524,7 +617,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const perQuery = mix.map((query, index) => {
       const of = (side: Side) => summarize(sequential.samples[side].filter((sample) => sample.query === index).map((sample) => sample.ms));
       const [off, on] = [of('off'), of('on')];
-      return { name: query.name, account: query.account, estimatedCost: verified.estimatedCost[query.name], off, on, medianRatio: round(on.medianMs / off.medianMs) };
+      return {
+        name: query.name,
+        account: query.account,
+        estimatedCost: verified.estimatedCost[query.name],
+        off,
+        on,
+        medianRatio: round(on.medianMs / off.medianMs),
+      };
     });
     const serialRate = (summary: LatencySummary) => 1000 / summary.meanMs;
     // The mix's median sits wherever the queries' latencies happen to stack up; the geometric mean of the
@@ -539,10 +639,26 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         /** 1-minute load average before and after measuring: other work on the machine makes the figures noisier. */
         loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
       },
-      settings: { ...settings, output: undefined, queries: mix.map((query) => query.name), elapsedSeconds: round(elapsedSeconds, 1), truncated: sequential.truncated || (loaded?.truncated ?? false) },
+      settings: {
+        ...settings,
+        output: undefined,
+        queries: mix.map((query) => query.name),
+        elapsedSeconds: round(elapsedSeconds, 1),
+        truncated: sequential.truncated || (loaded?.truncated ?? false),
+      },
       routers: {
-        off: { policies: describe(offOptions, 'anonymous'), latency: latency.off, sequentialReqPerSec: round(serialRate(latency.off), 1), concurrentReqPerSec: loaded ? round(loaded.off.reqPerSec, 1) : null },
-        on: { policies: describe(onOptions, 'customer1 and vendor1 access tokens'), latency: latency.on, sequentialReqPerSec: round(serialRate(latency.on), 1), concurrentReqPerSec: loaded ? round(loaded.on.reqPerSec, 1) : null },
+        off: {
+          policies: describe(offOptions, 'anonymous'),
+          latency: latency.off,
+          sequentialReqPerSec: round(serialRate(latency.off), 1),
+          concurrentReqPerSec: loaded ? round(loaded.off.reqPerSec, 1) : null,
+        },
+        on: {
+          policies: describe(onOptions, 'customer1 and vendor1 access tokens'),
+          latency: latency.on,
+          sequentialReqPerSec: round(serialRate(latency.on), 1),
+          concurrentReqPerSec: loaded ? round(loaded.on.reqPerSec, 1) : null,
+        },
       },
       ratios: {
         median: round(medianRatio),
@@ -586,7 +702,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     );
     out.push(`  ${met ? 'PASS' : 'MISS'}: median overhead ${signedPercent(medianRatio)} (goal: under ${GOAL_MEDIAN_OVERHEAD_PERCENT}%)`);
     out.push('');
-    out.push(`  per query (sequential; geometric mean of the median ratios ${fixed(perQueryGeomean, 3)}, ${signedPercent(perQueryGeomean)}):`);
+    out.push(
+      `  per query (sequential; geometric mean of the median ratios ${fixed(perQueryGeomean, 3)}, ${signedPercent(perQueryGeomean)}):`,
+    );
     out.push(
       table(
         ['  query', 'cost', 'off median', 'on median', 'on/off', 'off p99', 'on p99'],

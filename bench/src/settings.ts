@@ -7,7 +7,8 @@ export function envReaders(env: NodeJS.ProcessEnv) {
       const raw = env[name];
       if (raw === undefined || raw === '') return fallback;
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) throw new BenchError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      if (!Number.isInteger(value) || value < min || value > max)
+        throw new BenchError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
       return value;
     },
     choice<T extends string>(name: string, options: readonly T[], fallback: T): T {

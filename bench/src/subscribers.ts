@@ -37,7 +37,8 @@ interface Current {
   complete: () => void;
 }
 
-const ADJUST = 'mutation BenchAdjustStock($input: AdjustStockInput!) { adjustStock(input: $input) { product { stock { available } } userErrors { code message } } }';
+const ADJUST =
+  'mutation BenchAdjustStock($input: AdjustStockInput!) { adjustStock(input: $input) { product { stock { available } } userErrors { code message } } }';
 const MAX_PROBLEMS = 20;
 
 let subscribers: Subscriber[] = [];
@@ -79,7 +80,10 @@ function onEvent(subscriber: Subscriber, result: EventResult): void {
   const changed = result.data?.stockChanged;
   if (result.errors?.length) note(event.problems, `subscriber ${subscriber.index}: errors ${JSON.stringify(result.errors).slice(0, 300)}`);
   if (changed?.product?.name !== subscriber.spec.productName) {
-    note(event.problems, `subscriber ${subscriber.index}: product.name is ${JSON.stringify(changed?.product?.name)}, expected ${JSON.stringify(subscriber.spec.productName)}`);
+    note(
+      event.problems,
+      `subscriber ${subscriber.index}: product.name is ${JSON.stringify(changed?.product?.name)}, expected ${JSON.stringify(subscriber.spec.productName)}`,
+    );
   }
   if (!changed?.product?.rating || typeof changed.product.rating.average !== 'number') {
     note(event.problems, `subscriber ${subscriber.index}: product.rating.average is missing`);
@@ -167,7 +171,8 @@ async function trigger(message: Extract<ParentMessage, { type: 'trigger' }>): Pr
     complete,
   };
   if (message.expectDeliveries && followers.length === 0) return failed(message.id, `nobody follows product ${message.productId}`);
-  if (!message.expectDeliveries && followers.length > 0) return failed(message.id, `product ${message.productId} of a control event has followers`);
+  if (!message.expectDeliveries && followers.length > 0)
+    return failed(message.id, `product ${message.productId} of a control event has followers`);
   current = event;
   let client = httpClients.get(message.url);
   if (!client) {
@@ -189,7 +194,12 @@ async function trigger(message: Extract<ParentMessage, { type: 'trigger' }>): Pr
       errors?: unknown[];
     };
     const payload = parsed.data?.adjustStock;
-    if (response.status !== 200 || parsed.errors?.length || payload?.userErrors?.length || typeof payload?.product?.stock?.available !== 'number') {
+    if (
+      response.status !== 200 ||
+      parsed.errors?.length ||
+      payload?.userErrors?.length ||
+      typeof payload?.product?.stock?.available !== 'number'
+    ) {
       current = undefined;
       return failed(message.id, `adjustStock failed: HTTP ${response.status} ${response.text.slice(0, 300)}`);
     }
@@ -205,7 +215,10 @@ async function trigger(message: Extract<ParentMessage, { type: 'trigger' }>): Pr
       timer = setTimeout(() => resolve('timeout'), message.timeoutMs);
     });
     if (event.received < followers.length && (await Promise.race([delivered, timedOut])) === 'timeout') {
-      note(problems, `${followers.length - event.received} of ${followers.length} subscribers did not get the change within ${message.timeoutMs} ms`);
+      note(
+        problems,
+        `${followers.length - event.received} of ${followers.length} subscribers did not get the change within ${message.timeoutMs} ms`,
+      );
     }
     clearTimeout(timer);
   }
@@ -237,7 +250,8 @@ async function closeAll(message: Extract<ParentMessage, { type: 'close' }>): Pro
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), message.timeoutMs);
   });
-  if ((await Promise.race([disposed, timedOut])) === 'timeout') note(problems, `not every connection closed within ${message.timeoutMs} ms`);
+  if ((await Promise.race([disposed, timedOut])) === 'timeout')
+    note(problems, `not every connection closed within ${message.timeoutMs} ms`);
   clearTimeout(timer);
   return { type: 'closed', id: message.id, ms: epochNow() - started, problems };
 }

@@ -54,7 +54,8 @@ interface Settings {
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const { int } = envReaders(env);
   const logLevel = env.BENCH_LOG_LEVEL || 'silent';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new BenchError(`BENCH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return {
     subscribers: int('BENCH_SUBSCRIBERS', 2000, 1, 100_000),
     events: int('BENCH_EVENTS', 20, 1, 1000),
@@ -74,7 +75,14 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 /** The selection of the issue: the event's own fields, plus the product's name (catalog) and rating (reviews). */
 const BASE_SELECTION = 'available at product { name rating { average } }';
 /** Extra product fields of catalog and reviews (none of inventory, so every selection shares one upstream). */
-const SELECTION_EXTRAS = ['description', 'createdAt', 'price { amount currencyCode }', 'category { name }', 'vendor { name }', 'rating { count }'];
+const SELECTION_EXTRAS = [
+  'description',
+  'createdAt',
+  'price { amount currencyCode }',
+  'category { name }',
+  'vendor { name }',
+  'rating { count }',
+];
 
 /** Selection k: the base plus the extras of k's bits; k = 0 is the base selection. */
 function selection(k: number): string {
@@ -102,7 +110,10 @@ function fixture(demo: DemoData): Fixture {
   const other = levels.find((row) => row.productId !== level?.productId);
   if (!level || !other) throw new BenchError('the demo data has no two reviewed products of vendor1 with stock');
   const product = demo.products.find((each) => each.id === level.productId)!;
-  return { product: { id: product.id, name: product.name, warehouseId: level.warehouseId }, control: { id: other.productId, warehouseId: other.warehouseId } };
+  return {
+    product: { id: product.id, name: product.name, warehouseId: level.warehouseId },
+    control: { id: other.productId, warehouseId: other.warehouseId },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -129,14 +140,21 @@ class Subscribers {
   }
 
   /** Sends a request and waits for its reply, at most `timeoutMs`. */
-  request<T extends ChildMessage['type']>(message: DistributiveOmit<ParentMessage, 'id'>, expect: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+  request<T extends ChildMessage['type']>(
+    message: DistributiveOmit<ParentMessage, 'id'>,
+    expect: T,
+    timeoutMs: number,
+  ): Promise<Extract<ChildMessage, { type: T }>> {
     if (this.exited) return Promise.reject(new BenchError(this.exited));
     const id = this.nextId++;
     return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new BenchError(`the subscriber process did not answer "${message.type}" within ${Math.round(timeoutMs)} ms`));
-      }, Math.max(1, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          reject(new BenchError(`the subscriber process did not answer "${message.type}" within ${Math.round(timeoutMs)} ms`));
+        },
+        Math.max(1, timeoutMs),
+      );
       this.pending.set(id, {
         resolve: (reply) => {
           clearTimeout(timer);
@@ -200,7 +218,11 @@ async function settledMemory(samples = 5): Promise<MemorySummary> {
     taken.push({ heapUsed, rss, external, arrayBuffers });
     await sleep(70);
   }
-  const median = (key: keyof MemorySample) => percentile(taken.map((each) => each[key]).sort((a, b) => a - b), 50);
+  const median = (key: keyof MemorySample) =>
+    percentile(
+      taken.map((each) => each[key]).sort((a, b) => a - b),
+      50,
+    );
   return {
     heapUsed: median('heapUsed'),
     rss: median('rss'),
@@ -327,11 +349,20 @@ async function phase(run: Run, name: string, description: string, selections: nu
   const before = await settledMemory();
   const clientBefore = await subscribers.request({ type: 'memory' }, 'memory', 30_000);
 
-  run.progress(`${name}: opening ${n} WebSocket connections, one subscription each (${specs.length} selection${specs.length > 1 ? 's' : ''})`);
+  run.progress(
+    `${name}: opening ${n} WebSocket connections, one subscription each (${specs.length} selection${specs.length > 1 ? 's' : ''})`,
+  );
   const cpuConnect = process.cpuUsage();
   const connectStarted = epochNow();
   const opened = await subscribers.request(
-    { type: 'open', url: router.url.replace(/^http/, 'ws'), count: n, specs, concurrency: settings.connectConcurrency, timeoutMs: remaining() },
+    {
+      type: 'open',
+      url: router.url.replace(/^http/, 'ws'),
+      count: n,
+      specs,
+      concurrency: settings.connectConcurrency,
+      timeoutMs: remaining(),
+    },
     'opened',
     remaining() + 5000,
   );
@@ -347,7 +378,9 @@ async function phase(run: Run, name: string, description: string, selections: nu
   const connectCpu = cpuMs(cpuConnect);
   const stats = router.subscriptionStats();
   if (stats.subscribers !== n || stats.upstreams !== upstreamsWanted) {
-    throw new BenchError(`${name}: the router reports ${stats.subscribers} subscribers and ${stats.upstreams} upstreams, expected ${n} and ${upstreamsWanted}`);
+    throw new BenchError(
+      `${name}: the router reports ${stats.subscribers} subscribers and ${stats.upstreams} upstreams, expected ${n} and ${upstreamsWanted}`,
+    );
   }
   run.progress(`${name}: ${n} subscribed in ${fixed(subscribedMs / 1000, 1)} s; measuring memory`);
   const established = await settledMemory();
@@ -409,7 +442,10 @@ async function phase(run: Run, name: string, description: string, selections: nu
         rssBytes: Math.round((established.rss - before.rss) / n),
         externalBytes: Math.round((established.external - before.external) / n),
       },
-      heapBytesPerDeliveryRetained: round((afterEvents.heapUsed - established.heapUsed) / (n * (deliveredEvents + settings.warmupEvents)), 1),
+      heapBytesPerDeliveryRetained: round(
+        (afterEvents.heapUsed - established.heapUsed) / (n * (deliveredEvents + settings.warmupEvents)),
+        1,
+      ),
       heapBytesPerSubscriberAfterClose: Math.round((afterClose.heapUsed - before.heapUsed) / n),
       client: {
         heapBytesPerConnection: Math.round((clientEstablished.usage.heapUsed - clientBefore.usage.heapUsed) / n),
@@ -440,7 +476,16 @@ async function stockChange(run: Run, productId: string, warehouseId: string, exp
   const seen = run.published.length;
   const cpu = process.cpuUsage();
   const reply = await run.subscribers.request(
-    { type: 'trigger', url: run.router.url, token: run.token, productId, warehouseId, delta: run.delta(productId), expectDeliveries, timeoutMs: 30_000 },
+    {
+      type: 'trigger',
+      url: run.router.url,
+      token: run.token,
+      productId,
+      warehouseId,
+      delta: run.delta(productId),
+      expectDeliveries,
+      timeoutMs: 30_000,
+    },
     'triggered',
     35_000,
   );
@@ -514,9 +559,9 @@ function reexec(raiseFilesTo: number | undefined): Promise<number> {
 const NOTES = [
   'The router runs in this process in front of the embedded platform (every subgraph in this process too, in-memory PGlite databases): the memory and CPU figures are those of that one process, whose only load is the subscriptions and the stock changes; the subscribers and the process sending adjustStock are a separate child process.',
   'Memory per subscriber: (heapUsed, or RSS, with N subscriptions established - before any) / N, each the median of 5 samples after forced full GCs. It includes the WebSocket, graphql-ws and router state of each connection (one subscription per connection); RSS also holds buffers and memory V8 keeps after GC, so it is coarser.',
-  'Latency: from the stock change\'s publication on the inventory subgraph\'s pub/sub (seen in this process) to the subscriber\'s `next` message parsed in the child (the clocks of the two processes are aligned to within the IPC round trip): inventory\'s graphql-ws to the router, entity fetches to catalog and reviews once per group, fan-out and serialization per subscriber, loopback sockets, and the child parsing 1 message after another on one thread (part of the spread between the first and the last subscriber is the client side).',
-  'Router CPU per event: this process\'s CPU time (user + system, every thread) from sending adjustStock to the last delivery; the control event is the same mutation on a product nobody follows (the mutation, its database write and the publication without fan-out). Fan-out per subscriber = (event - control) / N, medians.',
-  'Every subscriber is anonymous (one principal: the per-principal limit of the benchmark\'s router is raised to 100000) and gets every change exactly once, with product.name and rating.average filled and the available of adjustStock\'s answer; anything else aborts the run.',
+  "Latency: from the stock change's publication on the inventory subgraph's pub/sub (seen in this process) to the subscriber's `next` message parsed in the child (the clocks of the two processes are aligned to within the IPC round trip): inventory's graphql-ws to the router, entity fetches to catalog and reviews once per group, fan-out and serialization per subscriber, loopback sockets, and the child parsing 1 message after another on one thread (part of the spread between the first and the last subscriber is the client side).",
+  "Router CPU per event: this process's CPU time (user + system, every thread) from sending adjustStock to the last delivery; the control event is the same mutation on a product nobody follows (the mutation, its database write and the publication without fan-out). Fan-out per subscriber = (event - control) / N, medians.",
+  "Every subscriber is anonymous (one principal: the per-principal limit of the benchmark's router is raised to 100000) and gets every change exactly once, with product.name and rating.average filled and the available of adjustStock's answer; anything else aborts the run.",
 ];
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -525,11 +570,16 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const neededFds = settings.subscribers + SPARE_FDS; // each process holds one end of every connection
   if (typeof globalThis.gc !== 'function' || limits.soft < neededFds) {
     if (env[REEXEC_MARK]) {
-      if (limits.soft < neededFds) throw new BenchError(`ulimit -n is ${limits.soft}: ${settings.subscribers} subscribers need about ${neededFds} file descriptors; raise it (ulimit -n ${neededFds}) or lower BENCH_SUBSCRIBERS`);
+      if (limits.soft < neededFds)
+        throw new BenchError(
+          `ulimit -n is ${limits.soft}: ${settings.subscribers} subscribers need about ${neededFds} file descriptors; raise it (ulimit -n ${neededFds}) or lower BENCH_SUBSCRIBERS`,
+        );
       throw new BenchError('global.gc is missing: run node with --expose-gc');
     }
     if (limits.soft < neededFds && !(limits.hard >= neededFds)) {
-      throw new BenchError(`ulimit -n is ${limits.soft} (hard limit ${limits.hard}): ${settings.subscribers} subscribers need about ${neededFds} file descriptors; lower BENCH_SUBSCRIBERS or raise the hard limit`);
+      throw new BenchError(
+        `ulimit -n is ${limits.soft} (hard limit ${limits.hard}): ${settings.subscribers} subscribers need about ${neededFds} file descriptors; lower BENCH_SUBSCRIBERS or raise the hard limit`,
+      );
     }
     return reexec(limits.soft < neededFds ? Math.min(limits.hard, 65_536) : undefined);
   }
@@ -550,15 +600,20 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   };
   process.once('SIGINT', interrupt);
   // A hard stop if something hangs past the deadline despite the timeouts.
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`[subscriptions] still running ${settings.maxSeconds + 60} s after the start: exiting\n`);
-    subscribers?.child.kill('SIGKILL');
-    process.exit(2);
-  }, (settings.maxSeconds + 60) * 1000);
+  const watchdog = setTimeout(
+    () => {
+      process.stderr.write(`[subscriptions] still running ${settings.maxSeconds + 60} s after the start: exiting\n`);
+      subscribers?.child.kill('SIGKILL');
+      process.exit(2);
+    },
+    (settings.maxSeconds + 60) * 1000,
+  );
   watchdog.unref();
   try {
-    progress(`file descriptors: ulimit -n ${limits.soft} (hard ${limits.hard}), ${settings.subscribers} subscribers need about ${neededFds} per process`);
-    progress('starting the embedded platform (in-memory PGlite, demo data) and the benchmark\'s router');
+    progress(
+      `file descriptors: ulimit -n ${limits.soft} (hard ${limits.hard}), ${settings.subscribers} subscribers need about ${neededFds} per process`,
+    );
+    progress("starting the embedded platform (in-memory PGlite, demo data) and the benchmark's router");
     platform = await startPlatform({
       databases: Object.fromEntries(SUBGRAPHS.map((definition) => [definition.name, 'memory://'])),
       routerPort: 0,
@@ -581,7 +636,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     };
     const benchRouter = await startRouter(routerOptions);
     router = benchRouter;
-    await waitUntil(() => benchRouter.supergraphVersion() > 0, epochNow() + 30_000, () => `router ${benchRouter.url} loaded no supergraph within 30 s`);
+    await waitUntil(
+      () => benchRouter.supergraphVersion() > 0,
+      epochNow() + 30_000,
+      () => `router ${benchRouter.url} loaded no supergraph within 30 s`,
+    );
     const token = await logIn(benchRouter.url, 'vendor1@demo.shop');
 
     // Every stock change the inventory subgraph publishes, timestamped here; subscribed before any subscriber,
@@ -599,7 +658,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     await probe.ready;
 
     progress('starting the subscriber process');
-    const child = fork(CHILD_SCRIPT, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    const child = fork(CHILD_SCRIPT, [], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
     subscribers = new Subscribers(child);
     const clock = await clockOffset(subscribers);
     progress(`clock offset of the subscriber process ${fixed(clock.offsetMs, 3)} ms (IPC round trip ${fixed(clock.roundTripMs, 3)} ms)`);
@@ -632,7 +695,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         type: 'open',
         url: benchRouter.url.replace(/^http/, 'ws'),
         count: warmSelections.length * 2,
-        specs: warmSelections.map((k) => ({ query: subscriptionQuery(k), variables: { id: fx.product.id }, productId: fx.product.id, productName: fx.product.name })),
+        specs: warmSelections.map((k) => ({
+          query: subscriptionQuery(k),
+          variables: { id: fx.product.id },
+          productId: fx.product.id,
+          productName: fx.product.name,
+        })),
         concurrency: 10,
         timeoutMs: 30_000,
       },
@@ -640,18 +708,28 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       35_000,
     );
     if (warm.problems.length) throw new BenchError(`warm-up: ${warm.problems.join('; ')}`);
-    await waitUntil(() => benchRouter.subscriptionStats().subscribers >= warmSelections.length * 2, deadline, () => 'warm-up: the subscriptions were not in place at BENCH_MAX_SECONDS');
+    await waitUntil(
+      () => benchRouter.subscriptionStats().subscribers >= warmSelections.length * 2,
+      deadline,
+      () => 'warm-up: the subscriptions were not in place at BENCH_MAX_SECONDS',
+    );
     for (let index = 0; index < 3; index += 1) {
       await stockChange(run, fx.product.id, fx.product.warehouseId, true);
       await stockChange(run, fx.control.id, fx.control.warehouseId, false);
     }
     await subscribers.request({ type: 'close', timeoutMs: 30_000 }, 'closed', 35_000);
-    await waitUntil(() => benchRouter.subscriptionStats().subscribers === 0, epochNow() + 30_000, () => 'warm-up: the subscriptions did not end within 30 s');
+    await waitUntil(
+      () => benchRouter.subscriptionStats().subscribers === 0,
+      epochNow() + 30_000,
+      () => 'warm-up: the subscriptions did not end within 30 s',
+    );
     await sleep(2500);
 
     const loadBefore = loadavg()[0]!;
     const phases: PhaseResult[] = [];
-    phases.push(await phase(run, 'one group', `${settings.subscribers} subscribers, one selection: one group, one execution per event`, [0]));
+    phases.push(
+      await phase(run, 'one group', `${settings.subscribers} subscribers, one selection: one group, one execution per event`, [0]),
+    );
     if (settings.groups > 1) {
       phases.push(
         await phase(
@@ -674,14 +752,20 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         fileDescriptors: { soft: limits.soft, hard: limits.hard },
       },
       setup: {
-        process: 'one process: embedded platform (every subgraph, in-memory PGlite, demo data) + the router measured; subscribers and trigger in a child process',
+        process:
+          'one process: embedded platform (every subgraph, in-memory PGlite, demo data) + the router measured; subscribers and trigger in a child process',
         transport: 'graphql-ws (graphql-transport-ws) over loopback WebSockets, one subscription per connection, anonymous',
         routerSubscriptionLimits: routerOptions.subscriptions?.limits,
         product: fx.product,
         baseSelection: subscriptionQuery(0),
         clock: { offsetMs: round(clock.offsetMs, 3), roundTripMs: round(clock.roundTripMs, 3) },
       },
-      settings: { ...settings, output: undefined, elapsedSeconds: round(elapsedSeconds, 1), truncated: phases.some((each) => each.truncated) },
+      settings: {
+        ...settings,
+        output: undefined,
+        elapsedSeconds: round(elapsedSeconds, 1),
+        truncated: phases.some((each) => each.truncated),
+      },
       phases,
       notes: NOTES,
     };
@@ -700,7 +784,18 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     out.push('  memory of the router process (heap / RSS after forced GC; per subscriber = delta / N):');
     out.push(
       table(
-        ['  phase', 'groups', 'upstreams', 'heap before MiB', 'heap with N MiB', 'heap/sub KiB', 'RSS/sub KiB', 'retained/delivery B', 'left after close KiB/sub', 'client heap/conn KiB'],
+        [
+          '  phase',
+          'groups',
+          'upstreams',
+          'heap before MiB',
+          'heap with N MiB',
+          'heap/sub KiB',
+          'RSS/sub KiB',
+          'retained/delivery B',
+          'left after close KiB/sub',
+          'client heap/conn KiB',
+        ],
         phases.map((each) => [
           `  ${each.name}`,
           String(each.groups),
@@ -716,10 +811,22 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       ),
     );
     out.push('');
-    out.push('  event-to-client latency, ms from the publication on inventory\'s pub/sub to each subscriber\'s `next`:');
+    out.push("  event-to-client latency, ms from the publication on inventory's pub/sub to each subscriber's `next`:");
     out.push(
       table(
-        ['  phase', 'events', 'deliveries', 'p50', 'p99', 'max', 'first p50', 'last p50', 'last p99', 'mutation p50', 'last from mutation p50'],
+        [
+          '  phase',
+          'events',
+          'deliveries',
+          'p50',
+          'p99',
+          'max',
+          'first p50',
+          'last p50',
+          'last p99',
+          'mutation p50',
+          'last from mutation p50',
+        ],
         phases.map((each) => [
           `  ${each.name}`,
           String(each.events),
@@ -739,7 +846,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     out.push('  CPU of the router process per stock change, ms (median; control = same mutation, nobody follows):');
     out.push(
       table(
-        ['  phase', 'event', 'control', 'fan-out µs/subscriber', 'subscribe ms CPU/sub', `${settings.subscribers} subscribed in s`, 'client CPU/event'],
+        [
+          '  phase',
+          'event',
+          'control',
+          'fan-out µs/subscriber',
+          'subscribe ms CPU/sub',
+          `${settings.subscribers} subscribed in s`,
+          'client CPU/event',
+        ],
         phases.map((each) => [
           `  ${each.name}`,
           fixed(each.cpu.routerMsPerEvent.medianMs, 1),

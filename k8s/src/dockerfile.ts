@@ -29,7 +29,10 @@ export function dockerfileProblems(source: string): string[] {
   const all = instructions(source);
   const problems: string[] = [];
   const argDefaults = new Map(
-    all.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=') as [string, string?]).map(([name, value]) => [name.trim(), value?.trim()]),
+    all
+      .filter((i) => i.keyword === 'ARG')
+      .map((i) => i.args.split('=') as [string, string?])
+      .map(([name, value]) => [name.trim(), value?.trim()]),
   );
   const froms = all.filter((i) => i.keyword === 'FROM');
   const stages = new Set(froms.map((i) => /\bAS\s+(\S+)/i.exec(i.args)?.[1]).filter(Boolean));
@@ -43,13 +46,18 @@ export function dockerfileProblems(source: string): string[] {
     }
   }
   if (!argDefaults.has('SERVICE')) problems.push('Dockerfile: no ARG SERVICE selecting the service to build');
-  if (!all.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args))) problems.push('Dockerfile: dependencies are not installed with npm ci');
+  if (!all.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)))
+    problems.push('Dockerfile: dependencies are not installed with npm ci');
   if (!all.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args))) problems.push('Dockerfile: nothing runs npm run build');
   const last = all.filter((i) => i.stage === froms.length - 1);
-  const user = last.filter((i) => i.keyword === 'USER').at(-1)?.args.split(':')[0];
+  const user = last
+    .filter((i) => i.keyword === 'USER')
+    .at(-1)
+    ?.args.split(':')[0];
   if (!user || user === 'root' || user === '0') problems.push(`Dockerfile: the runtime stage runs as ${user ?? 'root (no USER)'}`);
   else if (!/^\d+$/.test(user)) problems.push(`Dockerfile: USER ${user} is a name; Kubernetes' runAsNonRoot needs a numeric user id`);
-  if (!last.some((i) => i.keyword === 'ENV' && /\bNODE_ENV=production\b/.test(i.args))) problems.push('Dockerfile: the runtime stage does not set NODE_ENV=production');
+  if (!last.some((i) => i.keyword === 'ENV' && /\bNODE_ENV=production\b/.test(i.args)))
+    problems.push('Dockerfile: the runtime stage does not set NODE_ENV=production');
   const cmd = last.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').at(-1);
   if (!cmd || !/^\[\s*"node"/.test(cmd.args)) problems.push('Dockerfile: the runtime stage has no exec-form CMD running node');
   return problems;

@@ -86,9 +86,13 @@ export function kustomize(dir: string): K8sObject[] {
         `Debian bookworm's kubernetes-client 1.20 is too old):\n${result.stderr}`,
     );
   }
-  warningsOf.set(dir, result.stderr.split('\n').filter((line) => /warning/i.test(line)));
+  warningsOf.set(
+    dir,
+    result.stderr.split('\n').filter((line) => /warning/i.test(line)),
+  );
   return parseYaml(result.stdout, `kubectl kustomize ${relative(REPO_ROOT, dir)}`).map((value, index) => {
-    if (!isK8sObject(value)) throw new Error(`kubectl kustomize ${relative(REPO_ROOT, dir)}: document ${index + 1} has no apiVersion, kind or metadata.name`);
+    if (!isK8sObject(value))
+      throw new Error(`kubectl kustomize ${relative(REPO_ROOT, dir)}: document ${index + 1} has no apiVersion, kind or metadata.name`);
     return value;
   });
 }

@@ -82,7 +82,8 @@ export function allows(objects: K8sObject[], from: Peer, to: Peer, port: Port): 
     egress.length === 0 ||
     egress.some((policy) =>
       (policy.spec?.egress ?? []).some(
-        (rule) => (!rule.to?.length || rule.to.some((peer) => peerMatches(peer, policy.metadata.namespace!, to))) && portMatches(rule.ports, port),
+        (rule) =>
+          (!rule.to?.length || rule.to.some((peer) => peerMatches(peer, policy.metadata.namespace!, to))) && portMatches(rule.ports, port),
       ),
     );
   const ingress = side(to, 'Ingress');
@@ -90,7 +91,9 @@ export function allows(objects: K8sObject[], from: Peer, to: Peer, port: Port): 
     ingress.length === 0 ||
     ingress.some((policy) =>
       (policy.spec?.ingress ?? []).some(
-        (rule) => (!rule.from?.length || rule.from.some((peer) => peerMatches(peer, policy.metadata.namespace!, from))) && portMatches(rule.ports, port),
+        (rule) =>
+          (!rule.from?.length || rule.from.some((peer) => peerMatches(peer, policy.metadata.namespace!, from))) &&
+          portMatches(rule.ports, port),
       ),
     );
   return egressAllowed && ingressAllowed;

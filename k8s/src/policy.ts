@@ -48,12 +48,16 @@ export function containerProblems(object: K8sObject): string[] {
   for (const { container, init } of containersOf(pod)) {
     const where = `${ref(object)} ${init ? 'initContainer' : 'container'} ${container.name}`;
     const { requests = {}, limits = {} } = container.resources ?? {};
-    for (const [kind, values] of [['requests', requests], ['limits', limits]] as const) {
+    for (const [kind, values] of [
+      ['requests', requests],
+      ['limits', limits],
+    ] as const) {
       for (const resource of ['cpu', 'memory']) {
         if (values[resource] === undefined) problems.push(`${where}: no resources.${kind}.${resource}`);
       }
     }
-    if (!container.image || !imagePinned(container.image)) problems.push(`${where}: image "${container.image}" is not pinned to a tag (other than latest) or digest`);
+    if (!container.image || !imagePinned(container.image))
+      problems.push(`${where}: image "${container.image}" is not pinned to a tag (other than latest) or digest`);
     const security = container.securityContext ?? {};
     if ((security.runAsNonRoot ?? podSecurity.runAsNonRoot) !== true) problems.push(`${where}: runAsNonRoot is not true`);
     if ((security.runAsUser ?? podSecurity.runAsUser) === 0) problems.push(`${where}: runs as user 0`);
@@ -81,7 +85,18 @@ export function quantity(value: string | number | undefined): number {
   if (value === undefined) return Number.NaN;
   const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(value));
   if (!match) return Number.NaN;
-  const units: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  const units: Record<string, number> = {
+    '': 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+  };
   const unit = units[match[2]!];
   return unit === undefined ? Number.NaN : Number(match[1]) * unit;
 }

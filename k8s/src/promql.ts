@@ -110,7 +110,12 @@ function scan(expr: string) {
       continue;
     }
     if (GROUPING.has(name) && next === '(') {
-      groupingLabels.push(...readUntil(source, token, ')').split(',').map((label) => label.trim()).filter(Boolean));
+      groupingLabels.push(
+        ...readUntil(source, token, ')')
+          .split(',')
+          .map((label) => label.trim())
+          .filter(Boolean),
+      );
     } else if (next === '(' || KEYWORDS.has(name)) {
       continue; // a function call or an operator
     } else {

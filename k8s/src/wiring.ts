@@ -29,7 +29,11 @@ export function serviceEndpoints(objects: K8sObject[], serviceName: string, serv
     if (!container) return [];
     return podsOf(workload)
       .filter(({ labels }) => selects({ matchLabels: spec(service).selector ?? {} }, labels))
-      .map(({ labels, target }) => ({ peer: { namespace: namespaceOf(workload), labels }, port: { number: container.containerPort, name: container.name }, target }));
+      .map(({ labels, target }) => ({
+        peer: { namespace: namespaceOf(workload), labels },
+        port: { number: container.containerPort, name: container.name },
+        target,
+      }));
   });
   return endpoints.length ? endpoints : `Service ${serviceName} port ${servicePort} selects no pod with a matching container port`;
 }
@@ -61,14 +65,17 @@ export function databaseEndpoints(objects: K8sObject[], secretName: string, key:
   const cluster = objects.find((object) => object.kind === 'Cluster' && `${object.metadata.name}-app` === secretName);
   if (cluster) {
     const inherited: Record<string, string> = spec(cluster).inheritedMetadata?.labels ?? {};
-    return [{
-      peer: { namespace: namespaceOf(cluster), labels: { ...inherited, 'cnpg.io/cluster': cluster.metadata.name } },
-      port: { number: 5432, name: 'postgresql' },
-      target: `Cluster/${cluster.metadata.name}`,
-    }];
+    return [
+      {
+        peer: { namespace: namespaceOf(cluster), labels: { ...inherited, 'cnpg.io/cluster': cluster.metadata.name } },
+        port: { number: 5432, name: 'postgresql' },
+        target: `Cluster/${cluster.metadata.name}`,
+      },
+    ];
   }
   const secret = objects.find((object) => object.kind === 'Secret' && object.metadata.name === secretName);
   const encoded = (secret?.data as Record<string, string> | undefined)?.[key];
-  if (encoded === undefined) return `no Cluster "${secretName.replace(/-app$/, '')}" and no Secret ${secretName} with key ${key} in the build`;
+  if (encoded === undefined)
+    return `no Cluster "${secretName.replace(/-app$/, '')}" and no Secret ${secretName} with key ${key} in the build`;
   return urlEndpoints(objects, Buffer.from(encoded, 'base64').toString('utf8'));
 }

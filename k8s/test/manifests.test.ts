@@ -6,9 +6,30 @@ import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { dockerfileProblems } from '../src/dockerfile.js';
 import { exportedMetrics } from '../src/exported.js';
-import { DEPRECATED_KUSTOMIZE_FIELDS, filesUnder, isK8sObject, K8S_DIR, kustomize, kustomizeWarnings, readYamlFile, ref, REPO_ROOT, type K8sObject } from '../src/manifests.js';
+import {
+  DEPRECATED_KUSTOMIZE_FIELDS,
+  filesUnder,
+  isK8sObject,
+  K8S_DIR,
+  kustomize,
+  kustomizeWarnings,
+  readYamlFile,
+  ref,
+  REPO_ROOT,
+  type K8sObject,
+} from '../src/manifests.js';
 import { allows, selects, type Peer } from '../src/network-policy.js';
-import { containerProblems, imagePinned, isService, minimumReplicas, podLabels, podSpec, quantity, references, spec } from '../src/policy.js';
+import {
+  containerProblems,
+  imagePinned,
+  isService,
+  minimumReplicas,
+  podLabels,
+  podSpec,
+  quantity,
+  references,
+  spec,
+} from '../src/policy.js';
 import { METRICS, metricsOf, promqlProblems, variableQueryProblems } from '../src/promql.js';
 import { schemaProblems } from '../src/schemas.js';
 import { CNPG_APP_SECRET_KEYS, databaseEndpoints, urlEndpoints, type Endpoint } from '../src/wiring.js';
@@ -29,7 +50,8 @@ function build(overlay: 'dev' | 'prod'): K8sObject[] {
   return builds.get(overlay)!;
 }
 
-const find = (objects: K8sObject[], kind: string, name: string) => objects.find((object) => object.kind === kind && object.metadata.name === name);
+const find = (objects: K8sObject[], kind: string, name: string) =>
+  objects.find((object) => object.kind === kind && object.metadata.name === name);
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((object) => object.kind === kind);
 
 /** The env var's secretKeyRef (or literal value) in a Deployment's main container. */
@@ -68,7 +90,9 @@ describe('the manifests as written', () => {
       files.flatMap((file) =>
         readYamlFile(file).flatMap((document, index) => {
           const { apiVersion, kind } = (document ?? {}) as { apiVersion?: unknown; kind?: unknown };
-          return typeof apiVersion === 'string' && typeof kind === 'string' ? [] : [`${relative(REPO_ROOT, file)} document ${index + 1}: no apiVersion or kind`];
+          return typeof apiVersion === 'string' && typeof kind === 'string'
+            ? []
+            : [`${relative(REPO_ROOT, file)} document ${index + 1}: no apiVersion or kind`];
         }),
       ),
     );
@@ -91,7 +115,10 @@ describe('the manifests as written', () => {
   });
 
   it('the Grafana dashboard is a JSON dashboard with panels', () => {
-    const dashboard = JSON.parse(readFileSync(join(K8S_DIR, 'monitoring', 'grafana-dashboard.json'), 'utf8')) as { uid?: string; panels?: unknown[] };
+    const dashboard = JSON.parse(readFileSync(join(K8S_DIR, 'monitoring', 'grafana-dashboard.json'), 'utf8')) as {
+      uid?: string;
+      panels?: unknown[];
+    };
     assert.ok(dashboard.uid, 'the dashboard has no uid');
     assert.ok((dashboard.panels?.length ?? 0) > 0, 'the dashboard has no panels');
   });
@@ -101,8 +128,14 @@ describe('the manifests as written', () => {
     assert.equal(rest.length, 0);
     assert.ok(isK8sObject(secret) && secret.kind === 'Secret', 'secret.example.yaml does not hold a Secret');
     noProblems(schemaProblems(secret));
-    const including = filesUnder(K8S_DIR, ['kustomization.yaml']).filter((file) => JSON.stringify(readYamlFile(file)).includes('secret.example'));
-    assert.deepEqual(including.map((file) => relative(REPO_ROOT, file)), [], 'the example Secret must not be applied');
+    const including = filesUnder(K8S_DIR, ['kustomization.yaml']).filter((file) =>
+      JSON.stringify(readYamlFile(file)).includes('secret.example'),
+    );
+    assert.deepEqual(
+      including.map((file) => relative(REPO_ROOT, file)),
+      [],
+      'the example Secret must not be applied',
+    );
   });
 });
 
@@ -137,11 +170,15 @@ for (const overlay of ['dev', 'prod'] as const) {
           const problems: string[] = [];
           const service = urlEndpoints(objects, `http://${name}:${4000 + index}/`);
           if (typeof service === 'string') problems.push(service);
-          else if (!service.some((endpoint) => endpoint.target === `Deployment/${name}`)) problems.push(`Service ${name} does not reach Deployment/${name}`);
+          else if (!service.some((endpoint) => endpoint.target === `Deployment/${name}`))
+            problems.push(`Service ${name} does not reach Deployment/${name}`);
           if (name !== 'router') {
-            const migrate = podSpec(deployment)?.initContainers?.find((container) => container.command?.includes('packages/kit/dist/src/cli/migrate.js'));
+            const migrate = podSpec(deployment)?.initContainers?.find((container) =>
+              container.command?.includes('packages/kit/dist/src/cli/migrate.js'),
+            );
             if (!migrate) problems.push(`Deployment/${name}: no initContainer running packages/kit/dist/src/cli/migrate.js`);
-            else if (migrate.command?.at(-1) !== name) problems.push(`Deployment/${name}: the migration runs for "${migrate.command?.at(-1)}"`);
+            else if (migrate.command?.at(-1) !== name)
+              problems.push(`Deployment/${name}: the migration runs for "${migrate.command?.at(-1)}"`);
           }
           return problems;
         }),
@@ -173,7 +210,8 @@ for (const overlay of ['dev', 'prod'] as const) {
         return withoutCpu.map((container) => `${ref(hpa)}: ${ref(deployment)} container ${container.name} requests no CPU to scale on`);
       });
       for (const name of AUTOSCALED) {
-        if (!hpas.some((hpa) => spec(hpa).scaleTargetRef?.name === name)) problems.push(`Deployment/${name} has no HorizontalPodAutoscaler`);
+        if (!hpas.some((hpa) => spec(hpa).scaleTargetRef?.name === name))
+          problems.push(`Deployment/${name} has no HorizontalPodAutoscaler`);
       }
       noProblems(problems);
     });
@@ -196,7 +234,8 @@ for (const overlay of ['dev', 'prod'] as const) {
       });
       for (const name of SERVICES) if (!scraped.has(name)) problems.push(`Service/${name} is not selected by any ServiceMonitor`);
       for (const monitor of monitors) {
-        for (const endpoint of spec(monitor).endpoints ?? []) if (endpoint.port !== 'metrics') problems.push(`${ref(monitor)} scrapes port "${endpoint.port}", not "metrics"`);
+        for (const endpoint of spec(monitor).endpoints ?? [])
+          if (endpoint.port !== 'metrics') problems.push(`${ref(monitor)} scrapes port "${endpoint.port}", not "metrics"`);
       }
       noProblems(problems);
     });
@@ -215,8 +254,13 @@ for (const overlay of ['dev', 'prod'] as const) {
         objects.flatMap((object) =>
           references(object).flatMap(({ kind, name, key }) => {
             const keys = keysOf(kind, name);
-            if (!keys) return [`${ref(object)} reads ${kind}/${name}, which neither the build, the operator (secret.example.yaml) nor CloudNativePG creates`];
-            return key !== undefined && !keys.includes(key) ? [`${ref(object)} reads key ${key} of ${kind}/${name}, which has only ${keys.join(', ')}`] : [];
+            if (!keys)
+              return [
+                `${ref(object)} reads ${kind}/${name}, which neither the build, the operator (secret.example.yaml) nor CloudNativePG creates`,
+              ];
+            return key !== undefined && !keys.includes(key)
+              ? [`${ref(object)} reads key ${key} of ${kind}/${name}, which has only ${keys.join(', ')}`]
+              : [];
           }),
         ),
       );
@@ -253,9 +297,16 @@ for (const overlay of ['dev', 'prod'] as const) {
       const pod = (name: string): Peer => ({ namespace: NAMESPACE, labels: podLabels(find(objects, 'Deployment', name)!) });
       const outside: Peer = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
       const stranger: Peer = { namespace: 'default', labels: { app: 'anything' } };
-      const collector = { peer: { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'opentelemetry-collector' } }, target: 'the OpenTelemetry Collector' };
+      const collector = {
+        peer: { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'opentelemetry-collector' } },
+        target: 'the OpenTelemetry Collector',
+      };
       const prometheus: Peer = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
-      const dns = { peer: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }, port: { number: 53, protocol: 'UDP' as const }, target: 'kube-dns' };
+      const dns = {
+        peer: { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+        port: { number: 53, protocol: 'UDP' as const },
+        target: 'kube-dns',
+      };
       const endpointsOf = (found: Endpoint[] | string, what: string): Endpoint[] => {
         if (typeof found === 'string') problems.push(`${what}: ${found}`);
         return typeof found === 'string' ? [] : found;
@@ -265,18 +316,23 @@ for (const overlay of ['dev', 'prod'] as const) {
           problems.push(`${fromName} -> ${to.target} port ${to.port.number}: should be ${open ? 'allowed' : 'denied'}`);
         }
       };
-      const service = (name: string) => endpointsOf(urlEndpoints(objects, `http://${name}:${4000 + SERVICES.indexOf(name)}`), `Service/${name}`);
+      const service = (name: string) =>
+        endpointsOf(urlEndpoints(objects, `http://${name}:${4000 + SERVICES.indexOf(name)}`), `Service/${name}`);
       const metrics = (name: string) => endpointsOf(urlEndpoints(objects, `http://${name}:9464`), `Service/${name} metrics`);
       // Where each service's REDIS_URL and DATABASE_URL lead, read from its own configuration.
-      const redis = new Map(SERVICES.map((name) => {
-        const url = envOf(find(objects, 'Deployment', name)!, 'REDIS_URL')?.value;
-        return [name, url ? endpointsOf(urlEndpoints(objects, url), `REDIS_URL of ${name}`) : []];
-      }));
-      const databases = new Map(SUBGRAPHS.map((name) => {
-        const secret = envOf(find(objects, 'Deployment', name)!, 'DATABASE_URL')?.valueFrom?.secretKeyRef;
-        if (!secret?.name) problems.push(`Deployment/${name}: DATABASE_URL is not read from a Secret`);
-        return [name, secret?.name ? endpointsOf(databaseEndpoints(objects, secret.name, secret.key), `DATABASE_URL of ${name}`) : []];
-      }));
+      const redis = new Map(
+        SERVICES.map((name) => {
+          const url = envOf(find(objects, 'Deployment', name)!, 'REDIS_URL')?.value;
+          return [name, url ? endpointsOf(urlEndpoints(objects, url), `REDIS_URL of ${name}`) : []];
+        }),
+      );
+      const databases = new Map(
+        SUBGRAPHS.map((name) => {
+          const secret = envOf(find(objects, 'Deployment', name)!, 'DATABASE_URL')?.valueFrom?.secretKeyRef;
+          if (!secret?.name) problems.push(`Deployment/${name}: DATABASE_URL is not read from a Secret`);
+          return [name, secret?.name ? endpointsOf(databaseEndpoints(objects, secret.name, secret.key), `DATABASE_URL of ${name}`) : []];
+        }),
+      );
 
       for (const name of SERVICES) {
         if (!redis.get(name)?.length) problems.push(`Deployment/${name}: REDIS_URL leads to no Redis pod`);
@@ -287,7 +343,8 @@ for (const overlay of ['dev', 'prod'] as const) {
         if (!otlp) problems.push(`Deployment/${name}: no OTEL_EXPORTER_OTLP_ENDPOINT`);
         else {
           const url = new URL(otlp);
-          if (url.hostname.split('.')[1] !== collector.peer.namespace) problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT=${otlp} is not in namespace ${collector.peer.namespace}`);
+          if (url.hostname.split('.')[1] !== collector.peer.namespace)
+            problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT=${otlp} is not in namespace ${collector.peer.namespace}`);
           expect(name, pod(name), { ...collector, port: { number: Number(url.port) } }, true);
           expect(name, pod(name), { ...collector, port: { number: 4317 } }, false);
         }
@@ -319,32 +376,48 @@ for (const overlay of ['dev', 'prod'] as const) {
         // In prod each subgraph has its own database server; no subgraph reaches another's.
         for (const [other, endpoints] of databases) {
           if (other === name) continue;
-          endpoints.filter((endpoint) => !own.some((mine) => mine.target === endpoint.target)).forEach((endpoint) => expect(name, pod(name), endpoint, false));
+          endpoints
+            .filter((endpoint) => !own.some((mine) => mine.target === endpoint.target))
+            .forEach((endpoint) => expect(name, pod(name), endpoint, false));
         }
       }
       noProblems(problems);
     });
 
-    it('the Ingress: TLS, only the public paths, each to the router\'s http port; metrics and health never routed', () => {
+    it("the Ingress: TLS, only the public paths, each to the router's http port; metrics and health never routed", () => {
       const objects = build(overlay);
       const ingresses = ofKind(objects, 'Ingress');
-      assert.equal(ingresses.length, 1, 'one Ingress, the router\'s');
+      assert.equal(ingresses.length, 1, "one Ingress, the router's");
       const ingress = ingresses[0]!;
       const problems: string[] = [];
       const router = find(objects, 'Service', 'router');
-      const rules: { host?: string; http?: { paths: { path: string; pathType: string; backend: { service?: { name: string; port: { name?: string; number?: number } } } }[] } }[] = spec(ingress).rules ?? [];
-      const tlsHosts = new Set((spec(ingress).tls ?? []).flatMap((tls: { hosts?: string[]; secretName?: string }) => (tls.secretName ? (tls.hosts ?? []) : [])));
+      const rules: {
+        host?: string;
+        http?: {
+          paths: { path: string; pathType: string; backend: { service?: { name: string; port: { name?: string; number?: number } } } }[];
+        };
+      }[] = spec(ingress).rules ?? [];
+      const tlsHosts = new Set(
+        (spec(ingress).tls ?? []).flatMap((tls: { hosts?: string[]; secretName?: string }) => (tls.secretName ? (tls.hosts ?? []) : [])),
+      );
       const routed: string[] = [];
       for (const rule of rules) {
-        if (!rule.host || !tlsHosts.has(rule.host)) problems.push(`${ref(ingress)}: host ${rule.host ?? '(any)'} has no TLS (a secretName covering it)`);
+        if (!rule.host || !tlsHosts.has(rule.host))
+          problems.push(`${ref(ingress)}: host ${rule.host ?? '(any)'} has no TLS (a secretName covering it)`);
         for (const { path, pathType, backend } of rule.http?.paths ?? []) {
           routed.push(`${pathType} ${path}`);
           const port = (spec(router!).ports ?? []).find((candidate: { name: string; port: number }) =>
-            backend.service?.port.name !== undefined ? candidate.name === backend.service.port.name : candidate.port === backend.service?.port.number,
+            backend.service?.port.name !== undefined
+              ? candidate.name === backend.service.port.name
+              : candidate.port === backend.service?.port.number,
           );
-          if (backend.service?.name !== 'router' || port?.name !== 'http') problems.push(`${ref(ingress)}: ${path} goes to ${backend.service?.name}:${JSON.stringify(backend.service?.port)}, not the router's http port`);
+          if (backend.service?.name !== 'router' || port?.name !== 'http')
+            problems.push(
+              `${ref(ingress)}: ${path} goes to ${backend.service?.name}:${JSON.stringify(backend.service?.port)}, not the router's http port`,
+            );
           for (const hidden of ['/metrics', '/health/live', '/health/ready', '/']) {
-            if (path === hidden || (pathType !== 'Exact' && hidden.startsWith(path.endsWith('/') ? path : `${path}/`))) problems.push(`${ref(ingress)}: ${pathType} ${path} exposes ${hidden}`);
+            if (path === hidden || (pathType !== 'Exact' && hidden.startsWith(path.endsWith('/') ? path : `${path}/`)))
+              problems.push(`${ref(ingress)}: ${pathType} ${path} exposes ${hidden}`);
           }
         }
       }
@@ -373,7 +446,8 @@ for (const overlay of ['dev', 'prod'] as const) {
           const metricsPort = settingOf(objects, deployment, 'METRICS_PORT');
           const problems: string[] = [];
           if (metricsPort === undefined) return [`Deployment/${name}: no METRICS_PORT`];
-          if (containerPort(deployment, 'metrics') !== Number(metricsPort)) problems.push(`Deployment/${name}: METRICS_PORT ${metricsPort} is not its container port "metrics"`);
+          if (containerPort(deployment, 'metrics') !== Number(metricsPort))
+            problems.push(`Deployment/${name}: METRICS_PORT ${metricsPort} is not its container port "metrics"`);
           if (containerPort(deployment, 'http') === Number(metricsPort)) problems.push(`Deployment/${name}: METRICS_PORT is the http port`);
           const exposed = urlEndpoints(objects, `http://${name}:${metricsPort}`);
           if (typeof exposed === 'string') problems.push(`Service/${name}: ${exposed}`);
@@ -396,7 +470,8 @@ for (const overlay of ['dev', 'prod'] as const) {
           if (!(seconds >= 5)) problems.push(`Deployment/${name}: preStop does not pause (sleep >= 5 s) for the endpoints to drop the pod`);
           // After the pause, SIGTERM: WebSockets closed with 1001, in-flight requests drained (Apollo gives them 10 s).
           const grace = pod.terminationGracePeriodSeconds ?? 30;
-          if (!(grace >= seconds + 10 + 5)) problems.push(`Deployment/${name}: terminationGracePeriodSeconds ${grace} < preStop ${seconds} s + 10 s drain + margin`);
+          if (!(grace >= seconds + 10 + 5))
+            problems.push(`Deployment/${name}: terminationGracePeriodSeconds ${grace} < preStop ${seconds} s + 10 s drain + margin`);
           return problems;
         }),
       );
@@ -417,7 +492,11 @@ for (const overlay of ['dev', 'prod'] as const) {
       assert.ok(map, `volume ${mount.name} is no ConfigMap of the build`);
       assert.equal(map.metadata.name, 'supergraph', 'a fixed name (no hash suffix): apply updates it in place, and the routers reload it');
       const file = (map.data as Record<string, string>)[path.split('/').at(-1)!];
-      assert.equal(file, readFileSync(join(REPO_ROOT, 'schema', 'supergraph.graphql'), 'utf8'), 'k8s/base/supergraph.graphql differs from schema/: run npm run compose');
+      assert.equal(
+        file,
+        readFileSync(join(REPO_ROOT, 'schema', 'supergraph.graphql'), 'utf8'),
+        'k8s/base/supergraph.graphql differs from schema/: run npm run compose',
+      );
     });
 
     it('ships the router dashboard to the Grafana sidecar and the alert rules to Prometheus', () => {
@@ -425,7 +504,10 @@ for (const overlay of ['dev', 'prod'] as const) {
       const dashboard = ofKind(objects, 'ConfigMap').find((map) => map.metadata.labels?.grafana_dashboard === '1');
       assert.ok(dashboard, 'no ConfigMap labelled grafana_dashboard: "1"');
       const file = readFileSync(join(K8S_DIR, 'monitoring', 'grafana-dashboard.json'), 'utf8');
-      assert.deepEqual(Object.values(dashboard.data as Record<string, string>).map((json) => JSON.parse(json)), [JSON.parse(file)]);
+      assert.deepEqual(
+        Object.values(dashboard.data as Record<string, string>).map((json) => JSON.parse(json)),
+        [JSON.parse(file)],
+      );
       assert.ok(ofKind(objects, 'PrometheusRule').length > 0, 'no PrometheusRule');
     });
   });
@@ -448,11 +530,14 @@ describe('overlay prod', () => {
     const problems = SUBGRAPHS.flatMap((name) => {
       const secret = envOf(find(objects, 'Deployment', name)!, 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name ?? '';
       const cluster = find(objects, 'Cluster', secret.replace(/-app$/, ''));
-      if (cluster?.apiVersion !== 'postgresql.cnpg.io/v1') return [`Deployment/${name}: DATABASE_URL (Secret ${secret}) does not come from a CloudNativePG Cluster`];
+      if (cluster?.apiVersion !== 'postgresql.cnpg.io/v1')
+        return [`Deployment/${name}: DATABASE_URL (Secret ${secret}) does not come from a CloudNativePG Cluster`];
       const problems: string[] = [];
       if (!(spec(cluster).instances >= 2)) problems.push(`${ref(cluster)}: ${spec(cluster).instances} instance(s), no failover`);
-      if (spec(cluster).bootstrap?.initdb?.database !== name) problems.push(`${ref(cluster)}: creates database "${spec(cluster).bootstrap?.initdb?.database}", not "${name}"`);
-      if (spec(cluster).affinity?.topologyKey !== 'topology.kubernetes.io/zone') problems.push(`${ref(cluster)}: instances are not spread across zones`);
+      if (spec(cluster).bootstrap?.initdb?.database !== name)
+        problems.push(`${ref(cluster)}: creates database "${spec(cluster).bootstrap?.initdb?.database}", not "${name}"`);
+      if (spec(cluster).affinity?.topologyKey !== 'topology.kubernetes.io/zone')
+        problems.push(`${ref(cluster)}: instances are not spread across zones`);
       return problems;
     });
     noProblems(problems);
@@ -460,15 +545,21 @@ describe('overlay prod', () => {
 
   it('backs up every CloudNativePG Cluster: WAL archiving through the Barman Cloud plugin, and a nightly ScheduledBackup', () => {
     const objects = build('prod');
-    const stores = new Set(ofKind(objects, 'ObjectStore').filter((store) => store.apiVersion === 'barmancloud.cnpg.io/v1').map((store) => store.metadata.name));
+    const stores = new Set(
+      ofKind(objects, 'ObjectStore')
+        .filter((store) => store.apiVersion === 'barmancloud.cnpg.io/v1')
+        .map((store) => store.metadata.name),
+    );
     const plugin = 'barman-cloud.cloudnative-pg.io';
     noProblems(
       ofKind(objects, 'Cluster').flatMap((cluster) => {
         const problems: string[] = [];
-        if (spec(cluster).backup?.barmanObjectStore) problems.push(`${ref(cluster)}: spec.backup.barmanObjectStore is deprecated; use the Barman Cloud plugin`);
+        if (spec(cluster).backup?.barmanObjectStore)
+          problems.push(`${ref(cluster)}: spec.backup.barmanObjectStore is deprecated; use the Barman Cloud plugin`);
         const archiver = (spec(cluster).plugins ?? []).find((candidate: { name: string }) => candidate.name === plugin);
         if (!archiver?.isWALArchiver) problems.push(`${ref(cluster)}: no WAL archiving through ${plugin}`);
-        else if (!stores.has(archiver.parameters?.barmanObjectName)) problems.push(`${ref(cluster)}: archives to ObjectStore "${archiver.parameters?.barmanObjectName}", which the build lacks`);
+        else if (!stores.has(archiver.parameters?.barmanObjectName))
+          problems.push(`${ref(cluster)}: archives to ObjectStore "${archiver.parameters?.barmanObjectName}", which the build lacks`);
         const scheduled = ofKind(objects, 'ScheduledBackup').filter((backup) => spec(backup).cluster?.name === cluster.metadata.name);
         if (!scheduled.some((backup) => spec(backup).method === 'plugin' && spec(backup).pluginConfiguration?.name === plugin)) {
           problems.push(`${ref(cluster)}: no ScheduledBackup through ${plugin}`);
@@ -490,7 +581,10 @@ describe('overlay prod', () => {
     const objects = build('prod');
     noProblems(
       [...ofKind(objects, 'Deployment'), find(objects, 'StatefulSet', 'redis')!]
-        .filter((workload) => !podSpec(workload)?.topologySpreadConstraints?.some((constraint) => constraint.topologyKey === 'topology.kubernetes.io/zone'))
+        .filter(
+          (workload) =>
+            !podSpec(workload)?.topologySpreadConstraints?.some((constraint) => constraint.topologyKey === 'topology.kubernetes.io/zone'),
+        )
         .map((workload) => `${ref(workload)} has no topologySpreadConstraints on topology.kubernetes.io/zone`),
     );
   });
@@ -504,12 +598,15 @@ describe('overlay prod', () => {
         if (!before) return [];
         const problems: string[] = [];
         const [replicasDev, replicasProd] = [minimumReplicas(before, dev), minimumReplicas(deployment, prod)];
-        if (!(replicasProd > replicasDev) || replicasProd < 2) problems.push(`${ref(deployment)}: ${replicasProd} replicas in prod, ${replicasDev} in dev`);
+        if (!(replicasProd > replicasDev) || replicasProd < 2)
+          problems.push(`${ref(deployment)}: ${replicasProd} replicas in prod, ${replicasDev} in dev`);
         for (const container of podSpec(deployment)!.containers) {
           const old = podSpec(before)!.containers.find((candidate) => candidate.name === container.name);
           const [memoryDev, memoryProd] = [quantity(old?.resources?.limits?.memory), quantity(container.resources?.limits?.memory)];
           if (!(memoryProd > memoryDev)) {
-            problems.push(`${ref(deployment)} container ${container.name}: memory limit ${container.resources?.limits?.memory} in prod, ${old?.resources?.limits?.memory} in dev`);
+            problems.push(
+              `${ref(deployment)} container ${container.name}: memory limit ${container.resources?.limits?.memory} in prod, ${old?.resources?.limits?.memory} in dev`,
+            );
           }
         }
         return problems;
@@ -519,7 +616,11 @@ describe('overlay prod', () => {
 });
 
 describe('monitoring', () => {
-  interface Panel { title?: string; targets?: { expr?: string }[]; panels?: Panel[] }
+  interface Panel {
+    title?: string;
+    targets?: { expr?: string }[];
+    panels?: Panel[];
+  }
   const dashboard = JSON.parse(readFileSync(join(K8S_DIR, 'monitoring', 'grafana-dashboard.json'), 'utf8')) as {
     panels: Panel[];
     templating?: { list: { name: string; type: string; query?: string | { query: string } }[] };
@@ -527,17 +628,26 @@ describe('monitoring', () => {
   const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
   const rules = readYamlFile(join(K8S_DIR, 'monitoring', 'prometheus-rules.yaml'))
     .filter(isK8sObject)
-    .flatMap((rule) => (spec(rule).groups ?? []).flatMap((group: { rules: unknown[] }) => group.rules)) as
-    { alert?: string; expr: string; labels?: { severity?: string }; annotations?: { summary?: string } }[];
+    .flatMap((rule) => (spec(rule).groups ?? []).flatMap((group: { rules: unknown[] }) => group.rules)) as {
+    alert?: string;
+    expr: string;
+    labels?: { severity?: string };
+    annotations?: { summary?: string };
+  }[];
 
   it('the dashboard queries only metrics and labels the services export', () => {
-    const queries = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ where: `panel "${panel.title}"`, expr: target.expr ?? '' })));
+    const queries = panels.flatMap((panel) =>
+      (panel.targets ?? []).map((target) => ({ where: `panel "${panel.title}"`, expr: target.expr ?? '' })),
+    );
     assert.ok(queries.length > 0, 'the dashboard has no queries');
     const variables = (dashboard.templating?.list ?? []).filter((variable) => variable.type === 'query');
     noProblems([
       ...queries.flatMap(({ where, expr }) => promqlProblems(expr, where)),
       ...variables.flatMap((variable) =>
-        variableQueryProblems(typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? ''), `variable $${variable.name}`),
+        variableQueryProblems(
+          typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? ''),
+          `variable $${variable.name}`,
+        ),
       ),
     ]);
   });
@@ -550,20 +660,24 @@ describe('monitoring', () => {
       const found = exported.get(name);
       if (!found) problems.push(`${name}: no service exports it`);
       else {
-        if ((found.type === 'histogram') !== (metric.histogram === true)) problems.push(`${name}: a ${found.type}, listed ${metric.histogram ? '' : 'not '}as a histogram`);
-        if (found.labelNames.join() !== [...metric.labels].sort().join()) problems.push(`${name}: labels ${found.labelNames.join(', ')}, listed ${metric.labels.join(', ')}`);
+        if ((found.type === 'histogram') !== (metric.histogram === true))
+          problems.push(`${name}: a ${found.type}, listed ${metric.histogram ? '' : 'not '}as a histogram`);
+        if (found.labelNames.join() !== [...metric.labels].sort().join())
+          problems.push(`${name}: labels ${found.labelNames.join(', ')}, listed ${metric.labels.join(', ')}`);
       }
     }
     for (const name of exported.keys()) {
-      if (/^(router|subgraph|events|db_pool|http_server|graphql_server)_/.test(name) && !(name in METRICS)) problems.push(`${name}: exported, not in the list (k8s/src/promql.ts)`);
+      if (/^(router|subgraph|events|db_pool|http_server|graphql_server)_/.test(name) && !(name in METRICS))
+        problems.push(`${name}: exported, not in the list (k8s/src/promql.ts)`);
     }
     noProblems(problems);
   });
 
   it('the dashboard shows every exported metric: router, OpenTelemetry, subgraphs, event bus, database pools', () => {
     const used = new Set(panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => metricsOf(target.expr ?? ''))));
-    const missing = Object.keys(METRICS)
-      .filter((name) => ![name, `${name}_bucket`, `${name}_count`, `${name}_sum`].some((series) => used.has(series)));
+    const missing = Object.keys(METRICS).filter(
+      (name) => ![name, `${name}_bucket`, `${name}_count`, `${name}_sum`].some((series) => used.has(series)),
+    );
     assert.deepEqual(missing, [], `metrics without a panel: ${missing.join(', ')}`);
   });
 
@@ -592,7 +706,11 @@ describe('monitoring', () => {
       ['consumer lag', /\bevents_consumer_lag\b/],
       ['outbox lag', /\bevents_outbox_oldest_age_seconds\b/],
     ];
-    assert.deepEqual(required.filter(([, pattern]) => !alerting(pattern)).map(([name]) => name), [], 'alerts missing');
+    assert.deepEqual(
+      required.filter(([, pattern]) => !alerting(pattern)).map(([name]) => name),
+      [],
+      'alerts missing',
+    );
   });
 });
 
@@ -602,7 +720,9 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps local node_modules and build output out of the build context', () => {
-    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     for (const pattern of ['**/node_modules', '**/dist', '.git']) assert.ok(ignored.includes(pattern), `.dockerignore lacks ${pattern}`);
   });
 });
@@ -613,7 +733,8 @@ describe('the checks catch mistakes', () => {
     assert.match(promqlProblems('sum(rate(router_operation_total[5m]))', 'x').join(), /unknown metric "router_operation_total"/);
     assert.match(promqlProblems('rate(router_operations_total{outcom="error"}[5m])', 'x').join(), /no label "outcom"/);
     assert.match(promqlProblems('sum by (subgraph) (rate(router_operations_total[5m]))', 'x').join(), /label "subgraph"/);
-    const good = 'histogram_quantile(0.99, sum by (le, subgraph) (rate(router_subgraph_request_duration_seconds_bucket{job="router"}[$__rate_interval])))';
+    const good =
+      'histogram_quantile(0.99, sum by (le, subgraph) (rate(router_subgraph_request_duration_seconds_bucket{job="router"}[$__rate_interval])))';
     assert.deepEqual(promqlProblems(good, 'x'), []);
     assert.match(variableQueryProblems('label_values(router_rejections_total, client_name)', 'x').join(), /no label "client_name"/);
   });
@@ -624,11 +745,22 @@ describe('the checks catch mistakes', () => {
       kind: 'Deployment',
       metadata: { name: 'bad' },
       spec: {
-        template: { metadata: { labels: {} }, spec: { containers: [{ name: 'app', image: 'nginx:latest', resources: { requests: { cpu: '1', memory: '1Gi' } } }] } },
+        template: {
+          metadata: { labels: {} },
+          spec: { containers: [{ name: 'app', image: 'nginx:latest', resources: { requests: { cpu: '1', memory: '1Gi' } } }] },
+        },
       },
     } as K8sObject;
     const problems = containerProblems(deployment).join('\n');
-    for (const expected of ['no resources.limits.cpu', 'not pinned', 'runAsNonRoot', 'readOnlyRootFilesystem', 'drop ALL', 'no readinessProbe', 'no livenessProbe']) {
+    for (const expected of [
+      'no resources.limits.cpu',
+      'not pinned',
+      'runAsNonRoot',
+      'readOnlyRootFilesystem',
+      'drop ALL',
+      'no readinessProbe',
+      'no livenessProbe',
+    ]) {
       assert.ok(problems.includes(expected), `not reported: ${expected}\n${problems}`);
     }
     assert.equal(imagePinned('registry.example.com:5000/commerce/router'), false);
@@ -638,7 +770,15 @@ describe('the checks catch mistakes', () => {
 
   it('a single-stage Dockerfile on node:latest running as root', () => {
     const problems = dockerfileProblems('FROM node:latest\nCOPY . .\nRUN npm install\nCMD npm start\n').join('\n');
-    for (const expected of ['not multi-stage', 'not a pinned node:20 slim', 'ARG SERVICE', 'npm ci', 'as root', 'NODE_ENV', 'exec-form CMD']) {
+    for (const expected of [
+      'not multi-stage',
+      'not a pinned node:20 slim',
+      'ARG SERVICE',
+      'npm ci',
+      'as root',
+      'NODE_ENV',
+      'exec-form CMD',
+    ]) {
       assert.ok(problems.includes(expected), `not reported: ${expected}\n${problems}`);
     }
   });

@@ -17,18 +17,25 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
   const value = raw?.trim() ?? '';
   if (value === '' || value === 'false' || value === 'off' || value === '0') return false;
   if (value === 'true') {
-    throw new Error('TRUST_PROXY=true would let any client choose its address; give the number of proxies in front (e.g. 1) or their addresses');
+    throw new Error(
+      'TRUST_PROXY=true would let any client choose its address; give the number of proxies in front (e.g. 1) or their addresses',
+    );
   }
   if (/^\d+$/.test(value)) {
     const hops = Number(value);
     if (hops > MAX_HOPS) throw new Error(`TRUST_PROXY must be at most ${MAX_HOPS} hops, got ${hops}`);
     return hops;
   }
-  const list = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   try {
     proxyaddr.compile(list); // throws on an address or range it cannot read
   } catch (error) {
-    throw new Error(`TRUST_PROXY must be false, a number of hops, or IPs/CIDRs/loopback/linklocal/uniquelocal separated by commas: ${(error as Error).message}`);
+    throw new Error(
+      `TRUST_PROXY must be false, a number of hops, or IPs/CIDRs/loopback/linklocal/uniquelocal separated by commas: ${(error as Error).message}`,
+    );
   }
   return list;
 }
@@ -36,7 +43,11 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
 /** The function giving a request's client address under `trust`: the same for HTTP, WebSocket upgrades and SSE. */
 export function clientAddressResolver(trust: TrustProxy = false): (request: IncomingMessage) => string {
   const trusted =
-    trust === false ? () => false : typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : proxyaddr.compile([...trust]);
+    trust === false
+      ? () => false
+      : typeof trust === 'number'
+        ? (_address: string, hop: number) => hop < trust
+        : proxyaddr.compile([...trust]);
   return (request) => {
     // proxy-addr reads the socket address; a socket already closed has none.
     if (!request.socket?.remoteAddress) return 'unknown';

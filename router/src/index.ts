@@ -6,7 +6,16 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { hideInternalErrors, jsonErrors, listen, principalHeaders, readBoolean, serveMetrics, traceRequests, type Logger } from '@commerce/kit';
+import {
+  hideInternalErrors,
+  jsonErrors,
+  listen,
+  principalHeaders,
+  readBoolean,
+  serveMetrics,
+  traceRequests,
+  type Logger,
+} from '@commerce/kit';
 import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
@@ -212,7 +221,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       // The client's name as its header, for the plugins that read it (metrics, persisted-query logs).
       const headers = new HeaderMap(clientName ? [[CLIENT_NAME_HEADER, clientName]] : []);
       const response = await apollo.executeOperation(
-        { query, variables: variables ?? undefined, operationName: operationName ?? undefined, http: { method: 'POST', headers, search: '', body: undefined } },
+        {
+          query,
+          variables: variables ?? undefined,
+          operationName: operationName ?? undefined,
+          http: { method: 'POST', headers, search: '', body: undefined },
+        },
         { contextValue: { principal, clientAddress: address } },
       );
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
@@ -223,7 +237,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     },
     sessionLimits: options.subscriptions?.limits,
     // Signed anew on every (re)connection, so the principal is never stale when a subgraph checks it.
-    upstream: { connectionParams: () => ({ headers: principalHeaders(ROUTER_PRINCIPAL, options.routerSecret) }), ...options.subscriptions?.upstream },
+    upstream: {
+      connectionParams: () => ({ headers: principalHeaders(ROUTER_PRINCIPAL, options.routerSecret) }),
+      ...options.subscriptions?.upstream,
+    },
     keepAliveMs: options.subscriptions?.keepAliveMs,
     metrics,
     logger,
@@ -243,7 +260,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     else res.status(503).json({ status: 'unavailable' });
   });
   const proxied = (path: string) =>
-    tokenProxy({ path, identityUrl: () => serviceUrls.get('identity'), routerSecret: options.routerSecret, clientAddress, logger: logger.child({ component: 'token' }) });
+    tokenProxy({
+      path,
+      identityUrl: () => serviceUrls.get('identity'),
+      routerSecret: options.routerSecret,
+      clientAddress,
+      logger: logger.child({ component: 'token' }),
+    });
   app.post(TOKEN_PATH, ...proxied(TOKEN_PATH));
   app.post(REVOKE_PATH, ...proxied(REVOKE_PATH));
   app.get(METADATA_PATH, ...proxied(METADATA_PATH));

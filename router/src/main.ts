@@ -26,7 +26,13 @@ import { DEFAULT_DEMAND_CONTROL, DEMAND_CONTROL_MODES, type DemandControlOptions
 import { AUTHORIZATION_MODES } from './policies/authorization/plugin.js';
 import { INTROSPECTION_MODES } from './policies/introspection.js';
 import { OPERATION_LIMIT_DEFAULTS } from './policies/operation-limits.js';
-import { DEFAULT_MANIFESTS, PERSISTED_QUERY_DEFAULTS, PERSISTED_QUERY_MODES, type PersistedQueryMode, type PersistedQueryOptions } from './policies/persisted-queries/policy.js';
+import {
+  DEFAULT_MANIFESTS,
+  PERSISTED_QUERY_DEFAULTS,
+  PERSISTED_QUERY_MODES,
+  type PersistedQueryMode,
+  type PersistedQueryOptions,
+} from './policies/persisted-queries/policy.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from './subgraph-source.js';
 import { SESSION_REVOCATION_DEFAULTS } from './policies/session-revocations.js';
@@ -75,13 +81,16 @@ runMain(async () => {
   const router = await startRouter(options);
   const stop = (signal: NodeJS.Signals) => {
     options.logger.info({ signal }, 'shutting down');
-    router.close().then(shutdownTracing).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        options.logger.error({ err: error }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
+    router
+      .close()
+      .then(shutdownTracing)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          options.logger.error({ err: error }, 'unclean shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -165,8 +165,18 @@ export class RouterMetrics {
       buckets: PLANNING_SECONDS,
       registers,
     });
-    const hits = new Counter({ name: 'router_cache_hits_total', help: 'Cache lookups that found an entry', labelNames: ['cache'], registers });
-    const misses = new Counter({ name: 'router_cache_misses_total', help: 'Cache lookups that found nothing', labelNames: ['cache'], registers });
+    const hits = new Counter({
+      name: 'router_cache_hits_total',
+      help: 'Cache lookups that found an entry',
+      labelNames: ['cache'],
+      registers,
+    });
+    const misses = new Counter({
+      name: 'router_cache_misses_total',
+      help: 'Cache lookups that found nothing',
+      labelNames: ['cache'],
+      registers,
+    });
     for (const cache of CACHES) {
       hits.inc({ cache }, 0); // every cache's series exists from the start, so rate() works before the first lookup
       misses.inc({ cache }, 0);

@@ -64,7 +64,8 @@ export function classifyFetchFailure(error: unknown, timeoutMs: number): FetchFa
   if (name === 'AbortError' || type === 'aborted') {
     return { code: SUBGRAPH_ERROR_CODES.timeout, reason: `no answer within ${timeoutMs} ms`, mayHaveReached: true };
   }
-  if (typeof code === 'string' && Object.hasOwn(NEVER_SENT, code)) return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: NEVER_SENT[code]!, mayHaveReached: false };
+  if (typeof code === 'string' && Object.hasOwn(NEVER_SENT, code))
+    return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: NEVER_SENT[code]!, mayHaveReached: false };
   if (typeof code === 'string' && Object.hasOwn(CONNECTION_LOST, code)) {
     return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: CONNECTION_LOST[code]!, mayHaveReached: true };
   }
@@ -79,7 +80,11 @@ export function classifyFetchFailure(error: unknown, timeoutMs: number): FetchFa
  * Whether the client may send the whole operation again: always for a query or subscription (they change
  * nothing); for a mutation only when no mutation fetch of it can have reached a subgraph.
  */
-export function retrySafe(operation: 'query' | 'mutation' | 'subscription' | undefined, failure: FetchFailure, mutationMayHaveRun: boolean): boolean {
+export function retrySafe(
+  operation: 'query' | 'mutation' | 'subscription' | undefined,
+  failure: FetchFailure,
+  mutationMayHaveRun: boolean,
+): boolean {
   if (operation !== 'mutation') return true;
   return !failure.mayHaveReached && !mutationMayHaveRun;
 }

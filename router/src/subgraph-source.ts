@@ -65,7 +65,11 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
     if (!tracingEnabled()) return this.timed(options);
     // a client span per fetch; willSendRequest puts its traceparent on the request
     const parent = context.active();
-    const span = routerTracer().startSpan(`fetch ${this.name}`, { kind: SpanKind.CLIENT, attributes: { 'graphql.subgraph': this.name } }, parent);
+    const span = routerTracer().startSpan(
+      `fetch ${this.name}`,
+      { kind: SpanKind.CLIENT, attributes: { 'graphql.subgraph': this.name } },
+      parent,
+    );
     try {
       const response = await context.with(trace.setSpan(parent, span), () => this.timed(options));
       endSpan(span, response.errors?.[0]?.message);
@@ -109,7 +113,8 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
       const safe = retrySafe(operation, failure, mutationsSent.has(requestContext));
       if (mutation && failure.mayHaveReached) mutationsSent.add(requestContext);
       const held = this.failureLogs.take(failure.code);
-      if (held !== undefined) this.logger.warn({ subgraph: this.name, code: failure.code, reason: failure.reason, held }, 'subgraph fetch failed');
+      if (held !== undefined)
+        this.logger.warn({ subgraph: this.name, code: failure.code, reason: failure.reason, held }, 'subgraph fetch failed');
       throw subgraphFetchError(this.name, failure, safe);
     }
   }

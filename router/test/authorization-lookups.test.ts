@@ -43,7 +43,9 @@ async function startOrdersStub(): Promise<OrdersStub> {
       if (stub.failing) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"message":"down"}]}');
       const entities = ids.map((id) => (BUYERS[id] ? { id, buyer: { id: BUYERS[id] } } : null));
       const errors = ids.flatMap((id, index) => (BROKEN.has(id) ? [{ message: 'resolution failed', path: ['_entities', index] }] : []));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { _entities: entities }, ...(errors.length ? { errors } : {}) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ data: { _entities: entities }, ...(errors.length ? { errors } : {}) }));
     });
   });
   const url = `${await listenOnAnyPort(server)}/graphql`;
@@ -102,7 +104,14 @@ describe('authorization lookups: concurrent lookups of an entity share one reque
     await requestsReached(stub, 2);
     stub.release();
     assert.deepEqual(await first, new Map([['o1', 'u1']]));
-    assert.deepEqual(await second, new Map([['o1', 'u1'], ['o2', 'u1'], ['o9', null]]));
+    assert.deepEqual(
+      await second,
+      new Map([
+        ['o1', 'u1'],
+        ['o2', 'u1'],
+        ['o9', null],
+      ]),
+    );
     assert.deepEqual(stub.requests, [['o1'], ['o2', 'o9']], 'one request per call, o1 not asked twice');
   });
 

@@ -8,7 +8,16 @@ import { emptyRules, prepareSupergraph } from '../src/policies/authorization/dir
 import { planAuthorization } from '../src/policies/authorization/plan.js';
 import { POLICIES, type EntityLookups } from '../src/policies/authorization/policies.js';
 import { applyPlan, SIGN_IN_MESSAGE, UNAUTHORIZED_MESSAGE } from '../src/policies/authorization/response.js';
-import { postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type Reply, type StubSubgraph, type TestRouter } from './support.js';
+import {
+  postQuery,
+  startIssuer,
+  startStubSubgraph,
+  startTestRouter,
+  type Issuer,
+  type Reply,
+  type StubSubgraph,
+  type TestRouter,
+} from './support.js';
 
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])';
@@ -69,7 +78,15 @@ const admin: Claims = { sub: 'u9', role: 'admin', scope: 'admin' };
  * router adds (`__authz_key_id`, `__authz_typename`, and the next prefix, `__authz1_`, chosen when a client
  * alias starts with the first), and the old `authz__` names.
  */
-const INTERNAL_ALIASES = ['authz__id', 'authz__typename', '__authz_key_id', '__authz_typename', '__authz1_key_id', '__authz1_typename', '__authz_'];
+const INTERNAL_ALIASES = [
+  'authz__id',
+  'authz__typename',
+  '__authz_key_id',
+  '__authz_typename',
+  '__authz1_key_id',
+  '__authz1_typename',
+  '__authz_',
+];
 
 const codes = (reply: Reply) => (reply.body.errors ?? []).map((error) => [error.extensions?.code, (error.path ?? []).join('.')]);
 const unauthorized = (...paths: string[]) => paths.map((path) => ['UNAUTHORIZED_FIELD_OR_TYPE', path]);
@@ -213,11 +230,21 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
 
   test('@policy self_or_admin: each user sees only their own email, admins see all', async () => {
     const asAnn = await ask('{ users { id email } }', customer);
-    assert.deepEqual(asAnn.body.data, { users: [{ id: 'u1', email: 'ann@example.com' }, { id: 'u2', email: null }] });
+    assert.deepEqual(asAnn.body.data, {
+      users: [
+        { id: 'u1', email: 'ann@example.com' },
+        { id: 'u2', email: null },
+      ],
+    });
     assert.deepEqual(codes(asAnn), unauthorized('users.1.email'));
     // The key the policy needed was added by the router and is not in the answer.
     const withoutId = await ask('{ users { name email } }', customer);
-    assert.deepEqual(withoutId.body.data, { users: [{ name: 'Ann', email: 'ann@example.com' }, { name: 'Bob', email: null }] });
+    assert.deepEqual(withoutId.body.data, {
+      users: [
+        { name: 'Ann', email: 'ann@example.com' },
+        { name: 'Bob', email: null },
+      ],
+    });
     const asAdmin = await ask('{ users { email } }', admin);
     assert.deepEqual(asAdmin.body, { data: { users: [{ email: 'ann@example.com' }, { email: 'bob@example.com' }] } });
     // Anonymous: decided before the fetch, so identity is not even asked for emails.
@@ -226,7 +253,7 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
     assert.doesNotMatch(identity.received.at(-1)!, /email/);
   });
 
-  test('@policy vendor_owns_product: a vendor sees its own products\' reserved stock only', async () => {
+  test("@policy vendor_owns_product: a vendor sees its own products' reserved stock only", async () => {
     const reply = await ask('{ products { name stock { available reserved } } }', vendor1);
     assert.deepEqual(reply.body.data, {
       products: [
@@ -279,7 +306,16 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
       const own = await ask(`{ product(id: "p1") { ${alias}: name stock { reserved } } }`, vendor1);
       assert.deepEqual(own.body, { data: { product: { [alias]: 'Tent', stock: { reserved: 1 } } } }, alias);
       const bulk = await ask(`{ products { ${alias}: name stock { reserved } } }`, vendor1);
-      assert.deepEqual(bulk.body.data, { products: [{ [alias]: 'Tent', stock: { reserved: 1 } }, { [alias]: 'Kettle', stock: { reserved: null } }] }, alias);
+      assert.deepEqual(
+        bulk.body.data,
+        {
+          products: [
+            { [alias]: 'Tent', stock: { reserved: 1 } },
+            { [alias]: 'Kettle', stock: { reserved: null } },
+          ],
+        },
+        alias,
+      );
       assert.deepEqual(codes(bulk), unauthorized('products.1.stock.reserved'), alias);
       // Under a union the router reads the concrete type from its own __typename: a client alias must not replace it.
       const union = await ask(`{ search { ... on Product { ${alias}: name stock { reserved } } ... on Vendor { id } } }`, vendor1);
@@ -290,7 +326,10 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
       );
       assert.deepEqual(codes(union), unauthorized('search.1.stock.reserved'), alias);
     }
-    const several = await ask('{ products { __authz_key_id: name __authz1_key_id: name __authz1_typename: id stock { reserved } } }', vendor1);
+    const several = await ask(
+      '{ products { __authz_key_id: name __authz1_key_id: name __authz1_typename: id stock { reserved } } }',
+      vendor1,
+    );
     assert.deepEqual(several.body.data, {
       products: [
         { __authz_key_id: 'Tent', __authz1_key_id: 'Tent', __authz1_typename: 'p1', stock: { reserved: 1 } },
@@ -301,22 +340,43 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
 
   test('a client alias equal to an internal name never stands in for an entity key (subscription)', async () => {
     const token = await issuer.sign(vendor1);
-    const client = createClient({ url: filter.router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: filter.router.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
     clients.push(client);
     for (const alias of INTERNAL_ALIASES) {
       const events = (['p1', 'p2'] as const).map((id) =>
-        client.iterate({ query: `subscription { stockChanged(productId: "${id}") { available product { ${alias}: name stock { reserved } } } }` }),
+        client.iterate({
+          query: `subscription { stockChanged(productId: "${id}") { available product { ${alias}: name stock { reserved } } } }`,
+        }),
       );
       const next = events.map((iterator) => iterator.next());
       await waitUntil(() => changes.listenerCount('p1') === 1 && changes.listenerCount('p2') === 1, 'both subscribed upstream');
       changes.emit('p1', 8);
       changes.emit('p2', 9);
       const [own, foreign] = await Promise.all(next);
-      assert.deepEqual(own!.value, { data: { stockChanged: { available: 8, product: { [alias]: 'Tent', stock: { reserved: 1 } } } } }, alias);
-      assert.deepEqual(foreign!.value, {
-        data: { stockChanged: { available: 9, product: { [alias]: 'Kettle', stock: { reserved: null } } } },
-        errors: [{ message: UNAUTHORIZED_MESSAGE, path: ['stockChanged', 'product', 'stock', 'reserved'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
-      }, alias);
+      assert.deepEqual(
+        own!.value,
+        { data: { stockChanged: { available: 8, product: { [alias]: 'Tent', stock: { reserved: 1 } } } } },
+        alias,
+      );
+      assert.deepEqual(
+        foreign!.value,
+        {
+          data: { stockChanged: { available: 9, product: { [alias]: 'Kettle', stock: { reserved: null } } } },
+          errors: [
+            {
+              message: UNAUTHORIZED_MESSAGE,
+              path: ['stockChanged', 'product', 'stock', 'reserved'],
+              extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' },
+            },
+          ],
+        },
+        alias,
+      );
       await Promise.all(events.map((iterator) => iterator.return?.()));
       await waitUntil(() => changes.listenerCount('p1') + changes.listenerCount('p2') === 0, 'released upstream');
     }
@@ -334,7 +394,10 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
   });
 
   test('__typename comes back wherever the client asked for it, aliased or in fragments, when fields are filtered', async () => {
-    const reply = await ask('query Me { __typename users { __typename id t: __typename ...U } } fragment U on User { email __typename }', customer);
+    const reply = await ask(
+      'query Me { __typename users { __typename id t: __typename ...U } } fragment U on User { email __typename }',
+      customer,
+    );
     assert.equal(
       JSON.stringify(reply.body.data),
       JSON.stringify({
@@ -346,7 +409,10 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
       }),
     );
     assert.deepEqual(codes(reply), unauthorized('users.1.email'));
-    const union = await ask('{ search { __typename ... on Product { name stock { __typename reserved } } ... on Vendor { id } } }', vendor1);
+    const union = await ask(
+      '{ search { __typename ... on Product { name stock { __typename reserved } } ... on Vendor { id } } }',
+      vendor1,
+    );
     assert.equal(
       JSON.stringify(union.body.data),
       JSON.stringify({
@@ -367,7 +433,12 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
     const nested = await ask('{ products { stock { reserved available } name } }', vendor1);
     assert.equal(
       JSON.stringify(nested.body.data),
-      JSON.stringify({ products: [{ stock: { reserved: 1, available: 3 }, name: 'Tent' }, { stock: { reserved: null, available: 5 }, name: 'Kettle' }] }),
+      JSON.stringify({
+        products: [
+          { stock: { reserved: 1, available: 3 }, name: 'Tent' },
+          { stock: { reserved: null, available: 5 }, name: 'Kettle' },
+        ],
+      }),
     );
   });
 
@@ -376,7 +447,9 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
     assert.deepEqual(messages(await ask('{ open secret }')), [['UNAUTHORIZED_FIELD_OR_TYPE', SIGN_IN_MESSAGE]]);
     assert.equal(SIGN_IN_MESSAGE, 'Unauthorized field or type: sign in to see this field');
     assert.deepEqual(messages(await ask('{ products { stock { reserved } } }')), [['UNAUTHORIZED_FIELD_OR_TYPE', SIGN_IN_MESSAGE]]);
-    assert.deepEqual(messages(await ask('{ open secret }', undefined, undefined, reject)), [['UNAUTHORIZED_FIELD_OR_TYPE', SIGN_IN_MESSAGE]]);
+    assert.deepEqual(messages(await ask('{ open secret }', undefined, undefined, reject)), [
+      ['UNAUTHORIZED_FIELD_OR_TYPE', SIGN_IN_MESSAGE],
+    ]);
     const generic = [['UNAUTHORIZED_FIELD_OR_TYPE', 'Unauthorized field or type']];
     assert.deepEqual(messages(await ask('{ scoped }', customer)), generic); // a scope missing
     assert.deepEqual(messages(await ask('{ product(id: "p2") { stock { reserved } } }', vendor1)), generic); // another vendor's product
@@ -411,7 +484,16 @@ describe('authorization plan: entity keys the router reads back', () => {
   const principal = { userId: 'u3', role: 'vendor_staff' as const, vendorId: 'v1', scopes: [] };
   const plan = async (query: string) => {
     const document = parse(query);
-    return planAuthorization({ schema, rules, policies: POLICIES, document, operation: getOperationAST(document)!, variables: {}, principal, lookups });
+    return planAuthorization({
+      schema,
+      rules,
+      policies: POLICIES,
+      document,
+      operation: getOperationAST(document)!,
+      variables: {},
+      principal,
+      lookups,
+    });
   };
 
   test("an object whose key is missing is denied, never decided with an outer object's key", async () => {
@@ -422,7 +504,10 @@ describe('authorization plan: entity keys the router reads back', () => {
     const data = { product: { stock: { reserved: 1 }, related: { stock: { reserved: 2 } }, [key]: 'p1' } };
     const applied = await applyPlan(planned, data, POLICIES, lookups);
     assert.deepEqual(applied.data, { product: { stock: { reserved: 1 }, related: { stock: { reserved: null } } } });
-    assert.deepEqual(applied.errors.map((error) => error.path), [['product', 'related', 'stock', 'reserved']]);
+    assert.deepEqual(
+      applied.errors.map((error) => error.path),
+      [['product', 'related', 'stock', 'reserved']],
+    );
   });
 
   test('the internal prefix is one no response key of the document starts with', async () => {

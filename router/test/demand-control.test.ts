@@ -23,7 +23,8 @@ type Query {
 type Mutation { touch: Item }
 type Item { id: ID! name: String! expensive: String @cost(weight: 25) }`;
 
-const items = (first = 10) => Array.from({ length: Math.min(first, 3) }, (_, index) => ({ id: String(index), name: `item ${index}`, expensive: 'x' }));
+const items = (first = 10) =>
+  Array.from({ length: Math.min(first, 3) }, (_, index) => ({ id: String(index), name: `item ${index}`, expensive: 'x' }));
 
 describe('demand control (static cost) through the router', () => {
   let issuer: Issuer;

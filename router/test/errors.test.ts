@@ -10,7 +10,18 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { createLogger, readPrincipal, type Logger, type Principal } from '@commerce/kit';
 import type { RouterContext } from '../src/context.js';
 import { SubgraphSource } from '../src/subgraph-source.js';
-import { listenOnAnyPort, postQuery, TEST_SECRET, testLogger, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
+import {
+  listenOnAnyPort,
+  postQuery,
+  TEST_SECRET,
+  testLogger,
+  startIssuer,
+  startStubSubgraph,
+  startTestRouter,
+  type Issuer,
+  type StubSubgraph,
+  type TestRouter,
+} from './support.js';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])';
 const SHOP_SDL = `${LINK}
@@ -30,7 +41,9 @@ type Result = { data?: Record<string, unknown> | null; errors?: ErrorBody[] };
 /** A logger silent below warn whose lines (every child's) are kept, to assert nothing was logged as an error. */
 function capturingLogger(): { logger: Logger; lines: { level: string; msg: string }[] } {
   const lines: { level: string; msg: string }[] = [];
-  const logger = createLogger('errors-test', 'warn', { write: (line: string) => void lines.push(JSON.parse(line) as { level: string; msg: string }) });
+  const logger = createLogger('errors-test', 'warn', {
+    write: (line: string) => void lines.push(JSON.parse(line) as { level: string; msg: string }),
+  });
   return { logger, lines };
 }
 
@@ -57,11 +70,19 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
 
 /** One operation over graphql-ws: what arrived, and the error (a refusal is a list of GraphQL errors). */
 async function overWebSocket(router: TestRouter, query: string, connectionParams: Record<string, unknown> = {}) {
-  const client: Client = createClient({ url: router.router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+  const client: Client = createClient({
+    url: router.router.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+  });
   const received: Result[] = [];
   try {
     const error = await new Promise<unknown>((resolve) => {
-      client.subscribe({ query }, { next: (value) => void received.push(value as Result), error: resolve, complete: () => resolve(undefined) });
+      client.subscribe(
+        { query },
+        { next: (value) => void received.push(value as Result), error: resolve, complete: () => resolve(undefined) },
+      );
     });
     return { received, errors: error as ErrorBody[] | undefined };
   } finally {
@@ -132,7 +153,9 @@ describe('router errors a client can act on', () => {
       const posted = await postQuery(router.router.url, MISTYPED);
       assert.equal(posted.status, 400);
       assertNoSuggestion(posted.body.errors);
-      const got = await fetch(`${router.router.url}?query=${encodeURIComponent(MISTYPED)}`, { headers: { 'apollo-require-preflight': 'true' } });
+      const got = await fetch(`${router.router.url}?query=${encodeURIComponent(MISTYPED)}`, {
+        headers: { 'apollo-require-preflight': 'true' },
+      });
       assert.equal(got.status, 400);
       assertNoSuggestion(((await got.json()) as Result).errors);
     });
@@ -150,11 +173,17 @@ describe('router errors a client can act on', () => {
       const client = createClient({ url: router.router.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
       try {
         const received: Result[] = [];
-        const unsubscribe = client.subscribe({ query: 'subscription { counted }' }, { next: (value) => void received.push(value as Result), error: () => {}, complete: () => {} });
+        const unsubscribe = client.subscribe(
+          { query: 'subscription { counted }' },
+          { next: (value) => void received.push(value as Result), error: () => {}, complete: () => {} },
+        );
         await until(() => received.length >= 2, 'two events');
         assert.deepEqual(received[0], { data: { counted: 1 } });
         unsubscribe();
-        await until(() => router.router.subscriptionStats().subscribers === 0 && router.router.subscriptionStats().upstreams === 0, 'the subscription released');
+        await until(
+          () => router.router.subscriptionStats().subscribers === 0 && router.router.subscriptionStats().upstreams === 0,
+          'the subscription released',
+        );
       } finally {
         await client.dispose();
       }
@@ -190,14 +219,19 @@ describe('router errors a client can act on', () => {
   });
 
   test('APQ with an unsupported version: 400 BAD_REQUEST "Unsupported persisted query version"', async () => {
-    for (const persistedQuery of [{ version: 2, sha256Hash: 'abc' }, { version: '1', sha256Hash: 'abc' }]) {
+    for (const persistedQuery of [
+      { version: 2, sha256Hash: 'abc' },
+      { version: '1', sha256Hash: 'abc' },
+    ]) {
       const response = await fetch(router.router.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ products }', extensions: { persistedQuery } }),
       });
       assert.equal(response.status, 400);
-      assert.deepEqual(await response.json(), { errors: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }] });
+      assert.deepEqual(await response.json(), {
+        errors: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }],
+      });
     }
   });
 
@@ -259,7 +293,7 @@ describe('router errors a client can act on', () => {
       await Promise.all([frozen?.stop(), failing?.stop(), garbled?.stop()]);
     });
 
-    test('a subgraph that never answers: SUBREQUEST_TIMEOUT within its timeout, the other subgraph\'s data kept', async () => {
+    test("a subgraph that never answers: SUBREQUEST_TIMEOUT within its timeout, the other subgraph's data kept", async () => {
       const started = Date.now();
       const { status, body } = await postQuery(toFrozen.router.url, '{ products balance }');
       const elapsed = Date.now() - started;
@@ -300,7 +334,10 @@ describe('router errors a client can act on', () => {
     });
 
     test('a 2xx answer that is not GraphQL JSON: SUBREQUEST_MALFORMED_RESPONSE', async () => {
-      for (const answer of [{ type: 'text/html', body: '<html>proxy error</html>' }, { type: 'application/json', body: '{"data": ' }]) {
+      for (const answer of [
+        { type: 'text/html', body: '<html>proxy error</html>' },
+        { type: 'application/json', body: '{"data": ' },
+      ]) {
         garbledAnswer = answer;
         const { status, body } = await postQuery(toGarbled.router.url, '{ products balance }');
         assert.equal(status, 200);
@@ -308,7 +345,12 @@ describe('router errors a client can act on', () => {
         assert.deepEqual(body.errors, [
           {
             message: "HTTP fetch failed from 'payments': the answer is not a GraphQL JSON response",
-            extensions: { code: 'SUBREQUEST_MALFORMED_RESPONSE', service: 'payments', reason: 'the answer is not a GraphQL JSON response', retrySafe: true },
+            extensions: {
+              code: 'SUBREQUEST_MALFORMED_RESPONSE',
+              service: 'payments',
+              reason: 'the answer is not a GraphQL JSON response',
+              retrySafe: true,
+            },
           },
         ]);
       }
@@ -326,22 +368,29 @@ describe('router errors a client can act on', () => {
         ],
       });
       const mutation = await postQuery(toStopped.router.url, 'mutation { pay }');
-      assert.deepEqual(mutation.body.errors?.map((error) => [error.extensions?.code, error.extensions?.retrySafe]), [['SUBGRAPH_UNAVAILABLE', true]]);
+      assert.deepEqual(
+        mutation.body.errors?.map((error) => [error.extensions?.code, error.extensions?.retrySafe]),
+        [['SUBGRAPH_UNAVAILABLE', true]],
+      );
     });
 
     test('a mutation whose earlier field ran on another subgraph is not safe to retry, even if this one was refused', async () => {
       const { body } = await postQuery(toStopped.router.url, 'mutation { buy pay }');
       assert.deepEqual(body.data, { buy: 'bought', pay: null });
-      assert.deepEqual(body.errors?.map((error) => [error.extensions?.code, error.extensions?.retrySafe]), [['SUBGRAPH_UNAVAILABLE', false]]);
+      assert.deepEqual(
+        body.errors?.map((error) => [error.extensions?.code, error.extensions?.retrySafe]),
+        [['SUBGRAPH_UNAVAILABLE', false]],
+      );
     });
 
     test('a committed mutation whose result needs an unreachable subgraph: its data, and an error saying not to retry', async () => {
       const { status, body } = await postQuery(toStopped.router.url, 'mutation { checkout { id payment } }');
       assert.equal(status, 200);
       assert.deepEqual(body.data, { checkout: { id: 'o1', payment: null } });
-      assert.deepEqual(body.errors?.map((error) => [error.extensions?.code, error.extensions?.service, error.extensions?.retrySafe]), [
-        ['SUBGRAPH_UNAVAILABLE', 'payments', false],
-      ]);
+      assert.deepEqual(
+        body.errors?.map((error) => [error.extensions?.code, error.extensions?.service, error.extensions?.retrySafe]),
+        [['SUBGRAPH_UNAVAILABLE', 'payments', false]],
+      );
     });
 
     test('over WebSocket and SSE the same codes arrive', async () => {
@@ -349,14 +398,20 @@ describe('router errors a client can act on', () => {
       assert.equal(ws.received[0]?.errors?.[0]?.extensions?.code, 'SUBGRAPH_UNAVAILABLE');
       const sse = sseEvents((await overSse(toStopped, '{ balance }')).text);
       assert.equal(sse.completed, true);
-      assert.deepEqual(sse.next[0]?.errors?.map((error) => error.extensions?.code), ['SUBGRAPH_UNAVAILABLE']);
+      assert.deepEqual(
+        sse.next[0]?.errors?.map((error) => error.extensions?.code),
+        ['SUBGRAPH_UNAVAILABLE'],
+      );
     });
 
     test('logged as warnings (throttled per subgraph and code), never as errors', async () => {
       await until(() => capture.lines.some((line) => line.msg === 'subgraph fetch failed'), 'the warning');
       const failures = capture.lines.filter((line) => line.msg === 'subgraph fetch failed');
       assert.ok(failures.every((line) => line.level === 'warn'));
-      assert.deepEqual(capture.lines.filter((line) => line.level === 'error' || line.level === 'fatal'), []);
+      assert.deepEqual(
+        capture.lines.filter((line) => line.level === 'error' || line.level === 'fatal'),
+        [],
+      );
     });
   });
 });
@@ -364,12 +419,17 @@ describe('router errors a client can act on', () => {
 describe('subgraph timeouts from the environment (main.ts)', () => {
   const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
   const cases: [Record<string, string>, RegExp][] = [
-    [{ ROUTER_SUBGRAPH_TIMEOUT_MS: '0' }, /^configuration error: ROUTER_SUBGRAPH_TIMEOUT_MS must be a whole number from 1 to 600000, got "0"\n$/],
+    [
+      { ROUTER_SUBGRAPH_TIMEOUT_MS: '0' },
+      /^configuration error: ROUTER_SUBGRAPH_TIMEOUT_MS must be a whole number from 1 to 600000, got "0"\n$/,
+    ],
     [{ ROUTER_SUBGRAPH_TIMEOUT_MS: '30s' }, /^configuration error: ROUTER_SUBGRAPH_TIMEOUT_MS must be a whole number/],
     [{ SUBGRAPH_PAYMENTS_TIMEOUT_MS: '-5' }, /^configuration error: SUBGRAPH_PAYMENTS_TIMEOUT_MS must be a whole number from 1 to 600000/],
   ];
   for (const [env, expected] of cases) {
-    test(`${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')} stops the router with one line`, () => {
+    test(`${Object.entries(env)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ')} stops the router with one line`, () => {
       const result = spawnSync(process.execPath, [main], {
         env: { PATH: process.env.PATH ?? '', ROUTER_SHARED_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', ...env },
         encoding: 'utf8',

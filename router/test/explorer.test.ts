@@ -41,7 +41,10 @@ type Subscription {
 
 const resolvers = {
   Query: {
-    categories: () => [{ name: 'Garden', internalCode: 'G-1' }, { name: 'Books', internalCode: 'B-2' }],
+    categories: () => [
+      { name: 'Garden', internalCode: 'G-1' },
+      { name: 'Books', internalCode: 'B-2' },
+    ],
     internalStats: () => 'secret',
     featured: () => ({ name: 'Garden' }),
   },
@@ -68,7 +71,11 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     // The stub serves `featured` from the start; the supergraph only exposes it after the reload test.
     const first = composeServices([{ name: 'catalog', url: subgraph.url, typeDefs: parse(sdl()) }]);
     assert.ok(first.supergraphSdl, first.errors?.map((error) => error.message).join('\n'));
-    open = await startTestRouter([{ ...subgraph, sdl: sdl() }], issuer, { limits: { introspection: 'scope' }, schemaSdlPublic: true, watchSupergraph: true });
+    open = await startTestRouter([{ ...subgraph, sdl: sdl() }], issuer, {
+      limits: { introspection: 'scope' },
+      schemaSdlPublic: true,
+      watchSupergraph: true,
+    });
     gated = await startTestRouter([{ ...subgraph, sdl: sdl() }], issuer, { limits: { introspection: 'scope' }, schemaSdlPublic: false });
     reader = await issuer.sign({ sub: 'partner-1', role: 'partner', scope: 'catalog:read schema:read' });
     catalogOnly = await issuer.sign({ sub: 'partner-2', role: 'partner', scope: 'catalog:read' });
@@ -87,7 +94,18 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
     const text = await response.text();
     assert.match(text, /type Category \{\n {2}name: String!\n\}/);
-    for (const internal of ['join__', 'link__', '@link', '@inaccessible', '@join', 'internalStats', 'internalCode', '_entities', '_service', 'federation__']) {
+    for (const internal of [
+      'join__',
+      'link__',
+      '@link',
+      '@inaccessible',
+      '@join',
+      'internalStats',
+      'internalCode',
+      '_entities',
+      '_service',
+      'federation__',
+    ]) {
       assert.ok(!text.includes(internal), `${internal} in the SDL`);
     }
     // The same derivation as codegen's loader (scripts/codegen/api-schema.cjs).
@@ -111,10 +129,14 @@ describe('partners: /schema.graphql and the schema explorer', () => {
   });
 
   test('SCHEMA_SDL_PUBLIC=false: the SDL needs what introspection needs (schema:read)', async () => {
-    const get = (token?: string) => fetch(`${gated.router.baseUrl}/schema.graphql`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const get = (token?: string) =>
+      fetch(`${gated.router.baseUrl}/schema.graphql`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     const anonymous = await get();
     assert.equal(anonymous.status, 401);
-    assert.equal(((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code, 'INTROSPECTION_DISABLED');
+    assert.equal(
+      ((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
+      'INTROSPECTION_DISABLED',
+    );
     assert.equal((await get(catalogOnly)).status, 403);
     assert.equal((await get('forged.token.value')).status, 401);
     const allowed = await get(reader);
@@ -140,7 +162,10 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     assert.deepEqual(assets.sort(), ['/explorer/assets/explorer.css', '/explorer/assets/explorer.js']);
     assert.doesNotMatch(html, /https?:\/\//, 'nothing from another origin');
 
-    const types: Record<string, RegExp> = { '.js': /^(text|application)\/javascript; charset=utf-8$/, '.css': /^text\/css; charset=utf-8$/ };
+    const types: Record<string, RegExp> = {
+      '.js': /^(text|application)\/javascript; charset=utf-8$/,
+      '.css': /^text\/css; charset=utf-8$/,
+    };
     for (const asset of assets) {
       const response = await fetch(`${open.router.baseUrl}${asset}`);
       assert.equal(response.status, 200, asset);
@@ -167,7 +192,9 @@ describe('partners: /schema.graphql and the schema explorer', () => {
       page.on('console', (message) => {
         if (message.type() === 'error') problems.push(message.text());
       });
-      await page.addInitScript('document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective}`))');
+      await page.addInitScript(
+        'document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective}`))',
+      );
       const status = page.locator('.explorer-status');
       const editor = (pane: string) => `document.querySelector('.graphiql-${pane} .CodeMirror').CodeMirror`;
       const run = async (query: string, expected: string) => {
@@ -196,7 +223,9 @@ describe('partners: /schema.graphql and the schema explorer', () => {
       await useToken(`Bearer ${catalogOnly}`);
       await status.getByText(`Token in use; ${refusal}`).waitFor();
       const refused = await run('{ __schema { queryType { name } } }', 'INTROSPECTION_DISABLED');
-      assert.deepEqual(refused, { errors: [{ message: 'introspection has been disabled', extensions: { code: 'INTROSPECTION_DISABLED' } }] });
+      assert.deepEqual(refused, {
+        errors: [{ message: 'introspection has been disabled', extensions: { code: 'INTROSPECTION_DISABLED' } }],
+      });
 
       await useToken(reader);
       await status.getByText('Token in use; schema loaded').waitFor();

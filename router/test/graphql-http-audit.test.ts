@@ -69,7 +69,8 @@ describe('GraphQL over HTTP audits (graphql-http)', () => {
       const line = `${result.status} ${audit.id} ${audit.name}: ${result.reason}`;
       (audit.name.startsWith('MUST') ? failedMust : failedOther).push(line);
     }
-    if (failedOther.length > 0) console.log(`graphql-http SHOULD/MAY audits not met (${failedOther.length}):\n  ${failedOther.join('\n  ')}`);
+    if (failedOther.length > 0)
+      console.log(`graphql-http SHOULD/MAY audits not met (${failedOther.length}):\n  ${failedOther.join('\n  ')}`);
     assert.ok(audits.length > 20);
     assert.deepEqual(failedMust, []);
   });

@@ -90,12 +90,20 @@ describe('router metrics: OpenTelemetry names, partial answers, METRICS_PORT', (
     const after = await scrape(metricsUrl);
     const name = 'http_server_request_duration_seconds_count';
     assert.equal(delta(before, after, name, { http_request_method: 'POST', http_response_status_code: '200', http_route: '/graphql' }), 1);
-    assert.equal(delta(before, after, name, { http_request_method: 'GET', http_response_status_code: '200', http_route: '/health/live' }), 1);
+    assert.equal(
+      delta(before, after, name, { http_request_method: 'GET', http_response_status_code: '200', http_route: '/health/live' }),
+      1,
+    );
     // An unknown path is no label value (it would be unbounded): the route is left out, as OpenTelemetry says.
     assert.equal(delta(before, after, name, { http_request_method: 'GET', http_response_status_code: '404' }), 1);
     assert.ok(!after.some((sample) => Object.values(sample.labels).some((value) => value.includes('/no/such'))));
-    assert.equal(delta(before, after, name, { http_request_method: '_OTHER', http_response_status_code: String(odd), http_route: '/graphql' }), 1);
-    const buckets = after.filter((sample) => sample.name === 'http_server_request_duration_seconds_bucket').map((sample) => sample.labels.le);
+    assert.equal(
+      delta(before, after, name, { http_request_method: '_OTHER', http_response_status_code: String(odd), http_route: '/graphql' }),
+      1,
+    );
+    const buckets = after
+      .filter((sample) => sample.name === 'http_server_request_duration_seconds_bucket')
+      .map((sample) => sample.labels.le);
     assert.ok(buckets.includes('0.075') && buckets.includes('7.5'), "OpenTelemetry's advised bucket boundaries");
   });
 
@@ -108,12 +116,18 @@ describe('router metrics: OpenTelemetry names, partial answers, METRICS_PORT', (
     const after = await scrape(metricsUrl);
     const name = 'graphql_server_request_duration_seconds_count';
     assert.equal(delta(before, after, name, { graphql_operation_type: 'query', graphql_operation_name: 'Hello' }), 1);
-    assert.equal(delta(before, after, name, { graphql_operation_type: 'query', graphql_operation_name: 'Broken', error_type: '_execution_error' }), 1);
+    assert.equal(
+      delta(before, after, name, { graphql_operation_type: 'query', graphql_operation_name: 'Broken', error_type: '_execution_error' }),
+      1,
+    );
     // Neither parsed nor validated: the operation's type and name are not known (nor sent as operationName).
     assert.equal(delta(before, after, name, { graphql_operation_name: 'unknown', error_type: '_validation_error' }), 1);
     assert.equal(delta(before, after, name, { graphql_operation_name: 'unknown', error_type: '_parse_error' }), 1);
     // Planned once (Broken is new to the plan cache), timed under OpenTelemetry's name too.
-    assert.equal(delta(before, after, 'graphql_server_request_plan_duration_seconds_count', {}), delta(before, after, 'router_query_planning_duration_seconds_count', {}));
+    assert.equal(
+      delta(before, after, 'graphql_server_request_plan_duration_seconds_count', {}),
+      delta(before, after, 'router_query_planning_duration_seconds_count', {}),
+    );
     assert.ok(delta(before, after, 'graphql_server_request_plan_duration_seconds_count', {}) >= 1);
   });
 
@@ -128,10 +142,23 @@ describe('router metrics: OpenTelemetry names, partial answers, METRICS_PORT', (
     assert.equal(delta(before, after, 'router_operations_filtered_total', {}), 1);
     // Still an error in our own series (unchanged), and no failure in OpenTelemetry's.
     const ops = 'router_operations_total';
-    assert.equal(delta(before, after, ops, { operation_name: 'Peek', operation_type: 'query', client_name: 'unknown', outcome: 'error' }), 1);
-    assert.equal(delta(before, after, 'graphql_server_request_duration_seconds_count', { graphql_operation_type: 'query', graphql_operation_name: 'Peek' }), 1);
     assert.equal(
-      delta(before, after, 'graphql_server_request_duration_seconds_count', { graphql_operation_type: 'query', graphql_operation_name: 'Worse', error_type: '_execution_error' }),
+      delta(before, after, ops, { operation_name: 'Peek', operation_type: 'query', client_name: 'unknown', outcome: 'error' }),
+      1,
+    );
+    assert.equal(
+      delta(before, after, 'graphql_server_request_duration_seconds_count', {
+        graphql_operation_type: 'query',
+        graphql_operation_name: 'Peek',
+      }),
+      1,
+    );
+    assert.equal(
+      delta(before, after, 'graphql_server_request_duration_seconds_count', {
+        graphql_operation_type: 'query',
+        graphql_operation_name: 'Worse',
+        error_type: '_execution_error',
+      }),
       1,
     );
   });
@@ -141,7 +168,10 @@ describe('router metrics: OpenTelemetry names, partial answers, METRICS_PORT', (
     try {
       const samples = await scrape(`${fresh.router.baseUrl}/metrics`);
       assert.equal(fresh.router.metricsUrl, undefined, 'without METRICS_PORT, /metrics stays on the service port');
-      assert.deepEqual(samples.filter((sample) => sample.name === 'router_operations_filtered_total').map((sample) => sample.value), [0]);
+      assert.deepEqual(
+        samples.filter((sample) => sample.name === 'router_operations_filtered_total').map((sample) => sample.value),
+        [0],
+      );
     } finally {
       await fresh.stop();
     }
@@ -150,7 +180,10 @@ describe('router metrics: OpenTelemetry names, partial answers, METRICS_PORT', (
   test('METRICS_PORT is validated: a port number, never the service port', () => {
     assert.equal(metricsPortFromEnv({}, 4000), undefined);
     assert.equal(metricsPortFromEnv({ METRICS_PORT: '9464' }, 4000), 9464);
-    assert.throws(() => metricsPortFromEnv({ METRICS_PORT: '4000' }, 4000), (error: unknown) => error instanceof ConfigError && /METRICS_PORT must differ from PORT/.test(error.message));
+    assert.throws(
+      () => metricsPortFromEnv({ METRICS_PORT: '4000' }, 4000),
+      (error: unknown) => error instanceof ConfigError && /METRICS_PORT must differ from PORT/.test(error.message),
+    );
     assert.throws(() => metricsPortFromEnv({ METRICS_PORT: 'metrics' }, 4000), ConfigError);
   });
 });

@@ -158,7 +158,11 @@ describe('router metrics', () => {
       const names = Array.from({ length: 500 }, (_, index) => `Operation${index}`);
       for (let start = 0; start < names.length; start += 100) {
         const batch = names.slice(start, start + 100).map((name) => ({ query: `query ${name} { hello }` }));
-        const response = await fetch(crowded.router.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+        const response = await fetch(crowded.router.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        });
         assert.equal(((await response.json()) as unknown[]).length, 100);
       }
       await postQuery(crowded.router.url, `query ${'L'.repeat(101)} { hello }`);
@@ -197,7 +201,11 @@ describe('router metrics', () => {
         const code = await new Promise<unknown>((resolve) => {
           client.subscribe(
             { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('unknown') } } },
-            { next: () => resolve('answered'), error: (error) => resolve((error as { extensions?: { code?: unknown } }[])[0]?.extensions?.code), complete: () => {} },
+            {
+              next: () => resolve('answered'),
+              error: (error) => resolve((error as { extensions?: { code?: unknown } }[])[0]?.extensions?.code),
+              complete: () => {},
+            },
           );
         });
         assert.equal(code, 'PERSISTED_QUERY_NOT_IN_LIST');
@@ -225,7 +233,10 @@ type Subscription {
 type Tick { n: Int! square: Square! }
 type Square { value: Int! }`;
 
-type Outcome = { events: { data?: unknown; errors?: { extensions?: { code?: string } }[] }[]; error?: { extensions?: { code?: string } }[] };
+type Outcome = {
+  events: { data?: unknown; errors?: { extensions?: { code?: string } }[] }[];
+  error?: { extensions?: { code?: string } }[];
+};
 
 /** Subscribes over graphql-ws and resolves when the subscription ends (complete or error); `stopAfter` events, it stops. */
 function subscribe(client: Client, query: string, stopAfter = Infinity): Promise<Outcome> {
@@ -328,9 +339,16 @@ describe('router metrics: subscriptions and process metrics', () => {
   test('a WebSocket subscription counts once when it ends: completed or stopped (success), failed (error)', async () => {
     const before = await scrape(router);
     // the client name from connection_init, then from the upgrade request's header
-    const completed = await subscribe(connect({ params: { 'apollographql-client-name': 'live-ui' } }), 'subscription Ticks { ticks(count: 2) { n } }');
+    const completed = await subscribe(
+      connect({ params: { 'apollographql-client-name': 'live-ui' } }),
+      'subscription Ticks { ticks(count: 2) { n } }',
+    );
     assert.deepEqual(completed.events, [{ data: { ticks: { n: 1 } } }, { data: { ticks: { n: 2 } } }]);
-    const stopped = await subscribe(connect({ headers: { 'apollographql-client-name': 'ios.store' } }), 'subscription Forever { forever { n } }', 2);
+    const stopped = await subscribe(
+      connect({ headers: { 'apollographql-client-name': 'ios.store' } }),
+      'subscription Forever { forever { n } }',
+      2,
+    );
     assert.equal(stopped.events.length, 2);
     const failed = await subscribe(connect(), 'subscription Failing { failing { n } }');
     assert.equal(failed.events.at(-1)?.errors?.length, 1, 'the upstream error reaches the client');
@@ -343,7 +361,11 @@ describe('router metrics: subscriptions and process metrics', () => {
     assert.equal(delta(before, after, ops, sub('Failing', 'error')), 1);
     assert.equal(delta(before, after, ops, { operation_type: 'subscription' }), 3, 'each subscription counted once');
     assert.equal(delta(before, after, ops), 3);
-    assert.equal(delta(before, after, 'router_operation_duration_seconds_count'), 0, 'subscription lifetimes are not in the HTTP latency histogram');
+    assert.equal(
+      delta(before, after, 'router_operation_duration_seconds_count'),
+      0,
+      'subscription lifetimes are not in the HTTP latency histogram',
+    );
     assert.equal(total(after, 'router_subscriptions_active'), 0);
   });
 

@@ -165,11 +165,21 @@ describe('operation limits and introspection on a running router', () => {
   const cases: [string, string, string, string][] = [
     // name, just under (passes), just over (refused), expected code
     ['depth', '{ node { child { name } } }', '{ node { child { child { name } } } }', 'MAX_DEPTH_LIMIT'],
-    ['depth through fragments', '{ node { ...F } } fragment F on Node { child { id } }', '{ node { ...F } } fragment F on Node { child { child { id } } }', 'MAX_DEPTH_LIMIT'],
+    [
+      'depth through fragments',
+      '{ node { ...F } } fragment F on Node { child { id } }',
+      '{ node { ...F } } fragment F on Node { child { child { id } } }',
+      'MAX_DEPTH_LIMIT',
+    ],
     ['height', '{ node { id name child { id name } } }', '{ node { id name child { id name } } hello }', 'MAX_HEIGHT_LIMIT'],
     ['aliases', '{ node { a: id b: name } }', '{ node { a: id b: name c: id } }', 'MAX_ALIASES_LIMIT'],
     ['root fields', '{ hello node { id } }', '{ hello node { id } bye: goodbye }', 'MAX_ROOT_FIELDS_LIMIT'],
-    ['root fields through fragments', '{ hello ...R } fragment R on Query { goodbye }', '{ hello ...R } fragment R on Query { goodbye node { id } }', 'MAX_ROOT_FIELDS_LIMIT'],
+    [
+      'root fields through fragments',
+      '{ hello ...R } fragment R on Query { goodbye }',
+      '{ hello ...R } fragment R on Query { goodbye node { id } }',
+      'MAX_ROOT_FIELDS_LIMIT',
+    ],
   ];
   for (const [name, under, over, code] of cases) {
     test(`${name}: just under passes, just over gets 400 ${code} and no subgraph call`, async () => {
@@ -256,7 +266,9 @@ describe('operation limits and introspection on a running router', () => {
     const allowed = await post(router.url, schemaQuery, { authorization: `Bearer ${admin}` });
     assert.equal(allowed.status, 200);
     assert.deepEqual(allowed.body, { data: { __schema: { queryType: { name: 'Query' } } } });
-    assert.deepEqual((await post(router.url, typeQuery, { authorization: `Bearer ${admin}` })).body, { data: { __type: { name: 'Node' } } });
+    assert.deepEqual((await post(router.url, typeQuery, { authorization: `Bearer ${admin}` })).body, {
+      data: { __type: { name: 'Node' } },
+    });
 
     const typename = await post(router.url, '{ __typename }');
     assert.equal(typename.status, 200);

@@ -51,7 +51,9 @@ async function reply(response: Response): Promise<Reply> {
 }
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then(reply);
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).then(
+    reply,
+  );
 }
 
 /** A GET as Apollo Client sends a hashed query (content-type set, so CSRF prevention lets it through). */
@@ -62,7 +64,10 @@ function get(url: string, params: Record<string, unknown>, headers: Record<strin
   return fetch(`${url}?${search}`, { headers: { 'content-type': 'application/json', ...headers } }).then(reply);
 }
 
-const byHash = (hash: string, extra: Record<string, unknown> = {}) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } }, ...extra });
+const byHash = (hash: string, extra: Record<string, unknown> = {}) => ({
+  extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
+  ...extra,
+});
 const codes = (r: Reply) => (r.body.errors ?? []).map((error) => error.extensions?.code);
 
 interface Capture {
@@ -160,8 +165,18 @@ describe('persisted queries', () => {
       assert.throws(() => parseManifest('{'), /not valid JSON/);
       assert.throws(() => parseManifest('{"format":"other","version":1,"operations":[]}'), /"format" must be/);
       assert.throws(() => parseManifest('{"format":"apollo-persisted-query-manifest","version":2,"operations":[]}'), /"version" must be 1/);
-      assert.throws(() => parseManifest('{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id":"x"}]}'), /operations\[0\]/);
-      assert.throws(() => new PersistedQueryList([{ id: 'x', body: HELLO }, { id: 'x', body: GREET }]), /two different bodies/);
+      assert.throws(
+        () => parseManifest('{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id":"x"}]}'),
+        /operations\[0\]/,
+      );
+      assert.throws(
+        () =>
+          new PersistedQueryList([
+            { id: 'x', body: HELLO },
+            { id: 'x', body: GREET },
+          ]),
+        /two different bodies/,
+      );
     });
 
     test('safelist matching ignores whitespace, comments and definition order, not field order', () => {
@@ -183,8 +198,10 @@ describe('persisted queries', () => {
     });
 
     test('logged bodies have their literals redacted', () => {
-      assert.equal(redactedBody('mutation { logIn(input: { email: "a@b.c", password: "hunter2", pin: 1234 }) { accessToken } }'),
-        'mutation { logIn(input: {email: "", password: "", pin: 0}) { accessToken } }');
+      assert.equal(
+        redactedBody('mutation { logIn(input: { email: "a@b.c", password: "hunter2", pin: 1234 }) { accessToken } }'),
+        'mutation { logIn(input: {email: "", password: "", pin: 0}) { accessToken } }',
+      );
     });
   });
 
@@ -231,7 +248,10 @@ describe('persisted queries', () => {
     apqScenarios(() => ({ redisUrl: REDIS_URL, keyPrefix: redisPrefix }));
 
     test('registrations are stored under the prefix with a TTL and shared by every router on the same Redis', async () => {
-      const [a, b] = [await start({ redisUrl: REDIS_URL, keyPrefix: redisPrefix, apqTtlSeconds: 600 }), await start({ redisUrl: REDIS_URL, keyPrefix: redisPrefix })];
+      const [a, b] = [
+        await start({ redisUrl: REDIS_URL, keyPrefix: redisPrefix, apqTtlSeconds: 600 }),
+        await start({ redisUrl: REDIS_URL, keyPrefix: redisPrefix }),
+      ];
       const query = `{ hello } # shared ${randomUUID()}`;
       assert.equal((await post(a.url, { query, ...byHash(sha256(query)) })).status, 200);
       const redis = createClient({ url: REDIS_URL });
@@ -341,7 +361,11 @@ describe('persisted queries', () => {
       assert.equal(subgraph.requests, 1);
       // Falsy: free-form for Apollo Server, so free-form here too.
       for (const persistedQuery of [false, 0, '']) {
-        assert.deepEqual(codes(await post(strict.url, { query, extensions: { persistedQuery } })), ['PERSISTED_QUERY_ID_REQUIRED'], String(persistedQuery));
+        assert.deepEqual(
+          codes(await post(strict.url, { query, extensions: { persistedQuery } })),
+          ['PERSISTED_QUERY_ID_REQUIRED'],
+          String(persistedQuery),
+        );
       }
       // A hash that is not a string would be looked up in APQ as its string form.
       const array = await post(strict.url, { extensions: { persistedQuery: { version: 1, sha256Hash: [sha256(query)] } } });
@@ -362,7 +386,9 @@ describe('persisted queries', () => {
       assert.deepEqual((await post(router.url, { query: HELLO }, as('web'))).body, { data: { hello: 'world' } });
       assert.deepEqual(codes(await post(router.url, { query: UNKNOWN }, as('web'))), ['PERSISTED_QUERY_NOT_IN_LIST']);
       assert.deepEqual(codes(await post(router.url, { query: UNKNOWN })), ['PERSISTED_QUERY_NOT_IN_LIST']);
-      assert.deepEqual((await post(router.url, { query: UNKNOWN }, as('web-tooling'))).body, { data: { hello: 'world', greet: 'hi free-form' } });
+      assert.deepEqual((await post(router.url, { query: UNKNOWN }, as('web-tooling'))).body, {
+        data: { hello: 'world', greet: 'hi free-form' },
+      });
       assert.equal(subgraph.requests, 3);
     });
 
@@ -431,7 +457,10 @@ describe('persisted queries', () => {
       assert.deepEqual((await post(router.url, byHash(sha256(ADDED)))).body, { data: { hello: 'world', greet: 'hi added' } });
 
       await writeFile(watched, '{ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [ broken');
-      await eventually(() => lines.some((line) => line.level === 'error' && /manifest rejected/.test(line.msg)), 'the broken manifest to be rejected');
+      await eventually(
+        () => lines.some((line) => line.level === 'error' && /manifest rejected/.test(line.msg)),
+        'the broken manifest to be rejected',
+      );
       assert.deepEqual((await post(router.url, byHash(sha256(ADDED)))).body, { data: { hello: 'world', greet: 'hi added' } });
       assert.deepEqual((await post(router.url, byHash(sha256(HELLO)))).body, { data: { hello: 'world' } });
     });
@@ -442,16 +471,26 @@ describe('persisted queries', () => {
       const router = await start({ manifests: [signalled], reloadSignal: 'SIGHUP', modes: { default: 'safelist' } });
       await writeFile(signalled, manifest(HELLO, ADDED));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.deepEqual(codes(await post(router.url, { query: ADDED })), ['PERSISTED_QUERY_NOT_IN_LIST'], 'not watched: unchanged until the signal');
+      assert.deepEqual(
+        codes(await post(router.url, { query: ADDED })),
+        ['PERSISTED_QUERY_NOT_IN_LIST'],
+        'not watched: unchanged until the signal',
+      );
       process.emit('SIGHUP', 'SIGHUP');
       await eventually(async () => (await post(router.url, { query: ADDED })).status === 200, 'the reload after SIGHUP');
     });
 
     test('a missing or invalid manifest stops the start with a one-line ConfigError', async () => {
-      await assert.rejects(start({ manifests: [join(dir, 'missing.json')] }), (error: unknown) => error instanceof ConfigError && /missing\.json/.test(error.message));
+      await assert.rejects(
+        start({ manifests: [join(dir, 'missing.json')] }),
+        (error: unknown) => error instanceof ConfigError && /missing\.json/.test(error.message),
+      );
       const bad = join(dir, 'bad.json');
       await writeFile(bad, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'x' }] }));
-      await assert.rejects(start({ manifests: [bad] }), (error: unknown) => error instanceof ConfigError && /bad\.json: operations\[0\]/.test(error.message));
+      await assert.rejects(
+        start({ manifests: [bad] }),
+        (error: unknown) => error instanceof ConfigError && /bad\.json: operations\[0\]/.test(error.message),
+      );
     });
   });
 
@@ -464,15 +503,29 @@ describe('persisted queries', () => {
         timeout: 20_000,
       });
     const cases: [Record<string, string>, RegExp][] = [
-      [{ PERSISTED_QUERIES_MODE: 'strict' }, /^configuration error: PERSISTED_QUERIES_MODE must be one of off, log, safelist, id-only, got "strict"\n$/],
-      [{ PERSISTED_QUERIES_CLIENT_MODES: 'mobile=id-only,web' }, /^configuration error: PERSISTED_QUERIES_CLIENT_MODES must be client=mode pairs/],
-      [{ PERSISTED_QUERIES_CLIENT_MODES: 'mobile=require-id' }, /^configuration error: PERSISTED_QUERIES_CLIENT_MODES must be client=mode pairs/],
-      [{ PERSISTED_QUERIES_MANIFEST: 'schema/persisted-queries/nope.json' }, /^configuration error: PERSISTED_QUERIES_MANIFEST: no manifest at .*nope\.json/],
+      [
+        { PERSISTED_QUERIES_MODE: 'strict' },
+        /^configuration error: PERSISTED_QUERIES_MODE must be one of off, log, safelist, id-only, got "strict"\n$/,
+      ],
+      [
+        { PERSISTED_QUERIES_CLIENT_MODES: 'mobile=id-only,web' },
+        /^configuration error: PERSISTED_QUERIES_CLIENT_MODES must be client=mode pairs/,
+      ],
+      [
+        { PERSISTED_QUERIES_CLIENT_MODES: 'mobile=require-id' },
+        /^configuration error: PERSISTED_QUERIES_CLIENT_MODES must be client=mode pairs/,
+      ],
+      [
+        { PERSISTED_QUERIES_MANIFEST: 'schema/persisted-queries/nope.json' },
+        /^configuration error: PERSISTED_QUERIES_MANIFEST: no manifest at .*nope\.json/,
+      ],
       [{ APQ_ENABLED: 'maybe' }, /^configuration error: APQ_ENABLED must be true or false/],
       [{ APQ_TTL_SECONDS: '-1' }, /^configuration error: APQ_TTL_SECONDS must be a whole number/],
     ];
     for (const [env, expected] of cases) {
-      test(`${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')} stops the router with one line`, () => {
+      test(`${Object.entries(env)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ')} stops the router with one line`, () => {
         const result = run(env);
         assert.equal(result.status, 1, result.stderr);
         assert.match(result.stderr, expected);

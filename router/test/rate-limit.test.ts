@@ -93,8 +93,8 @@ function assertLimited(reply: Reply, limit: number, windowSeconds: number) {
   assert.equal(reply.status, 429);
   assert.equal(reply.body.data, undefined);
   assert.equal(reply.body.errors?.length, 1);
-  assert.deepEqual(reply.body.errors[0].extensions, { code: 'REQUEST_RATE_LIMITED' });
-  assert.match(reply.body.errors[0].message, /rate limited/);
+  assert.deepEqual(reply.body.errors?.[0]?.extensions, { code: 'REQUEST_RATE_LIMITED' });
+  assert.match(reply.body.errors?.[0]?.message ?? '', /rate limited/);
   const got = limits(reply);
   assert.equal(got.limit, limit);
   assert.equal(got.remaining, 0);
@@ -112,7 +112,14 @@ describe('rate limits', () => {
 
   const start = async (rateLimit: RateLimitOptions, logger: Logger = testLogger('rate-limit-test'), other: Partial<RouterOptions> = {}) => {
     const router = await startRouter(
-      routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, subgraphUrls: { things: subgraph.url }, logger, rateLimit, ...other }),
+      routerOptions({
+        supergraphPath: join(dir, 'supergraph.graphql'),
+        jwksUrl: issuer.jwksUrl,
+        subgraphUrls: { things: subgraph.url },
+        logger,
+        rateLimit,
+        ...other,
+      }),
     );
     routers.push(router);
     return router;
@@ -202,7 +209,9 @@ describe('rate limits', () => {
     });
 
     test('a rate-limited operation spends nothing: a cheaper one still fits', async () => {
-      const router = await start({ ...store(), points: 5, tenantPoints: 100, windowSeconds: WINDOW }, undefined, { demandControl: { mode: 'enforce', maxCost: 1000 } });
+      const router = await start({ ...store(), points: 5, tenantPoints: 100, windowSeconds: WINDOW }, undefined, {
+        demandControl: { mode: 'enforce', maxCost: 1000 },
+      });
       assertPassed(await hello(router.url), { limit: 5, remaining: 4 }, WINDOW);
       const costly = await post(router.url, '{ things { id } }'); // estimated 10 points
       assert.equal(costly.status, 429);
@@ -279,7 +288,12 @@ describe('rate limits', () => {
           super(url, protocols, { headers });
         }
       }
-      const client = createWebSocketClient({ url: router.url.replace(/^http/, 'ws'), webSocketImpl: WithHeaders, retryAttempts: 0, lazy: true });
+      const client = createWebSocketClient({
+        url: router.url.replace(/^http/, 'ws'),
+        webSocketImpl: WithHeaders,
+        retryAttempts: 0,
+        lazy: true,
+      });
       clients.push(client);
       return client;
     };
@@ -288,7 +302,10 @@ describe('rate limits', () => {
     const queryOver = (client: Client, query: string) =>
       new Promise<Reply['body']>((resolve, reject) => {
         let result: Reply['body'] | undefined;
-        client.subscribe({ query }, { next: (value) => void (result = value as Reply['body']), error: reject, complete: () => resolve(result ?? {}) });
+        client.subscribe(
+          { query },
+          { next: (value) => void (result = value as Reply['body']), error: reject, complete: () => resolve(result ?? {}) },
+        );
       });
 
     /** Starts a subscription over the socket: 'started' once the router counts it, else the refusal's code. */
@@ -372,7 +389,11 @@ describe('rate limits', () => {
     test('TRUST_PROXY as a hop count: only the hops the proxies appended are believed', async () => {
       const router = await start({ points: 1, windowSeconds: WINDOW }, undefined, { trustProxy: parseTrustProxy('1') });
       // The client wrote the first entry itself; the one proxy appended the address it saw.
-      assertPassed(await hello(router.url, undefined, { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }), { limit: 1, remaining: 0 }, WINDOW);
+      assertPassed(
+        await hello(router.url, undefined, { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }),
+        { limit: 1, remaining: 0 },
+        WINDOW,
+      );
       assertLimited(await hello(router.url, undefined, { 'x-forwarded-for': '198.51.100.2, 203.0.113.9' }), 1, WINDOW);
       assertPassed(await hello(router.url, undefined, { 'x-forwarded-for': '203.0.113.10' }), { limit: 1, remaining: 0 }, WINDOW);
     });
@@ -421,7 +442,10 @@ describe('rate limits', () => {
     scenarios(store);
 
     test('two router instances sharing Redis share one bucket', async () => {
-      const [a, b] = [await start({ ...store(), points: 3, windowSeconds: WINDOW }), await start({ ...store(), points: 3, windowSeconds: WINDOW })];
+      const [a, b] = [
+        await start({ ...store(), points: 3, windowSeconds: WINDOW }),
+        await start({ ...store(), points: 3, windowSeconds: WINDOW }),
+      ];
       const user = await token(`shared-${randomUUID()}`);
       assertPassed(await hello(a.url, user), { limit: 3, remaining: 2 }, WINDOW);
       assertPassed(await hello(b.url, user), { limit: 3, remaining: 1 }, WINDOW);
@@ -475,7 +499,10 @@ describe('rate limits', () => {
         assert.equal(reply.headers.get('ratelimit-limit'), null);
       }
       assert.equal(subgraph.requests, before + 3);
-      assert.ok(warnings.some((message) => /fail(ing)? open/.test(message)), `warnings: ${warnings.join(' | ')}`);
+      assert.ok(
+        warnings.some((message) => /fail(ing)? open/.test(message)),
+        `warnings: ${warnings.join(' | ')}`,
+      );
     });
   });
 });

@@ -3,7 +3,15 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { listenOnAnyPort, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
+import {
+  listenOnAnyPort,
+  startIssuer,
+  startStubSubgraph,
+  startTestRouter,
+  type Issuer,
+  type StubSubgraph,
+  type TestRouter,
+} from './support.js';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
 type Query { hello: String! }
@@ -132,7 +140,12 @@ describe('revoked sessions', () => {
   });
 
   test("a signed-out session's tokens get 401 UNAUTHENTICATED within seconds, even cached; other sessions keep working", async () => {
-    const [first, rotated, other, partner] = await Promise.all([token('s-a'), token('s-a'), token('s-b'), token(undefined, 'client:partner')]);
+    const [first, rotated, other, partner] = await Promise.all([
+      token('s-a'),
+      token('s-a'),
+      token('s-b'),
+      token(undefined, 'client:partner'),
+    ]);
     for (const bearer of [first, rotated, other, partner]) assert.equal((await hello(router, bearer)).status, 200); // now in the verified-token cache
     const revokedAt = Date.now();
     feed.revoke('s-a');
@@ -148,7 +161,10 @@ describe('revoked sessions', () => {
     }
     assert.deepEqual((await hello(router, other)).body, { data: { hello: 'world' } });
     assert.deepEqual((await hello(router, partner)).body, { data: { hello: 'world' } }, 'a token without sid is not affected');
-    assert.ok(feed.asked.slice(1).every((since) => since !== null && Number(since) > 0), 'after the first poll the router asks only for what is new');
+    assert.ok(
+      feed.asked.slice(1).every((since) => since !== null && Number(since) > 0),
+      'after the first poll the router asks only for what is new',
+    );
   });
 
   test('the subscriptions of a signed-out session end with UNAUTHENTICATED; new operations on its socket are refused', async () => {

@@ -24,7 +24,10 @@ const PRODUCTS: Record<string, { id: string; name: string; secret: string }> = {
   p2: { id: 'p2', name: 'Kettle', secret: 's2' },
 };
 
-type Result = { data?: Record<string, unknown> | null; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] };
+type Result = {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+};
 
 /** The inventory stub's side: who listens upstream, and a way to publish a change. */
 class StockFeed {
@@ -144,7 +147,11 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
 
   test('a WebSocket subscriber gets each change with fields from another subgraph', async () => {
     const client = connect(test_);
-    const sub = subscribeOverWebSocket(client, 'subscription($id: ID!) { stockChanged(productId: $id) { available product { id name } } }', { id: 'p1' });
+    const sub = subscribeOverWebSocket(
+      client,
+      'subscription($id: ID!) { stockChanged(productId: $id) { available product { id name } } }',
+      { id: 'p1' },
+    );
     await until(() => feed.active === 1, 'the upstream subscription');
     feed.publish('p2', 1); // another product: not delivered
     feed.publish('p1', 7);
@@ -154,7 +161,10 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
       { data: { stockChanged: { available: 7, product: { id: 'p1', name: 'Tent' } } } },
       { data: { stockChanged: { available: 6, product: { id: 'p1', name: 'Tent' } } } },
     ]);
-    assert.ok(catalog.received.some((query) => query.includes('_entities')), 'the product name was fetched from catalog');
+    assert.ok(
+      catalog.received.some((query) => query.includes('_entities')),
+      'the product name was fetched from catalog',
+    );
     sub.unsubscribe();
     await until(() => feed.active === 0, 'the upstream to be released');
   });
@@ -188,7 +198,10 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
   });
 
   test('an unauthorized field comes back null with UNAUTHORIZED_FIELD_OR_TYPE in every event', async () => {
-    const anonymous = subscribeOverWebSocket(connect(test_), 'subscription { stockChanged(productId: "p1") { available product { name secret } } }');
+    const anonymous = subscribeOverWebSocket(
+      connect(test_),
+      'subscription { stockChanged(productId: "p1") { available product { name secret } } }',
+    );
     const token = await issuer.sign({ sub: 'u1', role: 'customer' });
     const signedIn = subscribeOverWebSocket(
       connect(test_, { authorization: `Bearer ${token}` }),
@@ -200,7 +213,13 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     await until(() => anonymous.received.length === 1 && signedIn.received.length === 1, 'the event');
     assert.deepEqual(anonymous.received[0], {
       data: { stockChanged: { available: 4, product: { name: 'Tent', secret: null } } },
-      errors: [{ message: 'Unauthorized field or type: sign in to see this field', path: ['stockChanged', 'product', 'secret'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } }],
+      errors: [
+        {
+          message: 'Unauthorized field or type: sign in to see this field',
+          path: ['stockChanged', 'product', 'secret'],
+          extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' },
+        },
+      ],
     });
     assert.deepEqual(signedIn.received[0], { data: { stockChanged: { available: 4, product: { name: 'Tent', secret: 's1' } } } });
     const entityFetches = catalog.received.slice(-2);
@@ -217,7 +236,10 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     const aliases = subscribeOverWebSocket(connect(test_), 'subscription { stockChanged(productId: "p1") { a: available b: available } }');
     const costly = subscribeOverWebSocket(connect(limited), 'subscription { stockChanged(productId: "p1") { product { id } } }');
     await until(() => invalid.state.completed && aliases.state.completed && costly.state.completed, 'three refusals');
-    assert.deepEqual([codeOf(invalid), codeOf(aliases), codeOf(costly)], ['GRAPHQL_VALIDATION_FAILED', 'MAX_ALIASES_LIMIT', 'COST_ESTIMATED_TOO_EXPENSIVE']);
+    assert.deepEqual(
+      [codeOf(invalid), codeOf(aliases), codeOf(costly)],
+      ['GRAPHQL_VALIDATION_FAILED', 'MAX_ALIASES_LIMIT', 'COST_ESTIMATED_TOO_EXPENSIVE'],
+    );
 
     const forged = await issuer.sign({ sub: 'u1', role: 'superuser' });
     const closed = await new Promise<number>((resolve) => {
@@ -257,7 +279,10 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
 
   test('a token that expires ends the subscription with UNAUTHENTICATED', async () => {
     const token = await issuer.sign({ sub: 'u5', role: 'customer' }, { expiresAt: Math.floor(Date.now() / 1000) + 2 });
-    const sub = subscribeOverWebSocket(connect(test_, { authorization: `Bearer ${token}` }), 'subscription { stockChanged(productId: "p1") { available } }');
+    const sub = subscribeOverWebSocket(
+      connect(test_, { authorization: `Bearer ${token}` }),
+      'subscription { stockChanged(productId: "p1") { available } }',
+    );
     await until(() => feed.active === 1, 'subscribed');
     await until(() => sub.state.completed, 'the end at expiry', 6000);
     assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
@@ -338,7 +363,11 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'pq-subscriptions-'));
     await writeFile(
       join(dir, 'manifest.json'),
-      JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id, name: 'Stock', type: 'subscription', body }] }),
+      JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: [{ id, name: 'Stock', type: 'subscription', body }],
+      }),
     );
     const strict = await startTestRouter([inventory, catalog], issuer, {
       persistedQueries: { manifests: [join(dir, 'manifest.json')], modes: { default: 'id-only' } },

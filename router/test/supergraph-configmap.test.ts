@@ -58,7 +58,9 @@ describe('supergraph from a ConfigMap volume', () => {
     subgraph = await startStubSubgraph('things', sdl(['hello', 'goodbye']), { Query: { hello: () => 'world', goodbye: () => 'moon' } });
     dir = await mkdtemp(join(tmpdir(), 'router-configmap-'));
     await publish(['hello']);
-    router = await startRouter(routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, watchSupergraph: true }));
+    router = await startRouter(
+      routerOptions({ supergraphPath: join(dir, 'supergraph.graphql'), jwksUrl: issuer.jwksUrl, watchSupergraph: true }),
+    );
   });
 
   after(async () => {

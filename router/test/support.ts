@@ -161,7 +161,9 @@ export async function startTestRouter(
   options: Partial<RouterOptions> = {},
 ): Promise<TestRouter> {
   const dir = await mkdtemp(join(tmpdir(), 'router-test-'));
-  const composed = composeServices(subgraphs.map((subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: parse(subgraph.sdl) })));
+  const composed = composeServices(
+    subgraphs.map((subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: parse(subgraph.sdl) })),
+  );
   if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join('\n'));
   await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
   const router = await startRouter(

@@ -39,7 +39,8 @@ describe('router tracing over the WebSocket', () => {
   let client: Client;
 
   const spans = (name: string) => exporter.getFinishedSpans().filter((span) => span.name === name);
-  const byOperation = (name: string, operation: string) => spans(name).filter((span) => span.attributes['graphql.operation.name'] === operation);
+  const byOperation = (name: string, operation: string) =>
+    spans(name).filter((span) => span.attributes['graphql.operation.name'] === operation);
   const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
   before(async () => {
@@ -109,7 +110,7 @@ describe('router tracing over the WebSocket', () => {
     assert.equal(ticks.subscribed.length, 0);
   });
 
-  test('graphql-sse: the subscription continues the client\'s traceparent', async () => {
+  test("graphql-sse: the subscription continues the client's traceparent", async () => {
     const traceId = 'ab'.repeat(16);
     const response = await fetch(`${router.router.url.replace(/\/graphql$/, '')}/graphql/stream`, {
       method: 'POST',

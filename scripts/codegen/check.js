@@ -26,7 +26,9 @@ if (stale.length) {
 
 // Each client's typed documents against its manifest.
 const problems = [];
-for (const manifestPath of outputs.map((output) => relative(root, output.filename)).filter((path) => path.startsWith('schema/persisted-queries/'))) {
+for (const manifestPath of outputs
+  .map((output) => relative(root, output.filename))
+  .filter((path) => path.startsWith('schema/persisted-queries/'))) {
   const client = manifestPath.replace(/^schema\/persisted-queries\/|\.json$/g, '');
   const generated = join(root, 'clients', client, 'src', 'generated', 'graphql.ts');
   if (!existsSync(generated)) {
@@ -40,8 +42,10 @@ for (const manifestPath of outputs.map((output) => relative(root, output.filenam
   for (const operation of JSON.parse(readFileSync(join(root, manifestPath), 'utf8')).operations) {
     const document = documents.get(operation.name);
     if (!document) problems.push(`${manifestPath}: ${operation.name} has no typed document`);
-    else if (print(document) !== operation.body) problems.push(`${manifestPath}: ${operation.name}'s typed document does not print to its body`);
-    else if (createHash('sha256').update(operation.body).digest('hex') !== operation.id) problems.push(`${manifestPath}: ${operation.name}'s id is not the sha256 of its body`);
+    else if (print(document) !== operation.body)
+      problems.push(`${manifestPath}: ${operation.name}'s typed document does not print to its body`);
+    else if (createHash('sha256').update(operation.body).digest('hex') !== operation.id)
+      problems.push(`${manifestPath}: ${operation.name}'s id is not the sha256 of its body`);
   }
 }
 if (problems.length) {

@@ -18,7 +18,14 @@ import { requireTestRedis } from '@commerce/kit';
 before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 /** Short times, so that retries happen within a test. */
-const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100, claimIdleMs: 300, blockMs: 50, batchSize: 10 };
+const SETTINGS: Partial<ConsumerSettings> = {
+  maxAttempts: 3,
+  retryBaseMs: 20,
+  retryMaxMs: 100,
+  claimIdleMs: 300,
+  blockMs: 50,
+  batchSize: 10,
+};
 
 const prefix = uniquePrefix();
 const transports: { name: string; open(): StreamsTransport; cleanUp(): Promise<void> }[] = [
@@ -128,7 +135,10 @@ for (const pair of transports) {
         if ((await Promise.race([barrier, timeout])) === 'timeout') timedOut.push(label(e));
       });
       await subscription.ready;
-      await transport.publish(stream, ['a', 'b', 'c', 'd'].map((a) => event(a, 1)));
+      await transport.publish(
+        stream,
+        ['a', 'b', 'c', 'd'].map((a) => event(a, 1)),
+      );
       await waitFor('4 handled', () => subscription.stats().handled + subscription.stats().failed === 4, 6000);
       assert.deepEqual(timedOut, [], 'every handler saw the other three in flight');
       assert.equal(subscription.stats().handled, 4);
@@ -194,7 +204,10 @@ for (const pair of transports) {
         if (e.version === 3 && delivery.attempt === 1) throw new Error('a3 fails once');
       });
       await subscription.ready;
-      await transport.publish(stream, [1, 2, 3, 4, 5].map((v) => event('a', v)));
+      await transport.publish(
+        stream,
+        [1, 2, 3, 4, 5].map((v) => event('a', v)),
+      );
       await waitFor('5 handled', () => subscription.stats().handled === 5, 5000);
       // a3's failure is settled (left pending, its idle time restarted) before a4 starts. Its retry comes from the
       // consumer's maintenance once the backoff has passed, and waits behind a4 and a5: as when handling one message at
@@ -252,10 +265,16 @@ for (const pair of transports) {
       await transport.publish(stream, [event('a', 1)]);
       await waitFor('a1 to start', () => aRunning);
       const others = ['b1', 'b2', 'b3', 'b4', 'b5'];
-      await transport.publish(stream, others.map((aggregate) => event(aggregate, 1)));
+      await transport.publish(
+        stream,
+        others.map((aggregate) => event(aggregate, 1)),
+      );
       await waitFor('the five others', () => handled.length === 5, 3000);
       assert.ok(aRunning, 'a1 is still running');
-      assert.deepEqual([...handled].sort(), others.map((aggregate) => `${aggregate}1`));
+      assert.deepEqual(
+        [...handled].sort(),
+        others.map((aggregate) => `${aggregate}1`),
+      );
       slow.open();
       await waitFor('a1', () => subscription.stats().handled === 6);
       assert.deepEqual(subscription.stats(), { handled: 6, failed: 0, deadLettered: 0, malformed: 0, reclaimed: 0 });
@@ -321,7 +340,8 @@ for (const pair of transports) {
           // a2 x1 a3 x2 ... a26 x25: half of them wait behind a1.
           const rest = Array.from({ length: 25 }, (_, i) => [event('a', i + 2), event(`x${i + 1}`, 1)]).flat();
           await transport.publish(stream, rest);
-          const readingStopped = async () => held() === heldWhileBlocked && (await transport.groupLag(stream, group)).pending === heldWhileBlocked;
+          const readingStopped = async () =>
+            held() === heldWhileBlocked && (await transport.groupLag(stream, group)).pending === heldWhileBlocked;
           await waitFor(`${heldWhileBlocked} held`, readingStopped);
           await delay(100);
           const lag = await transport.groupLag(stream, group);
@@ -339,7 +359,10 @@ for (const pair of transports) {
         assert.equal(held(), 0);
         assert.equal(starts.length, 51, 'each message once');
         assert.deepEqual([...starts].sort(), ['a1', ...restLabels()].sort());
-        assert.deepEqual(starts.filter((s) => s.startsWith('a')), Array.from({ length: 26 }, (_, i) => `a${i + 1}`));
+        assert.deepEqual(
+          starts.filter((s) => s.startsWith('a')),
+          Array.from({ length: 26 }, (_, i) => `a${i + 1}`),
+        );
         assert.deepEqual(consumer.stats(), { handled: 51, failed: 0, deadLettered: 0, malformed: 0, reclaimed: 0 });
         assert.deepEqual(await transport.groupLag(stream, group), { pending: 0, undelivered: 0 });
 

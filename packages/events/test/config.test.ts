@@ -48,7 +48,15 @@ describe('event bus configuration', () => {
       redisUrl: 'redis://cache:6379/2',
       prefix: 'prod:events:',
       maxLength: 0,
-      consumer: { maxAttempts: 8, retryBaseMs: 100, retryMaxMs: 10_000, claimIdleMs: 20_000, blockMs: 1000, batchSize: 50, concurrency: 16 },
+      consumer: {
+        maxAttempts: 8,
+        retryBaseMs: 100,
+        retryMaxMs: 10_000,
+        claimIdleMs: 20_000,
+        blockMs: 1000,
+        batchSize: 50,
+        concurrency: 16,
+      },
       relay: { pollIntervalMs: 200, batchSize: 500 },
       retention: { outboxRetentionMs: 24 * 3_600_000, inboxRetentionMs: 240 * 3_600_000, intervalMs: 60_000 },
     });
@@ -69,7 +77,11 @@ describe('event bus configuration', () => {
       [{ EVENTS_CONSUMER_CONCURRENCY: '257' }, /EVENTS_CONSUMER_CONCURRENCY/],
       [{ EVENTS_CONSUMER_CONCURRENCY: '2.5' }, /EVENTS_CONSUMER_CONCURRENCY/],
     ];
-    for (const [env, message] of bad) assert.throws(() => eventBusConfigFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message));
+    for (const [env, message] of bad)
+      assert.throws(
+        () => eventBusConfigFromEnv(env),
+        (error: Error) => error instanceof ConfigError && message.test(error.message),
+      );
   });
 
   it('picks Redis Streams when REDIS_URL is set, else the in-process bus', async () => {
@@ -85,7 +97,10 @@ describe('event bus configuration', () => {
 
   it('backs off exponentially up to the maximum', () => {
     const settings = resolveConsumerSettings({ retryBaseMs: 100, retryMaxMs: 1000, claimIdleMs: 1000 });
-    assert.deepEqual([1, 2, 3, 4, 5, 50].map((failures) => retryDelay(settings, failures)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 50].map((failures) => retryDelay(settings, failures)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
     assert.throws(() => resolveConsumerSettings({ batchSize: 0 }), /batchSize/);
     assert.throws(() => resolveConsumerSettings({ concurrency: 0 }), /concurrency must be a whole number from 1 to 256, got 0/);
     assert.throws(() => resolveConsumerSettings({ concurrency: 257 }), /concurrency/);

@@ -14,12 +14,28 @@ import {
   type EventSubscription,
   type StreamsTransport,
 } from '../src/index.js';
-import { DATABASE_MODE, deleteRedisKeys, openTestDatabase, REDIS_URL, silentLogger, uniquePrefix, waitFor, type TestDatabase } from './support.js';
+import {
+  DATABASE_MODE,
+  deleteRedisKeys,
+  openTestDatabase,
+  REDIS_URL,
+  silentLogger,
+  uniquePrefix,
+  waitFor,
+  type TestDatabase,
+} from './support.js';
 import { requireTestRedis } from '@commerce/kit';
 
 before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
-const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 2, retryBaseMs: 20, retryMaxMs: 50, claimIdleMs: 300, blockMs: 50, batchSize: 10 };
+const SETTINGS: Partial<ConsumerSettings> = {
+  maxAttempts: 2,
+  retryBaseMs: 20,
+  retryMaxMs: 50,
+  claimIdleMs: 300,
+  blockMs: 50,
+  batchSize: 10,
+};
 const prefix = uniquePrefix();
 const transports: { name: string; open(): StreamsTransport }[] = [
   { name: 'in-process', open: () => new InProcessTransport({ logger: silentLogger(), prefix, consumer: SETTINGS }) },
@@ -61,8 +77,18 @@ for (const { name, open } of transports) {
       };
       try {
         const transactions = databaseTransactions(database.db);
-        const good = consume(transport, { group: `good-${name}`, streams: [stream], transactions, handler: handlerOf(`good-${name}`, () => false) });
-        const picky = consume(transport, { group: `picky-${name}`, streams: [stream], transactions, handler: handlerOf(`picky-${name}`, () => broken) });
+        const good = consume(transport, {
+          group: `good-${name}`,
+          streams: [stream],
+          transactions,
+          handler: handlerOf(`good-${name}`, () => false),
+        });
+        const picky = consume(transport, {
+          group: `picky-${name}`,
+          streams: [stream],
+          transactions,
+          handler: handlerOf(`picky-${name}`, () => broken),
+        });
         subscriptions.push(good, picky);
         await Promise.all([good.ready, picky.ready]);
         const [first, second] = [thing('a'), thing('b')];
@@ -96,9 +122,18 @@ for (const { name, open } of transports) {
         assert.equal(await transport.deadLetterCount(stream), 3, 'the replayed letter left the dead-letter stream; the rest stayed');
 
         // Replaying the same letter again does nothing: it is gone from the dead-letter stream.
-        assert.deepEqual((await transport.replayDeadLetters(stream, [firstLetter.id])).map((o) => o.outcome), ['not-found']);
-        const discarded = await transport.discardDeadLetters(stream, malformed.map((letter) => letter.id));
-        assert.deepEqual(discarded.map((o) => o.outcome), ['discarded', 'discarded']);
+        assert.deepEqual(
+          (await transport.replayDeadLetters(stream, [firstLetter.id])).map((o) => o.outcome),
+          ['not-found'],
+        );
+        const discarded = await transport.discardDeadLetters(
+          stream,
+          malformed.map((letter) => letter.id),
+        );
+        assert.deepEqual(
+          discarded.map((o) => o.outcome),
+          ['discarded', 'discarded'],
+        );
         assert.equal(await transport.deadLetterCount(stream), 1);
       } finally {
         await Promise.all(subscriptions.map((subscription) => subscription.stop()));
@@ -163,7 +198,10 @@ for (const { name, open } of transports) {
         };
         const listed = await run('list', stream);
         assert.equal(listed.code, 0);
-        assert.deepEqual(listed.lines.map((line) => (JSON.parse(line) as { eventId: string }).eventId), events.map((e) => e.id));
+        assert.deepEqual(
+          listed.lines.map((line) => (JSON.parse(line) as { eventId: string }).eventId),
+          events.map((e) => e.id),
+        );
         assert.equal((JSON.parse(listed.lines[0]!) as { type: string }).type, 'test.thing-happened');
 
         assert.equal((await run('list', stream, '--limit', '0')).code, 2);
@@ -179,7 +217,10 @@ for (const { name, open } of transports) {
         assert.equal(replayed.code, 0);
         assert.equal(replayed.lines.at(-1), `${stream}: 2 of 2 replayed`);
         await waitFor('both handled', () => handled.length === 2);
-        assert.deepEqual(handled, events.map((e) => e.id));
+        assert.deepEqual(
+          handled,
+          events.map((e) => e.id),
+        );
         assert.equal(await transport.deadLetterCount(stream), 0);
       } finally {
         await subscription.stop();

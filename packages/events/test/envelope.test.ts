@@ -5,7 +5,13 @@ import { assertName, InvalidEnvelopeError, newEvent, parseEnvelope, type EventEn
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 function valid(): EventEnvelope {
-  return newEvent({ type: 'inventory.stock-reserved', aggregateType: 'StockLevel', aggregateId: 'p1:w1', version: 3, payload: { quantity: 2 } });
+  return newEvent({
+    type: 'inventory.stock-reserved',
+    aggregateType: 'StockLevel',
+    aggregateId: 'p1:w1',
+    version: 3,
+    payload: { quantity: 2 },
+  });
 }
 
 describe('event envelope', () => {

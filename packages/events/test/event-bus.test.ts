@@ -18,13 +18,30 @@ import {
   type EventSubscription,
   type StreamsTransport,
 } from '../src/index.js';
-import { DATABASE_MODE, delay, deleteRedisKeys, openTestDatabase, REDIS_URL, silentLogger, uniquePrefix, waitFor, type TestDatabase } from './support.js';
+import {
+  DATABASE_MODE,
+  delay,
+  deleteRedisKeys,
+  openTestDatabase,
+  REDIS_URL,
+  silentLogger,
+  uniquePrefix,
+  waitFor,
+  type TestDatabase,
+} from './support.js';
 import { requireTestRedis } from '@commerce/kit';
 
 before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
 /** Short times, so that retries, dead letters and reclaims happen within a test. */
-const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100, claimIdleMs: 300, blockMs: 50, batchSize: 10 };
+const SETTINGS: Partial<ConsumerSettings> = {
+  maxAttempts: 3,
+  retryBaseMs: 20,
+  retryMaxMs: 100,
+  claimIdleMs: 300,
+  blockMs: 50,
+  batchSize: 10,
+};
 const RELAY = { pollIntervalMs: 20, retryBaseMs: 20, retryMaxMs: 100 };
 
 const TEST_TABLES = `
@@ -86,11 +103,17 @@ async function commit(db: Database, stream: string, events: EventEnvelope[]): Pr
 
 /** The handler's effect: one row per run. */
 async function applyEffect(tx: SqlSession, event: EventEnvelope, consumer: string): Promise<void> {
-  await tx.query('INSERT INTO test_effects (event_id, consumer, value) VALUES ($1::uuid, $2::text, $3::int)', [event.id, consumer, event.version]);
+  await tx.query('INSERT INTO test_effects (event_id, consumer, value) VALUES ($1::uuid, $2::text, $3::int)', [
+    event.id,
+    consumer,
+    event.version,
+  ]);
 }
 
 async function effects(db: Database, consumer: string): Promise<string[]> {
-  const rows = await db.query<{ event_id: string }>('SELECT event_id::text AS event_id FROM test_effects WHERE consumer = $1::text', [consumer]);
+  const rows = await db.query<{ event_id: string }>('SELECT event_id::text AS event_id FROM test_effects WHERE consumer = $1::text', [
+    consumer,
+  ]);
   return rows.map((row) => row.event_id);
 }
 
@@ -151,7 +174,10 @@ for (const pair of pairs) {
       await waitFor('4 events', () => received.length >= 4);
       await waitFor('the round to commit', async () => (await relay.lag()).unpublished === 0);
       await delay(150); // anything more would show up now
-      assert.deepEqual(received, [first, second, third, fourth].map((e) => e.id));
+      assert.deepEqual(
+        received,
+        [first, second, third, fourth].map((e) => e.id),
+      );
       assert.deepEqual(await relay.lag(), { unpublished: 0, oldestAgeMs: null });
       assert.equal(relay.stats().published, 4);
       const rows = await db.query<{ published: boolean }>('SELECT published_at IS NOT NULL AS published FROM outbox_events');
@@ -199,7 +225,10 @@ for (const pair of pairs) {
       for (const e of events) await transport.publish(stream, [e]);
       await waitFor('both groups', () => (seen.a1?.length ?? 0) + (seen.a2?.length ?? 0) === 20 && seen.b?.length === 20);
       assert.deepEqual([...(seen.a1 ?? []), ...(seen.a2 ?? [])].sort(), events.map((e) => e.id).sort());
-      assert.deepEqual(seen.b, events.map((e) => e.id));
+      assert.deepEqual(
+        seen.b,
+        events.map((e) => e.id),
+      );
     });
 
     it('applies the effect of an event delivered twice only once', async () => {
@@ -207,7 +236,12 @@ for (const pair of pairs) {
       const { stream, group } = names();
       const e = event('dup', 1);
       const subscription = subscribed(
-        consume(transport, { group, streams: [stream], transactions: databaseTransactions(db), handler: (ev, tx) => applyEffect(tx, ev, group) }),
+        consume(transport, {
+          group,
+          streams: [stream],
+          transactions: databaseTransactions(db),
+          handler: (ev, tx) => applyEffect(tx, ev, group),
+        }),
       );
       await subscription.ready;
       await transport.publish(stream, [e]);
@@ -243,7 +277,13 @@ for (const pair of pairs) {
       assert.equal((await transport.groupLag(stream, group)).pending, 1, 'not acknowledged');
 
       const survivor = subscribed(
-        consume(transport, { group, consumer: 'survives', streams: [stream], transactions, handler: (ev, tx) => applyEffect(tx, ev, group) }),
+        consume(transport, {
+          group,
+          consumer: 'survives',
+          streams: [stream],
+          transactions,
+          handler: (ev, tx) => applyEffect(tx, ev, group),
+        }),
       );
       await waitFor('the reclaim', () => survivor.stats().duplicates === 1, 3000);
       await waitFor('the ack', async () => (await transport.groupLag(stream, group)).pending === 0);
@@ -272,7 +312,10 @@ for (const pair of pairs) {
       const e = event('flaky', 1);
       await transport.publish(stream, [e]);
       await waitFor('the third attempt to succeed', () => subscription.stats().handled === 1, 3000);
-      assert.deepEqual(attempts.map((a) => a.attempt), [1, 2, 3]);
+      assert.deepEqual(
+        attempts.map((a) => a.attempt),
+        [1, 2, 3],
+      );
       const [a1, a2, a3] = attempts.map((a) => a.at) as [number, number, number];
       assert.ok(a2 - a1 >= 40, `first retry after the base delay (${a2 - a1} ms)`);
       assert.ok(a3 - a2 >= 80, `second retry after twice the delay (${a3 - a2} ms)`);
@@ -349,7 +392,10 @@ for (const pair of pairs) {
       await heir.ready;
       await waitFor('the reclaimed events', () => heir.stats().handled === 3, 3000);
       assert.deepEqual((await effects(db, group)).sort(), events.map((e) => e.id).sort());
-      assert.ok(deliveries.every((d) => d.consumer === 'heir' && d.attempt === 2), JSON.stringify(deliveries));
+      assert.ok(
+        deliveries.every((d) => d.consumer === 'heir' && d.attempt === 2),
+        JSON.stringify(deliveries),
+      );
       assert.equal(heir.stats().reclaimed, 3);
       await waitFor('the acks', async () => (await transport.groupLag(stream, group)).pending === 0);
     });
@@ -369,8 +415,15 @@ for (const pair of pairs) {
       await waitFor('60 events', () => received.length >= 60);
       await delay(200);
       assert.equal(received.length, 60, 'no event twice');
-      assert.deepEqual(received, events.map((e) => e.id), 'in outbox order');
-      assert.equal(relays.reduce((sum, relay) => sum + relay.stats().published, 0), 60);
+      assert.deepEqual(
+        received,
+        events.map((e) => e.id),
+        'in outbox order',
+      );
+      assert.equal(
+        relays.reduce((sum, relay) => sum + relay.stats().published, 0),
+        60,
+      );
     });
 
     it('keeps a row whose publish failed, backs off, and publishes it once the transport is back', async () => {

@@ -55,10 +55,18 @@ describe('redis streams transport', () => {
       assert.ok(read);
       await redis.close(); // the ghost is gone, its two messages pending
       const handled: { id: string; attempt: number }[] = [];
-      const heir = transport.subscribe({ group, consumer: 'heir', streams: [stream], handler: async (e, d) => void handled.push({ id: e.id, attempt: d.attempt }) });
+      const heir = transport.subscribe({
+        group,
+        consumer: 'heir',
+        streams: [stream],
+        handler: async (e, d) => void handled.push({ id: e.id, attempt: d.attempt }),
+      });
       await heir.ready;
       await waitFor('the reclaimed messages', () => handled.length === 2, 3000);
-      assert.deepEqual(handled, events.map((e) => ({ id: e.id, attempt: 2 })));
+      assert.deepEqual(
+        handled,
+        events.map((e) => ({ id: e.id, attempt: 2 })),
+      );
       await heir.stop();
     } finally {
       if (redis.isOpen) await redis.close();

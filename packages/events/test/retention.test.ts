@@ -36,19 +36,29 @@ describe(`event table retention (${DATABASE_MODE})`, () => {
        SELECT 'orders', gen_random_uuid(), $1::timestamptz FROM generate_series(1, 5003)`,
       [daysAgo(31)],
     );
-    await db.query(`INSERT INTO inbox_events (consumer, event_id, processed_at) VALUES ('orders', gen_random_uuid(), $1::timestamptz)`, [daysAgo(29)]);
+    await db.query(`INSERT INTO inbox_events (consumer, event_id, processed_at) VALUES ('orders', gen_random_uuid(), $1::timestamptz)`, [
+      daysAgo(29),
+    ]);
 
     const pruned = await pruneEventTables(db, RETENTION_DEFAULTS, now);
     assert.deepEqual(pruned, { outbox: 1, inbox: 5003 });
     const left = await db.query<{ id: string }>('SELECT id::text AS id FROM outbox_events ORDER BY id');
-    assert.deepEqual(left.map((row) => row.id), [outbox[1]!.id, outbox[2]!.id], 'recent and unpublished rows stay');
+    assert.deepEqual(
+      left.map((row) => row.id),
+      [outbox[1]!.id, outbox[2]!.id],
+      'recent and unpublished rows stay',
+    );
     const [inbox] = await db.query<{ count: string }>('SELECT count(*)::text AS count FROM inbox_events');
     assert.equal(inbox!.count, '1');
     assert.deepEqual(await pruneEventTables(db, RETENTION_DEFAULTS, now), { outbox: 0, inbox: 0 }, 'a second run finds nothing');
   });
 
   it('reads the retention from the environment and refuses values out of range', () => {
-    const config = eventBusConfigFromEnv({ EVENTS_OUTBOX_RETENTION_HOURS: '24', EVENTS_INBOX_RETENTION_HOURS: '48', EVENTS_PRUNE_INTERVAL_MS: '0' });
+    const config = eventBusConfigFromEnv({
+      EVENTS_OUTBOX_RETENTION_HOURS: '24',
+      EVENTS_INBOX_RETENTION_HOURS: '48',
+      EVENTS_PRUNE_INTERVAL_MS: '0',
+    });
     assert.deepEqual(config.retention, { outboxRetentionMs: DAY_MS, inboxRetentionMs: 2 * DAY_MS, intervalMs: 0 });
     assert.deepEqual(eventBusConfigFromEnv({}).retention, RETENTION_DEFAULTS);
     for (const [name, value] of [
@@ -56,7 +66,10 @@ describe(`event table retention (${DATABASE_MODE})`, () => {
       ['EVENTS_INBOX_RETENTION_HOURS', 'a week'],
       ['EVENTS_PRUNE_INTERVAL_MS', '-1'],
     ] as const) {
-      assert.throws(() => eventBusConfigFromEnv({ [name]: value }), (error: unknown) => error instanceof ConfigError && error.message.includes(name));
+      assert.throws(
+        () => eventBusConfigFromEnv({ [name]: value }),
+        (error: unknown) => error instanceof ConfigError && error.message.includes(name),
+      );
     }
   });
 });

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, deleteRedisKeys as deleteKeys, openScratchDatabase, TEST_REDIS_URL, type Logger, type ScratchDatabase } from '@commerce/kit';
+import {
+  createLogger,
+  deleteRedisKeys as deleteKeys,
+  openScratchDatabase,
+  TEST_REDIS_URL,
+  type Logger,
+  type ScratchDatabase,
+} from '@commerce/kit';
 
 /** Helpers shared by the test files (not a test file itself). */
 

@@ -14,7 +14,9 @@ const MAX_AGE_MS = 5 * 60_000;
 const CONTEXT = 'client-address:';
 
 function sign(value: string, secret: string): string {
-  return createHmac('sha256', secret).update(CONTEXT + value).digest('base64url');
+  return createHmac('sha256', secret)
+    .update(CONTEXT + value)
+    .digest('base64url');
 }
 
 export function clientAddressHeaders(address: string, secret: string, now = Date.now()): Record<string, string> {
@@ -42,7 +44,8 @@ export function readClientAddress(
     throw new ClientAddressHeaderError('client address signature does not match');
   }
   const payload = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { address?: unknown; iat?: unknown };
-  if (typeof payload.address !== 'string' || typeof payload.iat !== 'number') throw new ClientAddressHeaderError('malformed client address');
+  if (typeof payload.address !== 'string' || typeof payload.iat !== 'number')
+    throw new ClientAddressHeaderError('malformed client address');
   if (Math.abs(now - payload.iat) > MAX_AGE_MS) throw new ClientAddressHeaderError('client address is stale');
   return payload.address;
 }

@@ -8,14 +8,41 @@ export const REDACTED = '[redacted]';
  */
 export const REDACTED_KEYS = [
   // credentials and tokens
-  'password', 'newPassword', 'currentPassword', 'passwordHash', 'secret', 'clientSecret', 'token', 'accessToken',
-  'refreshToken', 'idToken', 'apiKey', 'privateKey',
+  'password',
+  'newPassword',
+  'currentPassword',
+  'passwordHash',
+  'secret',
+  'clientSecret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'apiKey',
+  'privateKey',
   // HTTP headers (Node lower-cases incoming names); the principal signature proves a request came from the router
-  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-commerce-principal-signature',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-commerce-principal-signature',
   // addresses and contact data
-  'shippingAddress', 'billingAddress', 'address', 'line1', 'line2', 'postalCode', 'email', 'phone',
+  'shippingAddress',
+  'billingAddress',
+  'address',
+  'line1',
+  'line2',
+  'postalCode',
+  'email',
+  'phone',
   // payment data (card data is never stored, but a request may still carry it)
-  'paymentMethod', 'card', 'cardNumber', 'cvc', 'cvv', 'iban',
+  'paymentMethod',
+  'card',
+  'cardNumber',
+  'cvc',
+  'cvv',
+  'iban',
 ] as const;
 
 const normalise = (key: string) => key.replace(/[-_]/g, '').toLowerCase();

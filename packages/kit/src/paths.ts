@@ -17,6 +17,15 @@ export function schemaPath(service: string): string {
 }
 
 /** Default ports of the standalone services; the embedded platform uses the same ones. */
-export const DEFAULT_PORTS = { router: 4000, identity: 4001, catalog: 4002, inventory: 4003, reviews: 4004, orders: 4005, payments: 4006, notifications: 4007 } as const;
+export const DEFAULT_PORTS = {
+  router: 4000,
+  identity: 4001,
+  catalog: 4002,
+  inventory: 4003,
+  reviews: 4004,
+  orders: 4005,
+  payments: 4006,
+  notifications: 4007,
+} as const;
 export const SUBGRAPH_NAMES = ['identity', 'catalog', 'inventory', 'reviews', 'orders', 'payments', 'notifications'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];

@@ -15,14 +15,20 @@ describe('signed client address headers', () => {
     const headers = clientAddressHeaders('203.0.113.9', secret);
     assert.throws(() => readClientAddress(headers, 'another-secret-that-is-long-enough-5678'), ClientAddressHeaderError);
     const other = clientAddressHeaders('198.51.100.1', 'another-secret-that-is-long-enough-5678');
-    assert.throws(() => readClientAddress({ ...headers, 'x-commerce-client-address': other['x-commerce-client-address'] }, secret), ClientAddressHeaderError);
+    assert.throws(
+      () => readClientAddress({ ...headers, 'x-commerce-client-address': other['x-commerce-client-address'] }, secret),
+      ClientAddressHeaderError,
+    );
     assert.throws(() => readClientAddress(clientAddressHeaders('203.0.113.9', secret, Date.now() - 10 * 60_000), secret), /stale/);
     assert.throws(() => readClientAddress({ 'x-commerce-client-address': 'x' }, secret), ClientAddressHeaderError);
     const principal = principalHeaders({ userId: 'u', role: 'customer', scopes: [] }, secret);
     assert.throws(
       () =>
         readClientAddress(
-          { 'x-commerce-client-address': principal['x-commerce-principal'], 'x-commerce-client-address-signature': principal['x-commerce-principal-signature'] },
+          {
+            'x-commerce-client-address': principal['x-commerce-principal'],
+            'x-commerce-client-address-signature': principal['x-commerce-principal-signature'],
+          },
           secret,
         ),
       ClientAddressHeaderError,

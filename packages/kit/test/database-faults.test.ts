@@ -40,7 +40,14 @@ describe('PostgreSQL going away under a service (own server)', () => {
             started();
             await held;
           });
-    return { inside, release, done: done.then(() => 'committed', (error: Error) => error) };
+    return {
+      inside,
+      release,
+      done: done.then(
+        () => 'committed',
+        (error: Error) => error,
+      ),
+    };
   }
 
   for (const run of ['transaction', 'lock'] as const) {
@@ -109,7 +116,10 @@ describe('PostgreSQL going away under a service (own server)', () => {
     }
     const missing = server.url.replace(/\/postgres$/, '/no_such_database');
     const started = Date.now();
-    await assert.rejects(connectDatabase(missing, { timeoutMs: 30_000, logger }), /^StartupError: cannot open the database: database "no_such_database" does not exist/);
+    await assert.rejects(
+      connectDatabase(missing, { timeoutMs: 30_000, logger }),
+      /^StartupError: cannot open the database: database "no_such_database" does not exist/,
+    );
     assert.ok(Date.now() - started < 5_000, 'a missing database is not waited for');
   });
 });

@@ -56,12 +56,22 @@ describe('logs: JSON lines with redaction', () => {
     const address = { name: 'A Customer', line1: SECRETS.line1, city: 'Utrecht', postalCode: SECRETS.postalCode, country: 'NL' };
     logger.info({ password: SECRETS.password, userId: 'u-1' }, 'depth 0');
     logger.info({ input: { password: SECRETS.password, accessToken: SECRETS.accessToken, email: SECRETS.email } }, 'depth 1');
-    logger.info({ req: { headers: { authorization: SECRETS.authorization, cookie: SECRETS.cookie, 'x-commerce-principal-signature': SECRETS.signature } } }, 'headers');
+    logger.info(
+      {
+        req: {
+          headers: { authorization: SECRETS.authorization, cookie: SECRETS.cookie, 'x-commerce-principal-signature': SECRETS.signature },
+        },
+      },
+      'headers',
+    );
     logger.info({ res: { headers: { 'set-cookie': [SECRETS['set-cookie']] } } }, 'array value');
     logger.info({ event: { payload: { order: { shippingAddress: address, paymentMethod: SECRETS.paymentMethod } } } }, 'depth 3');
     logger.info({ a: { b: { c: { d: { e: { refreshToken: SECRETS.refreshToken } } } } } }, 'depth 5');
     logger.info({ batch: [{ card: { cardNumber: SECRETS.cardNumber, cvc: SECRETS.cvc } }, { token: SECRETS.token }] }, 'in arrays');
-    logger.info({ oauth: { client_secret: SECRETS.client_secret, CLIENT_SECRET: SECRETS.clientSecret, Authorization: SECRETS.authorization } }, 'variants');
+    logger.info(
+      { oauth: { client_secret: SECRETS.client_secret, CLIENT_SECRET: SECRETS.clientSecret, Authorization: SECRETS.authorization } },
+      'variants',
+    );
     logger.info({ address }, 'bare address');
     logger.info({ contact: { line1: SECRETS.line1, postal_code: SECRETS.postalCode, phone: SECRETS.phone } }, 'address fields');
     const output = lines.join('');
@@ -82,9 +92,15 @@ describe('logs: JSON lines with redaction', () => {
     const { logger, lines, parsed } = capture();
     const input = { password: SECRETS.password, nested: { token: SECRETS.token } };
     logger.child({ session: { accessToken: SECRETS.accessToken } }).info({ input }, 'child');
-    const error = Object.assign(new Error('provider refused'), { request: { headers: { authorization: SECRETS.authorization } }, cardNumber: SECRETS.cardNumber });
+    const error = Object.assign(new Error('provider refused'), {
+      request: { headers: { authorization: SECRETS.authorization } },
+      cardNumber: SECRETS.cardNumber,
+    });
     logger.error({ err: error }, 'as err');
-    logger.warn({ failure: { cause: new Error('nested', { cause: Object.assign(new Error('inner'), { password: SECRETS.password }) }) } }, 'nested error');
+    logger.warn(
+      { failure: { cause: new Error('nested', { cause: Object.assign(new Error('inner'), { password: SECRETS.password }) }) } },
+      'nested error',
+    );
     logger.error(error, 'error as the first argument');
     const output = lines.join('');
     for (const [key, secret] of Object.entries(SECRETS)) assert.ok(!output.includes(secret), `the ${key} value was logged`);
@@ -109,7 +125,19 @@ describe('logs: JSON lines with redaction', () => {
   });
 
   it('the documented key list covers the brief: credentials, headers, addresses, payment data', () => {
-    for (const key of ['password', 'accessToken', 'refreshToken', 'token', 'clientSecret', 'authorization', 'cookie', 'shippingAddress', 'cardNumber', 'card', 'paymentMethod']) {
+    for (const key of [
+      'password',
+      'accessToken',
+      'refreshToken',
+      'token',
+      'clientSecret',
+      'authorization',
+      'cookie',
+      'shippingAddress',
+      'cardNumber',
+      'card',
+      'paymentMethod',
+    ]) {
       assert.ok((REDACTED_KEYS as readonly string[]).includes(key), key);
     }
   });
@@ -164,7 +192,9 @@ describe('logs: GraphQL errors in the subgraph server', () => {
       variables,
     });
     assert.equal(body.errors?.[0]?.message, 'Internal server error', 'the client sees no detail');
-    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'unexpected error in resolver');
+    const logged = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === 'unexpected error in resolver');
     assert.ok(logged, `the error was logged: ${lines.join('')}`);
     assert.equal(logged.service, 'log-test');
     assert.equal(logged.level, 'error');
@@ -172,7 +202,8 @@ describe('logs: GraphQL errors in the subgraph server', () => {
     assert.equal(logged.operation_type, 'mutation');
     assert.match(JSON.stringify(logged.err), /the payment database is down/);
     const output = lines.join('');
-    for (const value of [SECRETS.password, SECRETS.cardNumber, 'Card Holder Name']) assert.ok(!output.includes(value), `${value} was logged`);
+    for (const value of [SECRETS.password, SECRETS.cardNumber, 'Card Holder Name'])
+      assert.ok(!output.includes(value), `${value} was logged`);
   });
 
   it('a variable that does not coerce is answered to the client and not logged', async () => {

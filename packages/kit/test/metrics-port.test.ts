@@ -50,7 +50,11 @@ describe('subgraph server: METRICS_PORT and OpenTelemetry http_server_request_du
     // This unknown path, and /metrics on the service port (the first test): a 404 has no http_route.
     assert.equal(count({ http_request_method: 'GET', http_response_status_code: '404' }), 2);
     assert.ok(!samples.some((sample) => Object.values(sample.labels).some((value) => value.includes('nothing-here'))));
-    assert.equal(valueOf(samples, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }), 1, 'our own series as before');
+    assert.equal(
+      valueOf(samples, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }),
+      1,
+      'our own series as before',
+    );
   });
 
   it('route templates: exact paths and prefix/* only', () => {

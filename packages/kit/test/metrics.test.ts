@@ -67,7 +67,11 @@ describe('metrics: the event bus series', () => {
 
   it('an empty outbox has age 0', async () => {
     const registry = new Registry();
-    registerEventMetrics({ registry, events: fakeEvents(async () => ({ outbox: { unpublished: 0, oldestAgeMs: null }, streams: [] })), logger });
+    registerEventMetrics({
+      registry,
+      events: fakeEvents(async () => ({ outbox: { unpublished: 0, oldestAgeMs: null }, streams: [] })),
+      logger,
+    });
     const samples = await scrape(registry);
     assert.equal(valueOf(samples, 'events_outbox_oldest_age_seconds'), 0);
     assert.equal(valueOf(samples, 'events_outbox_unpublished'), 0);
@@ -163,7 +167,9 @@ describe('metrics: registries and request labels', () => {
     const metrics = new RequestMetrics(registry);
     const error = (code: unknown) => new GraphQLError('x', { path: ['field'], extensions: code === undefined ? {} : { code } });
     metrics.countErrors([error('FORBIDDEN'), error('FORBIDDEN'), error(undefined), error('not a code'), error(42)]);
-    metrics.countErrors([new GraphQLError('no path: a request error, not a resolver error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    metrics.countErrors([
+      new GraphQLError('no path: a request error, not a resolver error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+    ]);
     metrics.countErrors(Array.from({ length: 60 }, (_, i) => error(`CODE_${i}`)));
     const samples = (await scrape(registry)).filter((sample) => sample.name === 'subgraph_resolver_errors_total');
     assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'FORBIDDEN' }), 2);
@@ -180,8 +186,10 @@ describe('subgraph server: GET /metrics', () => {
   let running: RunningSubgraph;
   const events = fakeEvents(async () => HEALTHY);
   const metricsUrl = () => running.url.replace(/\/graphql$/, '/metrics');
-  const post = (query: string, headers: Record<string, string> = principalHeaders({ userId: 'u1', role: 'customer', scopes: [] }, SECRET)) =>
-    fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  const post = (
+    query: string,
+    headers: Record<string, string> = principalHeaders({ userId: 'u1', role: 'customer', scopes: [] }, SECRET),
+  ) => fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
 
   before(async () => {
     db = await openDatabase('memory://');
@@ -198,7 +206,10 @@ describe('subgraph server: GET /metrics', () => {
     assert.equal((await post('{ forbiddenField }')).status, 200);
     assert.equal((await post('mutation { pay(password: "x", card: { cardNumber: "4242", holder: "A" }) }')).status, 200);
     assert.equal((await post('{ nope }')).status, 400);
-    assert.equal((await post('mutation($password: String!) { pay(password: $password, card: { cardNumber: "1", holder: "A" }) }')).status, 400);
+    assert.equal(
+      (await post('mutation($password: String!) { pay(password: $password, card: { cardNumber: "1", holder: "A" }) }')).status,
+      400,
+    );
     assert.equal((await post('{ hello }', { 'x-commerce-principal': 'forged', 'x-commerce-principal-signature': 'bad' })).status, 401);
     const response = await fetch(metricsUrl());
     assert.equal(response.status, 200);

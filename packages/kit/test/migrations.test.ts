@@ -26,7 +26,10 @@ describe('migration runner', () => {
       assert.deepEqual(await applyMigrations(db, dir), ['001_init', '002_more']);
       assert.deepEqual(await applyMigrations(db, dir), []);
       const rows = await db.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations ORDER BY 1');
-      assert.deepEqual(rows.map((row) => row.migration_name), ['001_init', '002_more']);
+      assert.deepEqual(
+        rows.map((row) => row.migration_name),
+        ['001_init', '002_more'],
+      );
     } finally {
       await db.close();
     }
@@ -42,7 +45,10 @@ describe('migration runner', () => {
       const tables = await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
       );
-      assert.deepEqual(tables.map((row) => row.table_name), ['_prisma_migrations', 'ok_table']);
+      assert.deepEqual(
+        tables.map((row) => row.table_name),
+        ['_prisma_migrations', 'ok_table'],
+      );
     } finally {
       await db.close();
     }

@@ -40,7 +40,7 @@ describe('unstorable text in arguments', () => {
     assert.deepEqual(calls, []);
   });
 
-  it('answers a mutation with the userError INVALID_INPUT on the input field\'s path', async () => {
+  it("answers a mutation with the userError INVALID_INPUT on the input field's path", async () => {
     const { schema, calls } = setUp();
     const result = await graphql({
       schema,
@@ -48,7 +48,9 @@ describe('unstorable text in arguments', () => {
       variableValues: { i: { name: 'Ada', address: { lines: ['Main St 1', 'Flat\u00002'] } } },
     });
     assert.equal(result.errors, undefined);
-    assert.deepEqual(plain(result.data), { save: { ok: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'address', 'lines', '1'] }] } });
+    assert.deepEqual(plain(result.data), {
+      save: { ok: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'address', 'lines', '1'] }] },
+    });
     assert.deepEqual(calls, []);
   });
 
@@ -57,10 +59,18 @@ describe('unstorable text in arguments', () => {
     const text = 'Zelt 🏕️ 👍🏽 خيمة עברית';
     const search = await graphql({ schema, source: 'query($t: String) { search(text: $t, first: 1) }', variableValues: { t: text } });
     assert.deepEqual(plain(search.data), { search: ['found'] });
-    const saved = await graphql({ schema, source: 'mutation($i: Input!) { save(input: $i) { ok } }', variableValues: { i: { name: text } } });
+    const saved = await graphql({
+      schema,
+      source: 'mutation($i: Input!) { save(input: $i) { ok } }',
+      variableValues: { i: { name: text } },
+    });
     assert.deepEqual(plain(saved.data), { save: { ok: true } });
     // entity keys are the router's (`_Any`), not a client's text: their resolver decides
-    const entities = await graphql({ schema, source: 'query($r: [_Any!]!) { entities(representations: $r) }', variableValues: { r: [{ id: 'a\u0000' }] } });
+    const entities = await graphql({
+      schema,
+      source: 'query($r: [_Any!]!) { entities(representations: $r) }',
+      variableValues: { r: [{ id: 'a\u0000' }] },
+    });
     assert.deepEqual(plain(entities.data), { entities: ['entity'] });
     assert.equal(calls.length, 3);
   });

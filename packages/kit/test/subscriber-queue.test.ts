@@ -5,7 +5,13 @@ import { SubscriberQueue } from '../src/pubsub/subscriber-queue.js';
 
 /** A queue fed directly, as the router feeds its subscribers (no pub/sub transport behind it). */
 function queue<T>(capacity: number, onEnd: () => void = () => {}): SubscriberQueue<T> {
-  return new SubscriberQueue<T>({ topic: 'direct', capacity, logger: createLogger('queue-test', 'silent'), ready: Promise.resolve(), onEnd });
+  return new SubscriberQueue<T>({
+    topic: 'direct',
+    capacity,
+    logger: createLogger('queue-test', 'silent'),
+    ready: Promise.resolve(),
+    onEnd,
+  });
 }
 
 describe('SubscriberQueue fed directly', () => {

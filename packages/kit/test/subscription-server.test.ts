@@ -69,7 +69,10 @@ const ticker: SubgraphDefinition = {
   },
 };
 
-function connect(running: RunningSubgraph, options: { connectionParams?: Record<string, unknown>; headers?: Record<string, string> } = {}): Client {
+function connect(
+  running: RunningSubgraph,
+  options: { connectionParams?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Client {
   const { headers } = options;
   class WebSocketWithHeaders extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
@@ -87,7 +90,10 @@ function connect(running: RunningSubgraph, options: { connectionParams?: Record<
 async function within<T>(promise: Promise<T>, ms = 3000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -146,7 +152,11 @@ describe('subgraph server: graphql-ws on /graphql', () => {
 
   it('takes the principal from connection_init (top level or under headers) or the upgrade request', async () => {
     const signed = (principal: Principal) => principalHeaders(principal, SECRET);
-    for (const options of [{ connectionParams: signed(vendor) }, { connectionParams: { headers: signed(vendor) } }, { headers: signed(vendor) }]) {
+    for (const options of [
+      { connectionParams: signed(vendor) },
+      { connectionParams: { headers: signed(vendor) } },
+      { headers: signed(vendor) },
+    ]) {
       const { iterator, first } = await subscribeTicks(open(options));
       await running.pubsub.publish('ticks', { n: 3 });
       assert.equal((await within(first)).value?.data?.ticks.userId, vendor.userId, JSON.stringify(Object.keys(options)));
@@ -156,7 +166,10 @@ describe('subgraph server: graphql-ws on /graphql', () => {
   });
 
   it('closes a connection with a forged, stale or conflicting principal with 4403', async () => {
-    const forged = { ...principalHeaders(vendor, SECRET), 'x-commerce-principal': principalHeaders(admin, SECRET)['x-commerce-principal'] };
+    const forged = {
+      ...principalHeaders(vendor, SECRET),
+      'x-commerce-principal': principalHeaders(admin, SECRET)['x-commerce-principal'] ?? '',
+    };
     const attempts = [
       { connectionParams: forged },
       { connectionParams: { headers: principalHeaders(admin, 'another-secret-that-is-long-enough-5678') } },
@@ -175,7 +188,10 @@ describe('subgraph server: graphql-ws on /graphql', () => {
     const { iterator, first } = await subscribeTicks(open());
     await running.pubsub.publish('ticks', { n: 4, fail: true });
     const failed = (await within(first)).value as FormattedExecutionResult;
-    assert.deepEqual(failed.errors?.map((error) => [error.message, error.extensions?.code]), [['Internal server error', 'INTERNAL_SERVER_ERROR']]);
+    assert.deepEqual(
+      failed.errors?.map((error) => [error.message, error.extensions?.code]),
+      [['Internal server error', 'INTERNAL_SERVER_ERROR']],
+    );
     await iterator.return?.();
     const query = open().iterate({ query: '{ hello }' });
     const refused = (await within(query.next())).value as FormattedExecutionResult;
@@ -206,9 +222,15 @@ describe('connection principal', () => {
     assert.equal(connectionPrincipal({ headers: {} }, { host: 'x' }, SECRET), undefined);
     const same = principalHeaders(vendor, SECRET);
     assert.deepEqual(connectionPrincipal(same, same, SECRET), vendor);
-    const upper = { 'X-Commerce-Principal': same['x-commerce-principal'], 'X-Commerce-Principal-Signature': same['x-commerce-principal-signature'] };
+    const upper = {
+      'X-Commerce-Principal': same['x-commerce-principal'],
+      'X-Commerce-Principal-Signature': same['x-commerce-principal-signature'],
+    };
     assert.deepEqual(connectionPrincipal({ headers: upper }, {}, SECRET), vendor);
     assert.throws(() => connectionPrincipal(same, principalHeaders(admin, SECRET), SECRET), PrincipalHeaderError);
-    assert.throws(() => connectionPrincipal({ 'x-commerce-principal': 42, 'x-commerce-principal-signature': 'x' }, {}, SECRET), PrincipalHeaderError);
+    assert.throws(
+      () => connectionPrincipal({ 'x-commerce-principal': 42, 'x-commerce-principal-signature': 'x' }, {}, SECRET),
+      PrincipalHeaderError,
+    );
   });
 });

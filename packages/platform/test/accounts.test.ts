@@ -19,8 +19,7 @@ interface AuthPayload {
 
 describe(`accounts (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   let platform: TestPlatform;
-  const userCount = async () =>
-    Number((await platform.databases.identity!.query<{ n: string }>('select count(*) as n from users'))[0]!.n);
+  const userCount = async () => Number((await platform.databases.identity!.query<{ n: string }>('select count(*) as n from users'))[0]!.n);
   before(async () => {
     platform = await startTestPlatform();
   });
@@ -36,7 +35,10 @@ describe(`accounts (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(payload.expiresIn, 900);
     // The caller was anonymous when it asked: the email needs the new token (self_or_admin).
     assert.equal(payload.user!.email, null);
-    assert.deepEqual(result.body.errors?.map((error) => error.extensions?.code), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+    assert.deepEqual(
+      result.body.errors?.map((error) => error.extensions?.code),
+      ['UNAUTHORIZED_FIELD_OR_TYPE'],
+    );
     const me = await platform.graphql<{ me: { id: string; email: string } }>('{ me { id email } }', {}, { token: payload.accessToken! });
     assert.equal(me.body.data!.me.id, payload.user!.id);
     assert.equal(me.body.data!.me.email, 'new.person@example.com');
@@ -98,12 +100,15 @@ describe(`accounts (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   it('is signed out without a token, and shows emails only to their owner and admins', async () => {
     assert.deepEqual((await platform.graphql('{ me { id } }')).body.data, { me: null });
     const query = '{ product(id: "%ID%") { reviews(first: 1) { edges { node { author { id name email } } } } } }';
-    const products = await platform.graphql<{ products: { edges: { node: { id: string } }[] } }>('{ products(first: 1) { edges { node { id } } } }');
+    const products = await platform.graphql<{ products: { edges: { node: { id: string } }[] } }>(
+      '{ products(first: 1) { edges { node { id } } } }',
+    );
     const id = products.body.data!.products.edges[0]!.node.id;
     const asCustomer = await platform.graphql(query.replace('%ID%', id), {}, { token: await platform.login('customer20@demo.shop') });
-    assert.deepEqual(asCustomer.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]), [
-      ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.reviews.edges.0.node.author.email'],
-    ]);
+    assert.deepEqual(
+      asCustomer.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]),
+      [['UNAUTHORIZED_FIELD_OR_TYPE', 'product.reviews.edges.0.node.author.email']],
+    );
     const asAdmin = await platform.graphql<{ product: { reviews: { edges: { node: { author: { email: string } } }[] } } }>(
       query.replace('%ID%', id),
       {},

@@ -121,7 +121,10 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       [orderIds],
     );
 
-  const capturesOf = (intentId: string) => sharedFakePaymentBackend().chargesOf(intentId).filter((charge) => charge.operation === 'capture');
+  const capturesOf = (intentId: string) =>
+    sharedFakePaymentBackend()
+      .chargesOf(intentId)
+      .filter((charge) => charge.operation === 'capture');
 
   before(async () => {
     platform = await startTestPlatform();
@@ -143,7 +146,10 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const failed = rows.filter((row) => row.status === 'FAILED');
     assert.equal(confirmed.length, 10);
     assert.equal(failed.length, 30);
-    assert.ok(failed.every((row) => row.failure_reason === 'OUT_OF_STOCK'), JSON.stringify(failed.map((row) => row.failure_reason)));
+    assert.ok(
+      failed.every((row) => row.failure_reason === 'OUT_OF_STOCK'),
+      JSON.stringify(failed.map((row) => row.failure_reason)),
+    );
     assert.deepEqual(await stockBecomes(product.id, { onHand: 0, reserved: 0, available: 0 }), { onHand: 0, reserved: 0, available: 0 });
     // paid exactly for what was sold: one capture per confirmed order, no payment at all for the others
     const intents = await intentsOf(ids);
@@ -153,7 +159,13 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       assert.equal(intent.status, 'captured');
       assert.equal(capturesOf(intent.id).length, 1);
     }
-    assert.deepEqual(await historyOf(confirmed[0]!.id), ['OrderPlaced', 'StockReserved', 'PaymentAuthorized', 'OrderConfirmed', 'PaymentCaptured']);
+    assert.deepEqual(await historyOf(confirmed[0]!.id), [
+      'OrderPlaced',
+      'StockReserved',
+      'PaymentAuthorized',
+      'OrderConfirmed',
+      'PaymentCaptured',
+    ]);
     assert.deepEqual(await historyOf(failed[0]!.id), ['OrderPlaced', 'OrderFailed']);
   });
 
@@ -203,7 +215,10 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const seen = vendor.body.data!.me.orders.edges.find((edge) => edge.node.id === id);
     assert.ok(seen, 'vendor staff see the order with their product');
     assert.equal(seen.node.payment, null);
-    assert.ok(vendor.body.errors?.some((error) => error.extensions?.code === 'UNAUTHORIZED_FIELD_OR_TYPE'), JSON.stringify(vendor.body.errors));
+    assert.ok(
+      vendor.body.errors?.some((error) => error.extensions?.code === 'UNAUTHORIZED_FIELD_OR_TYPE'),
+      JSON.stringify(vendor.body.errors),
+    );
   });
 
   it('cancelOrder while the payment is being authorized: CANCELLED, the stock and the authorization given back', async () => {
@@ -214,7 +229,11 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     // wait until payments has the authorize command (its intent exists; the slow card keeps the provider call going
     // for a while): waiting for the reservation alone could cancel before the saga sent the command
     for (let i = 0; i < 500 && (await intentsOf([id])).length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
-    const { body } = await platform.graphql<{ cancelOrder: { order: { status: string } | null; userErrors: unknown[] } }>(CANCEL, { id }, { token });
+    const { body } = await platform.graphql<{ cancelOrder: { order: { status: string } | null; userErrors: unknown[] } }>(
+      CANCEL,
+      { id },
+      { token },
+    );
     assert.deepEqual(body.data?.cancelOrder.userErrors, [], JSON.stringify(body));
     assert.equal(body.data!.cancelOrder.order!.status, 'CANCELLED');
     await settled([id]);
@@ -257,19 +276,29 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       await transport.publish(STREAMS.inventoryCommands, [checkoutMessage('inventory.reserve-stock', reserve.payload)]);
       const until = Date.now() + 20_000;
       const handled = async () =>
-        (await inventory.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox_events WHERE consumer = 'inventory' AND event_id = $1::uuid`, [reserve.id]))[0]!.n;
+        (
+          await inventory.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM inbox_events WHERE consumer = 'inventory' AND event_id = $1::uuid`,
+            [reserve.id],
+          )
+        )[0]!.n;
       while (Date.now() < until && (await handled()) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(await handled(), 1);
       assert.deepEqual(await stockOf(product.id), { onHand: 5, reserved: 2, available: 3 }, 'reserved once');
-      const rows = await inventory.query<{ n: number }>('SELECT count(*)::int AS n FROM stock_reservations WHERE order_id = $1::uuid', [orderId]);
+      const rows = await inventory.query<{ n: number }>('SELECT count(*)::int AS n FROM stock_reservations WHERE order_id = $1::uuid', [
+        orderId,
+      ]);
       assert.equal(rows[0]!.n, 1);
       const replies = await inventory.query<{ type: string }>(
         `SELECT envelope->>'type' AS type FROM outbox_events WHERE envelope->'payload'->>'orderId' = $1 ORDER BY seq`,
         [orderId],
       );
       // one reply for the event, one for the command sent again (idempotent: the same reservation)
-      assert.deepEqual(replies.map((reply) => reply.type), ['inventory.stock-reserved', 'inventory.stock-reserved']);
+      assert.deepEqual(
+        replies.map((reply) => reply.type),
+        ['inventory.stock-reserved', 'inventory.stock-reserved'],
+      );
     } finally {
       await inventory.query('DROP TRIGGER crash_once ON stock_reservations');
       await inventory.query('DROP FUNCTION crash_once()');
@@ -305,7 +334,12 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const token = await customer();
     const id = await buy(token, product.id, 2, 'pm_card_slow');
     const subscribe = (connectionParams: Record<string, unknown>, persistedId?: string) => {
-      const client = createClient({ url: platform.routerUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+      const client = createClient({
+        url: platform.routerUrl.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams,
+        retryAttempts: 0,
+      });
       clients.push(client);
       const events: { data?: { orderUpdated: Record<string, unknown> } | null; errors?: { extensions?: { code?: string } }[] }[] = [];
       let refusal: { extensions?: { code?: string } }[] = [];
@@ -329,8 +363,13 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     };
     const buyer = subscribe({ authorization: `Bearer ${token}` });
     // the mobile app subscribes by the id of its persisted OrderUpdated operation (schema/persisted-queries/mobile.json)
-    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'schema/persisted-queries/mobile.json'), 'utf8')) as { operations: { id: string; name: string }[] };
-    const app = subscribe({ authorization: `Bearer ${token}`, 'apollographql-client-name': 'mobile' }, manifest.operations.find((op) => op.name === 'OrderUpdated')!.id);
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'schema/persisted-queries/mobile.json'), 'utf8')) as {
+      operations: { id: string; name: string }[];
+    };
+    const app = subscribe(
+      { authorization: `Bearer ${token}`, 'apollographql-client-name': 'mobile' },
+      manifest.operations.find((op) => op.name === 'OrderUpdated')!.id,
+    );
     const stranger = subscribe({ authorization: `Bearer ${await customer()}` });
     const anonymous = subscribe({});
     const until = Date.now() + 30_000;
@@ -347,20 +386,28 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.ok(appStatuses().includes('CONFIRMED'), JSON.stringify([app.events, app.refusal()]));
     await Promise.race([Promise.all([stranger.done, anonymous.done]), new Promise((resolve) => setTimeout(resolve, 5_000))]);
     for (const refused of [stranger, anonymous]) {
-      assert.ok(refused.events.every((event) => !event.data?.orderUpdated), 'nobody else sees the order');
+      assert.ok(
+        refused.events.every((event) => !event.data?.orderUpdated),
+        'nobody else sees the order',
+      );
       const code = refused.events[0]?.errors?.[0]?.extensions?.code ?? refused.refusal()[0]?.extensions?.code;
       assert.equal(code, 'UNAUTHORIZED_FIELD_OR_TYPE', JSON.stringify([refused.events, refused.refusal()]));
     }
   });
 
-  it('orders\' own WebSocket serves an order only to the router, an admin or its buyer (defence in depth)', async () => {
+  it("orders' own WebSocket serves an order only to the router, an admin or its buyer (defence in depth)", async () => {
     const product = freshProduct();
     await setStock(product.id, 5);
     const token = await customer();
     const id = await buy(token, product.id, 1);
     const buyerId = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sub as string;
     const first = async (connectionParams: Record<string, unknown>) => {
-      const client = createClient({ url: platform.subgraphs.orders!.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+      const client = createClient({
+        url: platform.subgraphs.orders!.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams,
+        retryAttempts: 0,
+      });
       clients.push(client);
       return new Promise<{ data?: unknown; code?: unknown }>((resolve) => {
         const stop = client.subscribe(
@@ -370,7 +417,8 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
               stop();
               resolve({ data: event.data, code: event.errors?.[0]?.extensions?.code });
             },
-            error: (error) => resolve({ code: Array.isArray(error) ? (error[0] as { extensions?: { code?: string } }).extensions?.code : String(error) }),
+            error: (error) =>
+              resolve({ code: Array.isArray(error) ? (error[0] as { extensions?: { code?: string } }).extensions?.code : String(error) }),
             complete: () => resolve({}),
           },
         );
@@ -381,6 +429,10 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const stranger = await first(signed({ userId: randomUUID(), role: 'customer', scopes: [] }));
     assert.equal(stranger.code, 'NOT_FOUND', 'another customer cannot tell the order exists');
     assert.deepEqual((await first(signed({ userId: buyerId, role: 'customer', scopes: [] }))).data, { orderUpdated: { id } });
-    assert.deepEqual((await first(signed({ userId: randomUUID(), role: 'admin', scopes: [] }))).data, { orderUpdated: { id } }, 'the router signs as admin');
+    assert.deepEqual(
+      (await first(signed({ userId: randomUUID(), role: 'admin', scopes: [] }))).data,
+      { orderUpdated: { id } },
+      'the router signs as admin',
+    );
   });
 });

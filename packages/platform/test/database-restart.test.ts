@@ -4,7 +4,19 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createLogger, demoData, freePort, InProcessPubSub, openDatabase, type OwnPostgres, principalHeaders, REPO_ROOT, SharedResources, startOwnPostgres, waitFor } from '@commerce/kit';
+import {
+  createLogger,
+  demoData,
+  freePort,
+  InProcessPubSub,
+  openDatabase,
+  type OwnPostgres,
+  principalHeaders,
+  REPO_ROOT,
+  SharedResources,
+  startOwnPostgres,
+  waitFor,
+} from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { testMode } from '../src/testing.js';
 
@@ -32,8 +44,11 @@ interface Launched {
   output(): string;
 }
 
-
-const status = (url: string) => fetch(url).then((response) => response.status, () => 0);
+const status = (url: string) =>
+  fetch(url).then(
+    (response) => response.status,
+    () => 0,
+  );
 
 describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${testMode()})`, () => {
   let postgres: OwnPostgres;
@@ -69,7 +84,13 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
       headers: { 'content-type': 'application/json', ...principalHeaders(ADMIN, SECRET) },
       body: JSON.stringify({ query, variables }),
     });
-    return { status: response.status, body: (await response.json()) as { data?: Record<string, any> | null; errors?: { message: string; extensions?: { code?: string } }[] } }; // any: ad-hoc shapes
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        data?: Record<string, any> | null;
+        errors?: { message: string; extensions?: { code?: string } }[];
+      },
+    }; // any: ad-hoc shapes
   };
   const alive = () => SERVICES.filter((service) => running[service].child.exitCode === null && running[service].child.signalCode === null);
   const outputs = () => SERVICES.map((service) => `\n--- ${service}:\n${running[service].output().slice(-3000)}`).join('');
@@ -80,7 +101,10 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     client.on('error', () => {});
     try {
       await client.connect();
-      const { rows } = await client.query<{ amount: string }>('SELECT price_amount::text AS amount FROM product_prices WHERE product_id = $1', [productId]);
+      const { rows } = await client.query<{ amount: string }>(
+        'SELECT price_amount::text AS amount FROM product_prices WHERE product_id = $1',
+        [productId],
+      );
       return rows[0]?.amount;
     } catch {
       return undefined;
@@ -118,7 +142,15 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
       const logger = createLogger('seed', 'silent');
       const pubsub = new InProcessPubSub({ logger });
       const shared = new SharedResources();
-      const instance = await definition.create({ db, logger, schema: await definition.buildSchema(), pubsub, shared, env: {}, clientAddress: () => 'seed' });
+      const instance = await definition.create({
+        db,
+        logger,
+        schema: await definition.buildSchema(),
+        pubsub,
+        shared,
+        env: {},
+        clientAddress: () => 'seed',
+      });
       await instance.seed(demoData());
       await instance.close();
       await shared.close();
@@ -163,7 +195,10 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
           result.body.errors ? String(result.body.errors[0]!.extensions?.code ?? result.body.errors[0]!.message) : 'ok';
         const results = await Promise.all([
           graphql('catalog', PRODUCTS).then(outcome, (error: Error) => `request failed: ${error.message}`),
-          changePrice(product.id, `${102 + (round % 2)}.00`, product.currencyCode).then(outcome, (error: Error) => `request failed: ${error.message}`),
+          changePrice(product.id, `${102 + (round % 2)}.00`, product.currencyCode).then(
+            outcome,
+            (error: Error) => `request failed: ${error.message}`,
+          ),
         ]);
         outcomes.push(...results);
       }
@@ -174,7 +209,12 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     // During the outage: every service says not ready (it tried its database), yet lives; requests fail cleanly.
     for (const service of SERVICES) {
       const { port } = running[service];
-      await waitFor(`${service} not ready during the outage`, async () => (await status(`http://127.0.0.1:${port}/health/ready`)) === 503, 10_000, outputs);
+      await waitFor(
+        `${service} not ready during the outage`,
+        async () => (await status(`http://127.0.0.1:${port}/health/ready`)) === 503,
+        10_000,
+        outputs,
+      );
       assert.equal(await status(`http://127.0.0.1:${port}/health/live`), 200);
     }
     const during = await graphql('catalog', PRODUCTS);
@@ -189,7 +229,15 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     await postgres.start();
     loading = false;
     await load;
-    assert.ok(outcomes.every((outcome) => outcome === 'ok' || outcome === 'SERVICE_UNAVAILABLE'), `unexpected outcomes: ${[...new Set(outcomes)].join(', ')} ${running.catalog.output().split('\n').filter((line) => line.includes('unexpected error')).slice(0, 3).join('\n')}`);
+    assert.ok(
+      outcomes.every((outcome) => outcome === 'ok' || outcome === 'SERVICE_UNAVAILABLE'),
+      `unexpected outcomes: ${[...new Set(outcomes)].join(', ')} ${running.catalog
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('unexpected error'))
+        .slice(0, 3)
+        .join('\n')}`,
+    );
 
     // After: ready again without a restart, requests work, and events written after the outage are relayed.
     for (const service of SERVICES) {
@@ -200,12 +248,22 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     assert.equal(afterwards.body.errors, undefined, JSON.stringify(afterwards.body));
     assert.equal(afterwards.body.data!.products.edges.length, 2);
     let changed: Awaited<ReturnType<typeof changePrice>> | undefined;
-    await waitFor('a price change that succeeds', async () => {
-      changed = await changePrice(product.id, '105.00', product.currencyCode);
-      return changed.body.errors === undefined;
-    }, 20_000, () => JSON.stringify(changed?.body));
+    await waitFor(
+      'a price change that succeeds',
+      async () => {
+        changed = await changePrice(product.id, '105.00', product.currencyCode);
+        return changed.body.errors === undefined;
+      },
+      20_000,
+      () => JSON.stringify(changed?.body),
+    );
     assert.deepEqual(changed!.body.data!.changeProductPrice.userErrors, []);
-    await waitFor('the price changed after the restart in orders', async () => (await ordersPrice(product.id)) === '105.00', 30_000, outputs);
+    await waitFor(
+      'the price changed after the restart in orders',
+      async () => (await ordersPrice(product.id)) === '105.00',
+      30_000,
+      outputs,
+    );
     assert.deepEqual(alive(), [...SERVICES], `a service died: ${outputs()}`);
   });
 
@@ -216,9 +274,16 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     try {
       await waitFor('the late catalog listening', async () => (await status(`${base}/health/live`)) === 200, 20_000, late.output);
       assert.equal(await status(`${base}/health/ready`), 503);
-      const early = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const early = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       assert.equal(early.status, 503);
-      assert.equal(((await early.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code, 'SERVICE_UNAVAILABLE');
+      assert.equal(
+        ((await early.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+        'SERVICE_UNAVAILABLE',
+      );
       await waitFor('a logged retry', () => /database not reachable yet; retrying/.test(late.output()), 10_000, late.output);
       assert.equal(late.child.exitCode, null, 'still waiting, not exited');
     } finally {
@@ -237,18 +302,36 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     await postgres.stop('fast');
     try {
       const result = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/catalog/dist/src/main.js')], {
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', DATABASE_URL: urls.catalog, ROUTER_SHARED_SECRET: SECRET, PORT: '0', DATABASE_CONNECT_TIMEOUT_SECONDS: '1' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'silent',
+          DATABASE_URL: urls.catalog,
+          ROUTER_SHARED_SECRET: SECRET,
+          PORT: '0',
+          DATABASE_CONNECT_TIMEOUT_SECONDS: '1',
+        },
         encoding: 'utf8',
         timeout: 30_000,
       });
       assert.equal(result.status, 1, result.stderr);
-      assert.match(result.stderr.trim(), /^start-up failed: database not reachable after 1 s \(DATABASE_CONNECT_TIMEOUT_SECONDS\): connect ECONNREFUSED [\d.:]+$/);
+      assert.match(
+        result.stderr.trim(),
+        /^start-up failed: database not reachable after 1 s \(DATABASE_CONNECT_TIMEOUT_SECONDS\): connect ECONNREFUSED [\d.:]+$/,
+      );
       const invalid = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/catalog/dist/src/main.js')], {
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: urls.catalog, ROUTER_SHARED_SECRET: SECRET, DATABASE_CONNECT_TIMEOUT_SECONDS: 'soon' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: urls.catalog,
+          ROUTER_SHARED_SECRET: SECRET,
+          DATABASE_CONNECT_TIMEOUT_SECONDS: 'soon',
+        },
         encoding: 'utf8',
       });
       assert.equal(invalid.status, 1);
-      assert.equal(invalid.stderr.trim(), 'configuration error: DATABASE_CONNECT_TIMEOUT_SECONDS must be a whole number from 0 to 3600, got "soon"');
+      assert.equal(
+        invalid.stderr.trim(),
+        'configuration error: DATABASE_CONNECT_TIMEOUT_SECONDS must be a whole number from 0 to 3600, got "soon"',
+      );
     } finally {
       await postgres.start();
     }

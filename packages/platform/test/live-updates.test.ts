@@ -16,7 +16,12 @@ const SUBSCRIPTION = `subscription($id: ID!) {
 const ADJUST = `mutation($input: AdjustStockInput!) { adjustStock(input: $input) { product { stock { available } } userErrors { code } } }`;
 
 interface Event {
-  data?: { stockChanged: { available: number; product: { id: string; name: string; price: { amount: string }; rating: { count: number }; stock: { reserved: number | null } } } };
+  data?: {
+    stockChanged: {
+      available: number;
+      product: { id: string; name: string; price: { amount: string }; rating: { count: number }; stock: { reserved: number | null } };
+    };
+  };
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
 }
 
@@ -48,14 +53,22 @@ describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 
   };
 
   const subscribe = (connectionParams: Record<string, unknown> = {}) => {
-    const client = createClient({ url: platform.routerUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+    const client = createClient({
+      url: platform.routerUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams,
+      retryAttempts: 0,
+    });
     clients.push(client);
     const events: Event[] = [];
-    const stop = client.subscribe({ query: SUBSCRIPTION, variables: { id: level.productId } }, {
-      next: (event) => void events.push(event as Event),
-      error: () => {},
-      complete: () => {},
-    });
+    const stop = client.subscribe(
+      { query: SUBSCRIPTION, variables: { id: level.productId } },
+      {
+        next: (event) => void events.push(event as Event),
+        error: () => {},
+        complete: () => {},
+      },
+    );
     return { client, events, stop };
   };
 
@@ -84,9 +97,10 @@ describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 
     assert.match(seen.data!.stockChanged.product.price.amount, /^\d+\.\d{2}$/);
     assert.equal(typeof seen.data!.stockChanged.product.rating.count, 'number');
     assert.equal(seen.data!.stockChanged.product.stock.reserved, null);
-    assert.deepEqual(seen.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]), [
-      ['UNAUTHORIZED_FIELD_OR_TYPE', 'stockChanged.product.stock.reserved'],
-    ]);
+    assert.deepEqual(
+      seen.errors?.map((error) => [error.extensions?.code, error.path?.join('.')]),
+      [['UNAUTHORIZED_FIELD_OR_TYPE', 'stockChanged.product.stock.reserved']],
+    );
     assert.equal(vendor.events[0]!.errors, undefined);
     assert.equal(typeof vendor.events[0]!.data!.stockChanged.product.stock.reserved, 'number');
 

@@ -23,24 +23,31 @@ interface Answer<Body> {
   body: Body;
 }
 interface LogInResult {
-  data?: { logIn: { accessToken: string | null; retryAfterSeconds: number | null; userErrors: { code: string; message: string }[] } } | null;
+  data?: {
+    logIn: { accessToken: string | null; retryAfterSeconds: number | null; userErrors: { code: string; message: string }[] };
+  } | null;
   errors?: { extensions?: { code?: string } }[];
 }
 
 /** POSTs from a given local address, which the router sees as the client's. */
 function postFrom<Body>(from: string, url: string, body: string, headers: Record<string, string>): Promise<Answer<Body>> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', localAddress: from, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', localAddress: from, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
-
 
 describe(`log-in and partner authentication throttling (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   let platform: TestPlatform;
@@ -51,7 +58,12 @@ describe(`log-in and partner authentication throttling (${process.env.TEST_DATAB
     });
   const outcome = async (from: string, email: string, password: string) => {
     const payload = (await logIn(from, email, password)).body.data!.logIn;
-    return { code: payload.userErrors[0]?.code ?? 'OK', retry: payload.retryAfterSeconds, token: payload.accessToken, message: payload.userErrors[0]?.message };
+    return {
+      code: payload.userErrors[0]?.code ?? 'OK',
+      retry: payload.retryAfterSeconds,
+      token: payload.accessToken,
+      message: payload.userErrors[0]?.message,
+    };
   };
 
   before(async () => {
@@ -199,7 +211,10 @@ describe(`log-in and partner authentication throttling (${process.env.TEST_DATAB
     try {
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 1000 })) keys.push(...batch.map(String));
-      assert.ok(keys.some((key) => key.startsWith(`${PREFIX}login:pair:n`)), keys.join('\n'));
+      assert.ok(
+        keys.some((key) => key.startsWith(`${PREFIX}login:pair:n`)),
+        keys.join('\n'),
+      );
       assert.ok(keys.some((key) => key.startsWith(`${PREFIX}client:address:n`)));
       assert.ok(!keys.some((key) => key.includes('@demo.shop')), 'no email in the keys');
     } finally {

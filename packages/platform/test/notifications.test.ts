@@ -27,7 +27,12 @@ interface NotificationNode {
   product: { id: string; name: string } | null;
 }
 interface MyNotifications {
-  me: { notifications: { edges: { cursor: string; node: NotificationNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | null } | null;
+  me: {
+    notifications: {
+      edges: { cursor: string; node: NotificationNode }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    } | null;
+  } | null;
 }
 interface MarkRead {
   markNotificationRead: {
@@ -44,7 +49,9 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   const product = data.products.filter((candidate) => candidate.vendorId === vendor1.vendorId)[1]!;
   const stranger = 'customer15@demo.shop';
   /** A customer who wrote a review, so another user can reach them as a review's author. */
-  const buyerId = data.reviews.map((review) => review.authorId).find((id) => data.users.some((user) => user.id === id && user.role === 'customer' && user.email !== stranger))!;
+  const buyerId = data.reviews
+    .map((review) => review.authorId)
+    .find((id) => data.users.some((user) => user.id === id && user.role === 'customer' && user.email !== stranger))!;
   const buyer = data.users.find((user) => user.id === buyerId)!.email;
   const tokens = new Map<string, string>();
   const token = async (email: string) => {
@@ -80,7 +87,11 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
          THEN 2 ELSE 0 END, reserved = 0 WHERE product_id = $1::uuid`,
       [product.id],
     );
-    const added = await platform.graphql<{ addToCart: { userErrors: unknown[] } }>(ADD, { input: { productId: product.id, quantity: 2 } }, { token: await token(buyer) });
+    const added = await platform.graphql<{ addToCart: { userErrors: unknown[] } }>(
+      ADD,
+      { input: { productId: product.id, quantity: 2 } },
+      { token: await token(buyer) },
+    );
     assert.deepEqual(added.body.data?.addToCart.userErrors, [], JSON.stringify(added.body));
     const { body } = await platform.graphql<{ checkout: { order: { id: string; status: string } | null; userErrors: unknown[] } }>(
       CHECKOUT,
@@ -95,10 +106,21 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   it('tells the buyer that the order was received and then confirmed, newest first', async () => {
     await eventually(
       'the order to be confirmed',
-      async () => (await platform.graphql<{ me: { orders: { edges: { node: { id: string; status: string } }[] } } }>(MY_ORDERS, {}, { token: await token(buyer) })).body,
+      async () =>
+        (
+          await platform.graphql<{ me: { orders: { edges: { node: { id: string; status: string } }[] } } }>(
+            MY_ORDERS,
+            {},
+            { token: await token(buyer) },
+          )
+        ).body,
       (body) => body.data?.me.orders.edges.some((edge) => edge.node.id === orderId && edge.node.status === 'CONFIRMED') ?? false,
     );
-    const notifications = await eventually('the confirmation', () => notificationsOf(buyer), (list) => list.some((node) => node.kind === 'ORDER_CONFIRMED'));
+    const notifications = await eventually(
+      'the confirmation',
+      () => notificationsOf(buyer),
+      (list) => list.some((node) => node.kind === 'ORDER_CONFIRMED'),
+    );
     assert.deepEqual(
       notifications.map((node) => [node.kind, node.title, node.channels, node.readAt, node.order]),
       [
@@ -113,7 +135,13 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       'SELECT channel, recipient FROM outgoing_messages WHERE notification_id = $1::uuid ORDER BY channel',
       [confirmation.id],
     );
-    assert.deepEqual(messages.map((row) => [row.channel, row.recipient.split(':')[0]]), [['EMAIL', 'user'], ['SMS', 'user']]);
+    assert.deepEqual(
+      messages.map((row) => [row.channel, row.recipient.split(':')[0]]),
+      [
+        ['EMAIL', 'user'],
+        ['SMS', 'user'],
+      ],
+    );
     // pages: one at a time, without gaps
     const [first] = await notificationsOf(buyer, { first: 1 });
     const { body } = await platform.graphql<MyNotifications>(MY_NOTIFICATIONS, { first: 1 }, { token: await token(buyer) });
@@ -121,16 +149,22 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.deepEqual([first!.kind, second[0]!.kind], ['ORDER_CONFIRMED', 'ORDER_PLACED']);
   });
 
-  it('tells the vendor\'s staff of the confirmed order and of the product that sold out with it', async () => {
-    const list = await eventually('the vendor\'s notifications', () => notificationsOf('vendor1@demo.shop'), (nodes) =>
-      nodes.some((node) => node.kind === 'PRODUCT_SOLD_OUT' && node.product?.id === product.id) &&
-      nodes.some((node) => node.kind === 'VENDOR_ORDER_CONFIRMED' && node.order?.id === orderId),
+  it("tells the vendor's staff of the confirmed order and of the product that sold out with it", async () => {
+    const list = await eventually(
+      "the vendor's notifications",
+      () => notificationsOf('vendor1@demo.shop'),
+      (nodes) =>
+        nodes.some((node) => node.kind === 'PRODUCT_SOLD_OUT' && node.product?.id === product.id) &&
+        nodes.some((node) => node.kind === 'VENDOR_ORDER_CONFIRMED' && node.order?.id === orderId),
     );
     const soldOut = list.find((node) => node.kind === 'PRODUCT_SOLD_OUT')!;
     assert.deepEqual([soldOut.channels, soldOut.product], [['IN_APP', 'EMAIL'], { id: product.id, name: product.name }]);
     // the other vendor hears of neither
     const contoso = await notificationsOf('vendor2@demo.shop');
-    assert.equal(contoso.some((node) => node.order?.id === orderId || node.product?.id === product.id), false);
+    assert.equal(
+      contoso.some((node) => node.order?.id === orderId || node.product?.id === product.id),
+      false,
+    );
   });
 
   it('shows another customer none of them, and lets only the owner mark one read', async () => {
@@ -138,21 +172,33 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.deepEqual(await notificationsOf(stranger), []);
     const refused = await markRead(stranger, confirmation.id);
     assert.deepEqual([refused.notification, refused.user, refused.userErrors], [null, null, [{ code: 'NOT_FOUND', field: ['id'] }]]);
-    assert.deepEqual((await markRead(buyer, 'not-an-id')).userErrors.map((error) => error.code), ['NOT_FOUND']);
+    assert.deepEqual(
+      (await markRead(buyer, 'not-an-id')).userErrors.map((error) => error.code),
+      ['NOT_FOUND'],
+    );
     assert.equal((await notificationsOf(buyer)).find((node) => node.id === confirmation.id)!.readAt, null, 'nothing changed');
 
     const marked = await markRead(buyer, confirmation.id);
     assert.deepEqual(marked.userErrors, []);
     assert.ok(marked.notification!.readAt);
-    assert.equal(marked.user!.notifications.edges.some((edge) => edge.node.id === confirmation.id), false);
+    assert.equal(
+      marked.user!.notifications.edges.some((edge) => edge.node.id === confirmation.id),
+      false,
+    );
     const again = await markRead(buyer, confirmation.id);
     assert.equal(again.notification!.readAt, marked.notification!.readAt, 'a repeat keeps the first readAt');
-    assert.deepEqual((await notificationsOf(buyer, { unreadOnly: true })).map((node) => node.kind), ['ORDER_PLACED']);
+    assert.deepEqual(
+      (await notificationsOf(buyer, { unreadOnly: true })).map((node) => node.kind),
+      ['ORDER_PLACED'],
+    );
   });
 
-  it('refuses the signed-out and another user\'s notifications', async () => {
+  it("refuses the signed-out and another user's notifications", async () => {
     const anonymous = await platform.graphql<MarkRead>(MARK_READ, { id: confirmation?.id ?? randomUUID() });
-    assert.deepEqual(anonymous.body.errors?.map((error) => error.extensions?.code), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+    assert.deepEqual(
+      anonymous.body.errors?.map((error) => error.extensions?.code),
+      ['UNAUTHORIZED_FIELD_OR_TYPE'],
+    );
     // another user's notifications through a review's author: the router's self_or_admin policy refuses them
     const review = data.reviews.find((candidate) => candidate.authorId === buyerId)!;
     const { body } = await platform.graphql<{ product: null }>(

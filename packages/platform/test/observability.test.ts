@@ -72,7 +72,11 @@ describe(`observability: subgraph metrics (${process.env.TEST_DATABASE ?? 'embed
       input: { email: `metrics-${randomUUID()}@example.com`, password: 'correct horse battery staple', name: 'Metrics' },
     });
     const token = signUp.body.data!.signUp.accessToken;
-    const added = await platform.graphql<{ addToCart: { userErrors: unknown[] } }>(ADD, { input: { productId: product.id, quantity: 1 } }, { token });
+    const added = await platform.graphql<{ addToCart: { userErrors: unknown[] } }>(
+      ADD,
+      { input: { productId: product.id, quantity: 1 } },
+      { token },
+    );
     assert.deepEqual(added.body.data?.addToCart.userErrors, [], JSON.stringify(added.body));
     const checkout = await platform.graphql<{ checkout: { order: { id: string } | null; userErrors: unknown[] } }>(
       CHECKOUT,
@@ -91,11 +95,16 @@ describe(`observability: subgraph metrics (${process.env.TEST_DATABASE ?? 'embed
         [orderId],
       );
       const scrapes = await Promise.all(Object.keys(CONSUMED).map(scrape));
-      settled = row?.status === 'CONFIRMED' && row.step === 'DONE' && scrapes.every((samples) => total(samples, 'events_outbox_unpublished') === 0);
+      settled =
+        row?.status === 'CONFIRMED' && row.step === 'DONE' && scrapes.every((samples) => total(samples, 'events_outbox_unpublished') === 0);
       if (!settled && Date.now() > until) assert.fail(`did not settle: ${JSON.stringify(row)}`);
       if (!settled) await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const mine = await platform.graphql<{ me: { orders: { edges: { node: { status: string; payment: { status: string } } }[] } } }>(MY_ORDERS, {}, { token });
+    const mine = await platform.graphql<{ me: { orders: { edges: { node: { status: string; payment: { status: string } } }[] } } }>(
+      MY_ORDERS,
+      {},
+      { token },
+    );
     assert.equal(mine.body.data?.me.orders.edges[0]?.node.payment.status, 'CAPTURED', JSON.stringify(mine.body));
 
     const after = Object.fromEntries(await Promise.all(Object.keys(CONSUMED).map(async (name) => [name, await scrape(name)] as const)));
@@ -105,7 +114,9 @@ describe(`observability: subgraph metrics (${process.env.TEST_DATABASE ?? 'embed
     assert.ok(requests('orders', { operation_type: 'query', outcome: 'success' }) >= 1, 'User.orders');
     assert.ok(requests('inventory', { operation_type: 'query', outcome: 'success' }) >= 1, 'Product.inStock');
     assert.ok(requests('payments', { operation_type: 'query', outcome: 'success' }) >= 1, 'Order.payment');
-    assert.ok(total(after.orders!, 'subgraph_request_duration_seconds_count') > total(before.orders!, 'subgraph_request_duration_seconds_count'));
+    assert.ok(
+      total(after.orders!, 'subgraph_request_duration_seconds_count') > total(before.orders!, 'subgraph_request_duration_seconds_count'),
+    );
 
     assert.ok(total(after.orders!, 'events_published_total') > 0, 'the orders relay published the saga commands');
     for (const name of ['inventory', 'payments']) assert.ok(total(after[name]!, 'events_published_total') > 0, `${name} replied`);
@@ -115,7 +126,11 @@ describe(`observability: subgraph metrics (${process.env.TEST_DATABASE ?? 'embed
       const samples = after[name]!;
       for (const stream of streams) {
         const lag = samples.filter((sample) => sample.name === 'events_consumer_lag' && sample.labels.stream === stream);
-        assert.deepEqual(lag.map((sample) => sample.labels.group), [name], `${name} reports its lag on ${stream}`);
+        assert.deepEqual(
+          lag.map((sample) => sample.labels.group),
+          [name],
+          `${name} reports its lag on ${stream}`,
+        );
         assert.equal(samples.filter((sample) => sample.name === 'events_dead_letters' && sample.labels.stream === stream).length, 1);
       }
       assert.equal(total(samples, 'events_dead_letters'), 0, `${name}: nothing dead-lettered`);
@@ -123,7 +138,11 @@ describe(`observability: subgraph metrics (${process.env.TEST_DATABASE ?? 'embed
       assert.equal(total(samples, 'events_outbox_oldest_age_seconds'), 0);
       assert.equal(total(samples, 'subgraph_metrics_collect_failures_total'), 0, `${name}: every gauge was collected`);
       assert.ok(total(samples, 'process_resident_memory_bytes') > 0, `${name}: the process metrics`);
-      assert.equal(samples.some((sample) => sample.name === 'db_pool_clients'), platform.mode === 'postgres', `${name}: pool gauges on PostgreSQL only`);
+      assert.equal(
+        samples.some((sample) => sample.name === 'db_pool_clients'),
+        platform.mode === 'postgres',
+        `${name}: pool gauges on PostgreSQL only`,
+      );
     }
   });
 });

@@ -3,10 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { demoData, principalHeaders } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
-const CART_FIELDS = 'cart { itemCount subtotal { amount currencyCode } lines { product { id name } quantity unitPrice { amount } lineTotal { amount } } } userErrors { code field }';
+const CART_FIELDS =
+  'cart { itemCount subtotal { amount currencyCode } lines { product { id name } quantity unitPrice { amount } lineTotal { amount } } } userErrors { code field }';
 const ADD = `mutation($input: AddToCartInput!) { addToCart(input: $input) { ${CART_FIELDS} } }`;
 const REMOVE = `mutation($id: ID!) { removeFromCart(productId: $id) { ${CART_FIELDS} } }`;
-const ORDER_FIELDS = 'id status total { amount currencyCode } lines { product { id name } quantity unitPrice { amount } } history { type version at } createdAt';
+const ORDER_FIELDS =
+  'id status total { amount currencyCode } lines { product { id name } quantity unitPrice { amount } } history { type version at } createdAt';
 const CHECKOUT = `mutation($input: CheckoutInput!) { checkout(input: $input) { order { ${ORDER_FIELDS} } userErrors { code field } } }`;
 const CANCEL = `mutation($id: ID!) { cancelOrder(orderId: $id) { order { id status history { type version } } userErrors { code field } } }`;
 const MY_ORDERS = `query($first: Int, $after: String) { me { orders(first: $first, after: $after) {
@@ -33,10 +35,22 @@ interface CheckoutResult {
   checkout: { order: OrderData | null; userErrors: { code: string; field: string[] | null }[] } | null;
 }
 interface MyOrders {
-  me: { orders: { edges: { cursor: string; node: { id: string; status: string; lines: { product: { id: string }; quantity: number }[] } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | null };
+  me: {
+    orders: {
+      edges: { cursor: string; node: { id: string; status: string; lines: { product: { id: string }; quantity: number }[] } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    } | null;
+  };
 }
 
-const ADDRESS = { name: 'Zelda Zwanenburg', line1: 'Keizersgracht 123', line2: null, city: 'Amsterdam', postalCode: '1015 CJ', country: 'NL' };
+const ADDRESS = {
+  name: 'Zelda Zwanenburg',
+  line1: 'Keizersgracht 123',
+  line2: null,
+  city: 'Amsterdam',
+  postalCode: '1015 CJ',
+  country: 'NL',
+};
 const cents = (amount: string) => Math.round(Number(amount) * 100);
 
 describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
@@ -52,10 +66,16 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     return tokens.get(email)!;
   };
   const add = async (email: string, productId: string, quantity: number) =>
-    (await platform.graphql<{ addToCart: CartResult }>(ADD, { input: { productId, quantity } }, { token: await token(email) })).body.data!.addToCart;
+    (await platform.graphql<{ addToCart: CartResult }>(ADD, { input: { productId, quantity } }, { token: await token(email) })).body.data!
+      .addToCart;
   const cart = async (email: string) =>
-    (await platform.graphql<{ cart: CartData }>(`{ ${CART_FIELDS.slice(0, CART_FIELDS.indexOf(' userErrors'))} }`, {}, { token: await token(email) })).body
-      .data!.cart;
+    (
+      await platform.graphql<{ cart: CartData }>(
+        `{ ${CART_FIELDS.slice(0, CART_FIELDS.indexOf(' userErrors'))} }`,
+        {},
+        { token: await token(email) },
+      )
+    ).body.data!.cart;
   const checkout = async (email: string, input: Record<string, unknown>) => {
     const { body } = await platform.graphql<CheckoutResult>(CHECKOUT, { input }, { token: await token(email) });
     return { checkout: body.data?.checkout ?? null, errors: body.errors };
@@ -89,7 +109,10 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.deepEqual(result.userErrors, []);
     assert.deepEqual(
       result.cart!.lines.map((line) => [line.product.id, line.quantity, line.product.name]),
-      [[a.id, 5, a.name], [b.id, 1, b.name]],
+      [
+        [a.id, 5, a.name],
+        [b.id, 1, b.name],
+      ],
     );
     assert.equal(result.cart!.itemCount, 6);
     assert.equal(result.cart!.lines[0]!.unitPrice.amount, a.priceAmount);
@@ -110,14 +133,18 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       assert.equal(bad.userErrors[0]?.code, code, JSON.stringify(input));
       assert.equal(bad.cart, null);
     }
-    const missing = (await platform.graphql<{ removeFromCart: CartResult }>(REMOVE, { id: contoso[1]!.id }, { token: await token(email) })).body.data!
-      .removeFromCart;
+    const missing = (await platform.graphql<{ removeFromCart: CartResult }>(REMOVE, { id: contoso[1]!.id }, { token: await token(email) }))
+      .body.data!.removeFromCart;
     assert.equal(missing.userErrors[0]?.code, 'NOT_IN_CART');
     assert.deepEqual(await cart(email), snapshot);
 
-    const removed = (await platform.graphql<{ removeFromCart: CartResult }>(REMOVE, { id: a.id }, { token: await token(email) })).body.data!.removeFromCart;
+    const removed = (await platform.graphql<{ removeFromCart: CartResult }>(REMOVE, { id: a.id }, { token: await token(email) })).body.data!
+      .removeFromCart;
     assert.deepEqual(removed.userErrors, []);
-    assert.deepEqual(removed.cart!.lines.map((line) => line.product.id), [b.id]);
+    assert.deepEqual(
+      removed.cart!.lines.map((line) => line.product.id),
+      [b.id],
+    );
     await platform.graphql(REMOVE, { id: b.id }, { token: await token(email) });
     const empty = await cart(email);
     assert.deepEqual([empty.lines, empty.itemCount, empty.subtotal], [[], 0, null]);
@@ -126,11 +153,17 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   it('checkout creates a PENDING order with lines, total and history [OrderPlaced], and empties the cart', async () => {
     const email = 'customer5@demo.shop';
     const [a, b] = [northwind[1]!, contoso[1]!];
-    const order = await placeOrder(email, [[a.id, 2], [b.id, 1]]);
+    const order = await placeOrder(email, [
+      [a.id, 2],
+      [b.id, 1],
+    ]);
     assert.equal(order.status, 'PENDING');
     assert.deepEqual(
       order.lines.map((line) => [line.product.id, line.quantity, line.unitPrice.amount, line.product.name]).sort(),
-      [[a.id, 2, a.priceAmount, a.name], [b.id, 1, b.priceAmount, b.name]].sort(),
+      [
+        [a.id, 2, a.priceAmount, a.name],
+        [b.id, 1, b.priceAmount, b.name],
+      ].sort(),
     );
     assert.equal(cents(order.total.amount), cents(a.priceAmount) * 2 + cents(b.priceAmount));
     assert.equal(order.total.currencyCode, 'EUR');
@@ -156,7 +189,12 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       [{ idempotencyKey: 'short' }, 'INVALID_IDEMPOTENCY_KEY', ['input', 'idempotencyKey']],
     ];
     for (const [override, code, field] of cases) {
-      const body = await checkout(email, { idempotencyKey: 'bad-input-key', paymentMethod: 'pm_card_ok', shippingAddress: ADDRESS, ...override });
+      const body = await checkout(email, {
+        idempotencyKey: 'bad-input-key',
+        paymentMethod: 'pm_card_ok',
+        shippingAddress: ADDRESS,
+        ...override,
+      });
       assert.equal(body.checkout!.userErrors[0]?.code, code, JSON.stringify(override));
       assert.deepEqual(body.checkout!.userErrors[0]?.field, field);
       assert.equal(body.checkout!.order, null);
@@ -179,7 +217,10 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
 
     await add(email, northwind[4]!.id, 1);
     const before = await orderCount();
-    for (const other of [{ ...input, paymentMethod: 'pm_card_slow' }, { ...input, shippingAddress: { ...ADDRESS, city: 'Utrecht' } }]) {
+    for (const other of [
+      { ...input, paymentMethod: 'pm_card_slow' },
+      { ...input, shippingAddress: { ...ADDRESS, city: 'Utrecht' } },
+    ]) {
       const reused = await checkout(email, other);
       assert.equal(reused.checkout!.userErrors[0]?.code, 'IDEMPOTENCY_KEY_REUSED');
       assert.deepEqual(reused.checkout!.userErrors[0]?.field, ['input', 'idempotencyKey']);
@@ -191,22 +232,33 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(mine.edges.length, 1);
   });
 
-  it('shows customers only their own orders, newest first, and never another customer\'s by reference', async () => {
+  it("shows customers only their own orders, newest first, and never another customer's by reference", async () => {
     const owner = 'customer8@demo.shop';
     const older = await placeOrder(owner, [[northwind[5]!.id, 1]]);
     const newer = await placeOrder(owner, [[contoso[5]!.id, 1]]);
     const page1 = (await platform.graphql<MyOrders>(MY_ORDERS, { first: 1 }, { token: await token(owner) })).body.data!.me.orders!;
-    assert.deepEqual(page1.edges.map((edge) => edge.node.id), [newer.id]);
+    assert.deepEqual(
+      page1.edges.map((edge) => edge.node.id),
+      [newer.id],
+    );
     assert.equal(page1.pageInfo.hasNextPage, true);
-    const page2 = (await platform.graphql<MyOrders>(MY_ORDERS, { first: 1, after: page1.pageInfo.endCursor }, { token: await token(owner) })).body.data!.me
-      .orders!;
-    assert.deepEqual(page2.edges.map((edge) => edge.node.id), [older.id]);
+    const page2 = (
+      await platform.graphql<MyOrders>(MY_ORDERS, { first: 1, after: page1.pageInfo.endCursor }, { token: await token(owner) })
+    ).body.data!.me.orders!;
+    assert.deepEqual(
+      page2.edges.map((edge) => edge.node.id),
+      [older.id],
+    );
     assert.equal(page2.pageInfo.hasNextPage, false);
 
     const other = (await platform.graphql<MyOrders>(MY_ORDERS, {}, { token: await token('customer9@demo.shop') })).body.data!.me.orders!;
     assert.deepEqual(other.edges, []);
-    const admin = (await platform.graphql<MyOrders>(MY_ORDERS, { first: 100 }, { token: await token('admin@demo.shop') })).body.data!.me.orders!;
-    assert.ok(admin.edges.some((edge) => edge.node.id === newer.id), 'admins see every order');
+    const admin = (await platform.graphql<MyOrders>(MY_ORDERS, { first: 100 }, { token: await token('admin@demo.shop') })).body.data!.me
+      .orders!;
+    assert.ok(
+      admin.edges.some((edge) => edge.node.id === newer.id),
+      'admins see every order',
+    );
 
     // An entity fetch straight at the subgraph (as a router plan would make one) with another customer's principal.
     const entities = async (email: string) => {
@@ -229,10 +281,15 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   });
 
   it('shows vendor staff only the orders with their products, and only their lines', async () => {
-    const mixed = await placeOrder('customer10@demo.shop', [[northwind[6]!.id, 1], [contoso[6]!.id, 2]]);
+    const mixed = await placeOrder('customer10@demo.shop', [
+      [northwind[6]!.id, 1],
+      [contoso[6]!.id, 2],
+    ]);
     const contosoOnly = await placeOrder('customer10@demo.shop', [[contoso[7]!.id, 1]]);
     const seenBy = async (email: string) =>
-      (await platform.graphql<MyOrders>(MY_ORDERS, { first: 100 }, { token: await token(email) })).body.data!.me.orders!.edges.map((edge) => edge.node);
+      (await platform.graphql<MyOrders>(MY_ORDERS, { first: 100 }, { token: await token(email) })).body.data!.me.orders!.edges.map(
+        (edge) => edge.node,
+      );
     const northwindView = await seenBy('vendor1@demo.shop');
     assert.ok(northwindView.some((order) => order.id === mixed.id));
     assert.ok(!northwindView.some((order) => order.id === contosoOnly.id));
@@ -246,7 +303,10 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
 
   it('order(id): the buyer, staff of a vendor with a line (their lines only) and admins; null for anyone else', async () => {
     const buyer = 'customer14@demo.shop';
-    const mixed = await placeOrder(buyer, [[northwind[12]!.id, 1], [contoso[12]!.id, 2]]);
+    const mixed = await placeOrder(buyer, [
+      [northwind[12]!.id, 1],
+      [contoso[12]!.id, 2],
+    ]);
     const ORDER = 'query($id: ID!) { order(id: $id) { id status lines { product { id } quantity } buyer { id } } }';
     type One = { order: { id: string; lines: { product: { id: string }; quantity: number }[]; buyer: { id: string } | null } | null };
     const orderAs = async (email: string | undefined, id = mixed.id) =>
@@ -265,7 +325,12 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
 
     // anyone else: null, the same answer as for an order that does not exist (no error that would tell them apart)
     const contosoOnly = await placeOrder(buyer, [[contoso[13]!.id, 1]]);
-    for (const [email, id] of [['customer9@demo.shop', mixed.id], ['vendor1@demo.shop', contosoOnly.id], [buyer, '00000000-0000-4000-8000-000000000000'], [buyer, 'bogus']] as const) {
+    for (const [email, id] of [
+      ['customer9@demo.shop', mixed.id],
+      ['vendor1@demo.shop', contosoOnly.id],
+      [buyer, '00000000-0000-4000-8000-000000000000'],
+      [buyer, 'bogus'],
+    ] as const) {
       const body = await orderAs(email, id);
       assert.deepEqual(body, { data: { order: null } }, `${email} ${id}`);
     }
@@ -274,7 +339,7 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(anonymous.errors?.[0]?.extensions?.code, 'UNAUTHORIZED_FIELD_OR_TYPE');
   });
 
-  it('refuses anonymous callers at the router and keeps customers out of other users\' data', async () => {
+  it("refuses anonymous callers at the router and keeps customers out of other users' data", async () => {
     const before = await orderCount();
     const input = { idempotencyKey: 'anonymous-key', paymentMethod: 'pm_card_ok', shippingAddress: ADDRESS };
     for (const [query, variables] of [
@@ -297,16 +362,19 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const [row] = await db.query<Record<string, unknown>>('select * from orders where id = $1', [order.id]);
     const events = await db.query<Record<string, unknown>>('select * from order_events where order_id = $1', [order.id]);
     const raw = JSON.stringify([row, events]);
-    for (const secret of ['Zwanenburg', 'Keizersgracht', 'Amsterdam', '1015 CJ']) assert.ok(!raw.includes(secret), `"${secret}" is stored in plaintext`);
+    for (const secret of ['Zwanenburg', 'Keizersgracht', 'Amsterdam', '1015 CJ'])
+      assert.ok(!raw.includes(secret), `"${secret}" is stored in plaintext`);
     assert.equal(row!.shipping_address_key_id, 'dev-embedded');
     assert.equal(String(row!.shipping_address_encrypted).split('.').length, 3);
 
-    const query = 'query { me { orders(first: 1) { edges { node { id shippingAddress { name line1 line2 city postalCode country } } } } } }';
+    const query =
+      'query { me { orders(first: 1) { edges { node { id shippingAddress { name line1 line2 city postalCode country } } } } } }';
     type Result = { me: { orders: { edges: { node: { id: string; shippingAddress: typeof ADDRESS | null } }[] } } };
     const buyer = (await platform.graphql<Result>(query, {}, { token: await token(email) })).body.data!.me.orders.edges[0]!.node;
     assert.equal(buyer.id, order.id);
     assert.deepEqual(buyer.shippingAddress, ADDRESS);
-    const vendor = (await platform.graphql<Result>(query, {}, { token: await token('vendor1@demo.shop') })).body.data!.me.orders.edges[0]!.node;
+    const vendor = (await platform.graphql<Result>(query, {}, { token: await token('vendor1@demo.shop') })).body.data!.me.orders.edges[0]!
+      .node;
     assert.equal(vendor.id, order.id);
     assert.equal(vendor.shippingAddress, null, 'vendor staff do not get the address');
   });
@@ -316,11 +384,11 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     // a slow authorization keeps the saga before confirmation long enough to cancel
     const order = await placeOrder(email, [[contoso[8]!.id, 3]], undefined, 'pm_card_slow');
     const cancel = async (who = email) =>
-      (await platform.graphql<{ cancelOrder: { order: { status: string; history: { type: string; version: number }[] } | null; userErrors: { code: string }[] } }>(
-        CANCEL,
-        { id: order.id },
-        { token: await token(who) },
-      )).body.data!.cancelOrder;
+      (
+        await platform.graphql<{
+          cancelOrder: { order: { status: string; history: { type: string; version: number }[] } | null; userErrors: { code: string }[] };
+        }>(CANCEL, { id: order.id }, { token: await token(who) })
+      ).body.data!.cancelOrder;
     assert.equal((await cancel('customer13@demo.shop')).userErrors[0]?.code, 'ORDER_NOT_FOUND', 'not your order');
     const results = await Promise.all([cancel(), cancel(), cancel()]);
     const succeeded = results.filter((result) => result.userErrors.length === 0);
@@ -329,14 +397,24 @@ describe(`orders (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const history = succeeded[0]!.order!.history.map((event) => event.type);
     assert.equal(history.at(-1), 'OrderCancelled');
     assert.equal(history.filter((type) => type === 'OrderCancelled').length, 1);
-    for (const refused of results.filter((result) => result.userErrors.length > 0)) assert.equal(refused.userErrors[0]!.code, 'ORDER_NOT_CANCELLABLE');
+    for (const refused of results.filter((result) => result.userErrors.length > 0))
+      assert.equal(refused.userErrors[0]!.code, 'ORDER_NOT_CANCELLABLE');
     const events = await platform.databases.orders!.query<{ type: string; version: number }>(
       'select type, version from order_events where order_id = $1 order by version',
       [order.id],
     );
-    assert.deepEqual(events.map((event) => event.type), history);
-    assert.deepEqual(events.map((event) => event.version), history.map((_, index) => index + 1));
-    const [projection] = await platform.databases.orders!.query<{ status: string; version: number }>('select status, version from orders where id = $1', [order.id]);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      history,
+    );
+    assert.deepEqual(
+      events.map((event) => event.version),
+      history.map((_, index) => index + 1),
+    );
+    const [projection] = await platform.databases.orders!.query<{ status: string; version: number }>(
+      'select status, version from orders where id = $1',
+      [order.id],
+    );
     assert.deepEqual(projection, { status: 'CANCELLED', version: history.length });
 
     const again = await cancel();

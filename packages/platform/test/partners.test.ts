@@ -28,7 +28,11 @@ interface Client {
   revokedAt: string | null;
 }
 interface CreatePayload {
-  createPartnerClient: { client: Client | null; clientSecret: string | null; userErrors: { code: string; field: string[] | null }[] } | null;
+  createPartnerClient: {
+    client: Client | null;
+    clientSecret: string | null;
+    userErrors: { code: string; field: string[] | null }[];
+  } | null;
 }
 interface RevokePayload {
   revokePartnerClient: { client: { id: string; revokedAt: string } | null; userErrors: { code: string; field: string[] | null }[] };
@@ -64,7 +68,6 @@ function recording(logger: Logger, lines: string[]): Logger {
 const jwtClaims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-
 describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => {
   const logLines: string[] = [];
   const secrets: string[] = [];
@@ -92,7 +95,10 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     graphql<Data>(platform.routerUrl, query, variables, token);
   const clientCount = async () =>
     Number((await platform.databases.identity!.query<{ n: string }>('select count(*) as n from partner_clients'))[0]!.n);
-  const requestToken = async (body: string, options: { authorization?: string; contentType?: string; url?: string } = {}): Promise<TokenAnswer> => {
+  const requestToken = async (
+    body: string,
+    options: { authorization?: string; contentType?: string; url?: string } = {},
+  ): Promise<TokenAnswer> => {
     const response = await fetch(options.url ?? tokenUrl, {
       method: 'POST',
       headers: {
@@ -178,7 +184,10 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     ];
     for (const [input, code, field] of cases) {
       const payload = (await router<CreatePayload>(CREATE, { input }, adminToken)).body.data!.createPartnerClient!;
-      assert.deepEqual(payload.userErrors.map((error) => [error.code, error.field]), [[code, field]]);
+      assert.deepEqual(
+        payload.userErrors.map((error) => [error.code, error.field]),
+        [[code, field]],
+      );
       assert.equal(payload.client, null);
       assert.equal(payload.clientSecret, null);
     }
@@ -187,21 +196,35 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
 
   it('refuses anyone but admins, at the router and again in identity', async () => {
     const before = await clientCount();
-    const customer = (await router<{ logIn: { accessToken: string } }>(
-      'mutation { logIn(input: { email: "customer1@demo.shop", password: "demo-password" }) { accessToken } }',
-    )).body.data!.logIn.accessToken;
+    const customer = (
+      await router<{ logIn: { accessToken: string } }>(
+        'mutation { logIn(input: { email: "customer1@demo.shop", password: "demo-password" }) { accessToken } }',
+      )
+    ).body.data!.logIn.accessToken;
     for (const token of [customer, undefined]) {
       const created = await router<CreatePayload>(CREATE, { input: { name: 'Sneaky', scopes: ['catalog:read'] } }, token);
       assert.equal(created.body.data, null);
-      assert.deepEqual(created.body.errors?.map((error) => error.extensions?.code), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+      assert.deepEqual(
+        created.body.errors?.map((error) => error.extensions?.code),
+        ['UNAUTHORIZED_FIELD_OR_TYPE'],
+      );
       const listed = await router(LIST, {}, token);
-      assert.deepEqual(listed.body.errors?.map((error) => error.extensions?.code), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+      assert.deepEqual(
+        listed.body.errors?.map((error) => error.extensions?.code),
+        ['UNAUTHORIZED_FIELD_OR_TYPE'],
+      );
     }
     // Straight to the subgraph with a validly signed customer principal: the resolver's own check refuses.
-    const signed = principalHeaders({ userId: '00000000-0000-4000-8000-000000000001', role: 'customer', scopes: ['admin'] }, platform.routerSecret);
+    const signed = principalHeaders(
+      { userId: '00000000-0000-4000-8000-000000000001', role: 'customer', scopes: ['admin'] },
+      platform.routerSecret,
+    );
     const input = { name: 'Sneaky', scopes: ['catalog:read'] };
     const direct = await graphql<CreatePayload>(platform.subgraphs.identity!.url, CREATE, { input }, undefined, signed);
-    assert.deepEqual(direct.body.errors?.map((error) => error.extensions?.code), ['FORBIDDEN']);
+    assert.deepEqual(
+      direct.body.errors?.map((error) => error.extensions?.code),
+      ['FORBIDDEN'],
+    );
     assert.equal(await clientCount(), before);
   });
 
@@ -209,7 +232,9 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     const { client, secret } = await createClient('Issuer test', ['catalog:read', 'schema:read']);
     const answers = [
       await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, secret) }),
-      await requestToken(new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }).toString()),
+      await requestToken(
+        new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }).toString(),
+      ),
       await requestToken(JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }), {
         contentType: 'application/json',
       }),
@@ -228,7 +253,9 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
       assert.equal(claims.scope, 'catalog:read schema:read');
       assert.equal((claims.exp as number) - (claims.iat as number), 3600);
     }
-    const narrowed = await requestToken('grant_type=client_credentials&scope=catalog%3Aread', { authorization: basic(client.clientId, secret) });
+    const narrowed = await requestToken('grant_type=client_credentials&scope=catalog%3Aread', {
+      authorization: basic(client.clientId, secret),
+    });
     assert.equal(narrowed.body.scope, 'catalog:read');
     assert.equal(jwtClaims(narrowed.body.access_token!).scope, 'catalog:read');
   });
@@ -245,10 +272,20 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
       ['grant_type=client_credentials&scope=schema:read', { authorization: basic(client.clientId, secret) }, 400, 'invalid_scope'],
       ['grant_type=client_credentials&scope=admin', { authorization: basic(client.clientId, secret) }, 400, 'invalid_scope'],
       ['scope=catalog:read', { authorization: basic(client.clientId, secret) }, 400, 'invalid_request'],
-      ['grant_type=client_credentials&grant_type=client_credentials', { authorization: basic(client.clientId, secret) }, 400, 'invalid_request'],
+      [
+        'grant_type=client_credentials&grant_type=client_credentials',
+        { authorization: basic(client.clientId, secret) },
+        400,
+        'invalid_request',
+      ],
       [`grant_type=client_credentials&client_secret=${secret}`, { authorization: basic(client.clientId, secret) }, 400, 'invalid_request'],
       ['{not json', { authorization: basic(client.clientId, secret), contentType: 'application/json' }, 400, 'invalid_request'],
-      ['grant_type=client_credentials', { authorization: basic(client.clientId, secret), contentType: 'text/plain' }, 400, 'invalid_request'],
+      [
+        'grant_type=client_credentials',
+        { authorization: basic(client.clientId, secret), contentType: 'text/plain' },
+        400,
+        'invalid_request',
+      ],
     ];
     for (const [body, options, status, error] of cases) {
       const answer = await requestToken(body, options);
@@ -282,14 +319,21 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     assert.equal(answer.status, 401);
     assert.equal(answer.body.error, 'invalid_client');
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
-      assert.deepEqual((await revoke(id)).userErrors.map((error) => error.code), ['PARTNER_CLIENT_NOT_FOUND']);
+      assert.deepEqual(
+        (await revoke(id)).userErrors.map((error) => error.code),
+        ['PARTNER_CLIENT_NOT_FOUND'],
+      );
     }
   });
 
   it('pages partner clients newest first', async () => {
-    const list = async (variables: Record<string, unknown>) => (await router<ListPayload>(LIST, variables, adminToken)).body.data!.partnerClients;
+    const list = async (variables: Record<string, unknown>) =>
+      (await router<ListPayload>(LIST, variables, adminToken)).body.data!.partnerClients;
     const first = await list({ first: 2 });
-    assert.deepEqual(first.edges.map((edge) => edge.node.name), ['Revoke test', 'Stale scopes']);
+    assert.deepEqual(
+      first.edges.map((edge) => edge.node.name),
+      ['Revoke test', 'Stale scopes'],
+    );
     assert.equal(first.pageInfo.hasNextPage, true);
     const next = await list({ first: 100, after: first.pageInfo.endCursor });
     const ids = [...first.edges, ...next.edges].map((edge) => edge.node.id);
@@ -304,7 +348,11 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     const withSchema = await tokenFor(client.clientId, secret);
     const catalogOnly = await tokenFor(client.clientId, secret, 'catalog:read');
 
-    const products = await router<{ products: { edges: unknown[] } }>('{ products(first: 2) { edges { node { name } } } }', {}, catalogOnly);
+    const products = await router<{ products: { edges: unknown[] } }>(
+      '{ products(first: 2) { edges { node { name } } } }',
+      {},
+      catalogOnly,
+    );
     assert.equal(products.status, 200);
     assert.equal(products.body.data!.products.edges.length, 2);
 
@@ -319,7 +367,10 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     assert.deepEqual(me.body, { data: { me: null } });
     const admin = await router<CreatePayload>(CREATE, { input: { name: 'Escalation', scopes: ['catalog:read'] } }, withSchema);
     assert.equal(admin.body.data, null);
-    assert.deepEqual(admin.body.errors?.map((error) => error.extensions?.code), ['UNAUTHORIZED_FIELD_OR_TYPE']);
+    assert.deepEqual(
+      admin.body.errors?.map((error) => error.extensions?.code),
+      ['UNAUTHORIZED_FIELD_OR_TYPE'],
+    );
     // orders:read passes the scope check of User.orders, but not its self_or_admin policy.
     const orders = await router(
       '{ products(first: 1) { edges { node { reviews(first: 1) { edges { node { author { orders(first: 1) { edges { node { id } } } } } } } } } } }',
@@ -339,10 +390,17 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     assert.equal(issued.body.scope, 'catalog:read');
     secrets.push(issued.body.access_token!);
     assert.equal(jwtClaims(issued.body.access_token!).sub, `client:${client.clientId}`);
-    const products = await router<{ products: { edges: unknown[] } }>('{ products(first: 1) { edges { node { name } } } }', {}, issued.body.access_token);
+    const products = await router<{ products: { edges: unknown[] } }>(
+      '{ products(first: 1) { edges { node { name } } } }',
+      {},
+      issued.body.access_token,
+    );
     assert.equal(products.body.data!.products.edges.length, 1);
 
-    const form = await requestToken(new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }).toString(), { url });
+    const form = await requestToken(
+      new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }).toString(),
+      { url },
+    );
     assert.equal(form.status, 200, 'body credentials pass through too');
     secrets.push(form.body.access_token!);
     const wrong = await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, `${secret}x`), url });
@@ -357,13 +415,19 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
       watchSupergraph: false,
       port: 0,
       host: '127.0.0.1',
-      subgraphUrls: { ...Object.fromEntries(Object.values(platform.subgraphs).map((running) => [running.name, running.url])), identity: 'http://127.0.0.1:9/graphql' },
+      subgraphUrls: {
+        ...Object.fromEntries(Object.values(platform.subgraphs).map((running) => [running.name, running.url])),
+        identity: 'http://127.0.0.1:9/graphql',
+      },
       jwksUrl: platform.subgraphs.identity!.url.replace(/\/graphql$/, '/.well-known/jwks.json'),
       routerSecret: platform.routerSecret,
       logger: createLogger('router-orphan', 'silent'),
     });
     try {
-      const away = await requestToken('grant_type=client_credentials', { authorization: basic(client.clientId, secret), url: new URL('/oauth/token', orphan.url).toString() });
+      const away = await requestToken('grant_type=client_credentials', {
+        authorization: basic(client.clientId, secret),
+        url: new URL('/oauth/token', orphan.url).toString(),
+      });
       assert.deepEqual([away.status, away.body.error], [503, 'temporarily_unavailable']);
       assert.equal(away.headers.get('cache-control'), 'no-store');
     } finally {
@@ -402,7 +466,8 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
     const { client, secret } = await createClient('Revoke token test', ['catalog:read']);
     const other = await createClient('Other revoker', ['catalog:read']);
     const revokeUrl = new URL('/oauth/revoke', platform.routerUrl).toString();
-    const revoke = (body: string, authorization?: string) => requestToken(body, { url: revokeUrl, ...(authorization ? { authorization } : {}) });
+    const revoke = (body: string, authorization?: string) =>
+      requestToken(body, { url: revokeUrl, ...(authorization ? { authorization } : {}) });
     const query = '{ products(first: 1) { edges { node { name } } } }';
     const works = async (token: string) => (await router<{ products: unknown }>(query, {}, token)).body.data?.products !== undefined;
     const revoked = await tokenFor(client.clientId, secret);
@@ -428,21 +493,33 @@ describe(`partner clients and OAuth2 client credentials (${testMode()})`, () => 
 
     const started = Date.now();
     const done = await revoke(
-      new URLSearchParams({ token: revoked, token_type_hint: 'access_token', client_id: client.clientId, client_secret: secret }).toString(),
+      new URLSearchParams({
+        token: revoked,
+        token_type_hint: 'access_token',
+        client_id: client.clientId,
+        client_secret: secret,
+      }).toString(),
     );
     assert.equal(done.status, 200, JSON.stringify(done.body));
-    await waitFor('the router to refuse the revoked token', async () => {
-      const answer = await router(query, {}, revoked);
-      return answer.body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
-    }, 10_000);
+    await waitFor(
+      'the router to refuse the revoked token',
+      async () => {
+        const answer = await router(query, {}, revoked);
+        return answer.body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
+      },
+      10_000,
+    );
     assert.ok(Date.now() - started < 10_000);
-    assert.ok(await works(kept), 'the client\'s other token still works');
+    assert.ok(await works(kept), "the client's other token still works");
     assert.equal((await revoke(`token=${revoked}`, basic(client.clientId, secret))).status, 200, 'revoking again is fine');
   });
 
   it('never logs client secrets or partner tokens', () => {
     assert.ok(secrets.length > 10);
-    assert.ok(logLines.some((line) => line.includes('partner token issued')), 'the token endpoint logs');
+    assert.ok(
+      logLines.some((line) => line.includes('partner token issued')),
+      'the token endpoint logs',
+    );
     for (const secret of secrets) {
       assert.ok(!logLines.some((line) => line.includes(secret)), 'a secret or token was logged');
     }

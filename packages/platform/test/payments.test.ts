@@ -61,7 +61,10 @@ describe(`payments (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
         variables: { r: orderIds.map((id) => ({ __typename: 'Order', id })) },
       }),
     });
-    const body = (await response.json()) as { data: { _entities: { id: string; payment: Record<string, unknown> | null }[] }; errors?: unknown };
+    const body = (await response.json()) as {
+      data: { _entities: { id: string; payment: Record<string, unknown> | null }[] };
+      errors?: unknown;
+    };
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     return body.data._entities;
   };
@@ -79,11 +82,23 @@ describe(`payments (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.deepEqual(await paymentsOf(principal, [captured, declined, none]), [
       {
         id: captured,
-        payment: { status: 'CAPTURED', method: 'pm_card_ok', failureReason: null, amount: { amount: '120.50', currencyCode: 'EUR' }, order: { id: captured } },
+        payment: {
+          status: 'CAPTURED',
+          method: 'pm_card_ok',
+          failureReason: null,
+          amount: { amount: '120.50', currencyCode: 'EUR' },
+          order: { id: captured },
+        },
       },
       {
         id: declined,
-        payment: { status: 'FAILED', method: 'pm_card_declined', failureReason: 'CARD_DECLINED', amount: { amount: '10.00', currencyCode: 'EUR' }, order: { id: declined } },
+        payment: {
+          status: 'FAILED',
+          method: 'pm_card_declined',
+          failureReason: 'CARD_DECLINED',
+          amount: { amount: '10.00', currencyCode: 'EUR' },
+          order: { id: declined },
+        },
       },
       { id: none, payment: null },
     ]);
@@ -97,7 +112,8 @@ describe(`payments (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     // from before payments knew the buyer: admins only
     const unknownBuyer = randomUUID();
     await payments.authorizePayment({ orderId: unknownBuyer, amount: '5.00', currency: 'EUR', paymentMethod: 'pm_card_ok' });
-    const statuses = async (principal: Principal) => (await paymentsOf(principal, [orderId, unknownBuyer])).map((entity) => entity.payment?.status ?? null);
+    const statuses = async (principal: Principal) =>
+      (await paymentsOf(principal, [orderId, unknownBuyer])).map((entity) => entity.payment?.status ?? null);
     assert.deepEqual(await statuses(buyer), ['AUTHORIZED', null]);
     assert.deepEqual(await statuses(userNamed('admin@demo.shop')), ['AUTHORIZED', 'AUTHORIZED']);
     for (const other of ['customer3@demo.shop', 'vendor1@demo.shop', 'vendor2@demo.shop']) {
@@ -126,7 +142,9 @@ describe(`payments (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     });
     const again = await platform.graphql<RefundResult>(REFUND, { orderId }, { token: admin });
     assert.equal(again.body.data!.refundPayment!.payment!.status, 'REFUNDED');
-    const refunds = sharedFakePaymentBackend().chargesOf(authorized.id).filter((charge) => charge.operation === 'refund');
+    const refunds = sharedFakePaymentBackend()
+      .chargesOf(authorized.id)
+      .filter((charge) => charge.operation === 'refund');
     assert.equal(refunds.length, 1);
   });
 

@@ -52,12 +52,26 @@ const OPERATIONS: Record<string, Fixture> = {
   Me: { as: 'customer', variables: () => ({}) },
   MyReviews: { as: 'customer', variables: () => ({ first: 5 }) },
   LogIn: { as: 'anonymous', variables: () => ({ input: { email: 'customer3@demo.shop', password: 'demo-password' } }) },
-  SignUp: { as: 'anonymous', variables: () => ({ input: { email: `pq-${randomUUID()}@example.com`, password: 'long-enough-password', name: 'Pat Persisted' } }) },
+  SignUp: {
+    as: 'anonymous',
+    variables: () => ({ input: { email: `pq-${randomUUID()}@example.com`, password: 'long-enough-password', name: 'Pat Persisted' } }),
+  },
   RefreshSession: { as: 'anonymous', variables: () => ({}) }, // refreshToken added below (each works once)
-  AddReview: { as: 'customer', variables: ({ unreviewedProductId }) => ({ input: { productId: unreviewedProductId(), rating: 4, body: 'Sent as a persisted query.' } }) },
+  AddReview: {
+    as: 'customer',
+    variables: ({ unreviewedProductId }) => ({
+      input: { productId: unreviewedProductId(), rating: 4, body: 'Sent as a persisted query.' },
+    }),
+  },
   VendorStock: { as: 'vendor', variables: ({ vendorProductId }) => ({ productId: vendorProductId }) },
-  AdjustStock: { as: 'vendor', variables: ({ vendorProductId, warehouseId }) => ({ input: { productId: vendorProductId, warehouseId, delta: 1, reason: 'delivery' } }) },
-  ChangeProductPrice: { as: 'vendor', variables: ({ vendorProductId }) => ({ input: { productId: vendorProductId, amount: '19.99', currencyCode: 'EUR' } }) },
+  AdjustStock: {
+    as: 'vendor',
+    variables: ({ vendorProductId, warehouseId }) => ({ input: { productId: vendorProductId, warehouseId, delta: 1, reason: 'delivery' } }),
+  },
+  ChangeProductPrice: {
+    as: 'vendor',
+    variables: ({ vendorProductId }) => ({ input: { productId: vendorProductId, amount: '19.99', currencyCode: 'EUR' } }),
+  },
 };
 
 function manifests(): { client: string; operations: Operation[] }[] {
@@ -118,9 +132,16 @@ describe(`persisted query manifests on the platform (${process.env.TEST_DATABASE
             'apollographql-client-name': client,
             ...(token ? { authorization: `Bearer ${token}` } : {}),
           },
-          body: JSON.stringify({ operationName: operation.name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: operation.id } } }),
+          body: JSON.stringify({
+            operationName: operation.name,
+            variables,
+            extensions: { persistedQuery: { version: 1, sha256Hash: operation.id } },
+          }),
         });
-        const body = (await response.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
+        const body = (await response.json()) as {
+          data?: Record<string, unknown> | null;
+          errors?: { message: string; extensions?: { code?: string } }[];
+        };
         const codes = (body.errors ?? []).map((error) => error.extensions?.code);
         for (const code of ['PERSISTED_QUERY_NOT_FOUND', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']) {
           assert.ok(!codes.includes(code), `${operation.name}: ${JSON.stringify(body.errors)}`);
@@ -130,7 +151,9 @@ describe(`persisted query manifests on the platform (${process.env.TEST_DATABASE
         assert.equal(body.errors, undefined, JSON.stringify(body.errors));
         assert.ok(body.data && Object.values(body.data).every((value) => value !== null), JSON.stringify(body.data));
         if (operation.type === 'mutation') {
-          const [payload] = Object.entries(body.data).filter(([key]) => key !== '__typename').map(([, value]) => value as { userErrors?: unknown[] });
+          const [payload] = Object.entries(body.data)
+            .filter(([key]) => key !== '__typename')
+            .map(([, value]) => value as { userErrors?: unknown[] });
           assert.deepEqual(payload?.userErrors, [], JSON.stringify(payload));
         }
       });

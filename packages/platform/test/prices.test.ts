@@ -30,12 +30,15 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   const foreign = data.products.find((product) => product.vendorId !== vendor1)!;
 
   const catalogPrices = () => platform.databases.catalog!.query('SELECT id, price_amount::text, price_version FROM products ORDER BY id');
-  const catalogOutbox = async () => (await platform.databases.catalog!.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events'))[0]!.n;
+  const catalogOutbox = async () =>
+    (await platform.databases.catalog!.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_events'))[0]!.n;
   const ordersPrice = async (productId: string) =>
-    (await platform.databases.orders!.query<{ amount: string; version: number }>(
-      'SELECT price_amount::text AS amount, price_version AS version FROM product_prices WHERE product_id = $1::uuid',
-      [productId],
-    ))[0];
+    (
+      await platform.databases.orders!.query<{ amount: string; version: number }>(
+        'SELECT price_amount::text AS amount, price_version AS version FROM product_prices WHERE product_id = $1::uuid',
+        [productId],
+      )
+    )[0];
   const until = async (what: string, check: () => Promise<boolean>) => {
     const deadline = Date.now() + 15_000;
     while (!(await check())) {
@@ -52,10 +55,17 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   after(() => platform?.close());
 
   it('a vendor changes its price; orders follows, and a cart and checkout charge the new price', async () => {
-    const changed = await platform.graphql<ChangeResult>(CHANGE, { input: { productId: own!.id, amount: '12.5', currencyCode: 'EUR' } }, { token: vendorToken });
+    const changed = await platform.graphql<ChangeResult>(
+      CHANGE,
+      { input: { productId: own!.id, amount: '12.5', currencyCode: 'EUR' } },
+      { token: vendorToken },
+    );
     assert.deepEqual(changed.body.data!.changeProductPrice!.userErrors, []);
     assert.deepEqual(changed.body.data!.changeProductPrice!.product!.price, { amount: '12.50', currencyCode: 'EUR' });
-    const read = await platform.graphql<{ product: { price: { amount: string } } }>('query($id: ID!) { product(id: $id) { price { amount } } }', { id: own!.id });
+    const read = await platform.graphql<{ product: { price: { amount: string } } }>(
+      'query($id: ID!) { product(id: $id) { price { amount } } }',
+      { id: own!.id },
+    );
     assert.equal(read.body.data!.product.price.amount, '12.50');
     await until('orders to hold the new price', async () => (await ordersPrice(own!.id))?.amount === '12.50');
     assert.equal((await ordersPrice(own!.id))!.version, 2);
@@ -65,11 +75,21 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
         input: { email: `price-${randomUUID()}@example.com`, password: 'correct horse battery staple', name: 'Buyer' },
       })
     ).body.data!.signUp.accessToken;
-    const cart = await platform.graphql<{ addToCart: { cart: { lines: { unitPrice: { amount: string } }[] } } }>(ADD, { input: { productId: own!.id, quantity: 2 } }, { token: buyer });
+    const cart = await platform.graphql<{ addToCart: { cart: { lines: { unitPrice: { amount: string } }[] } } }>(
+      ADD,
+      { input: { productId: own!.id, quantity: 2 } },
+      { token: buyer },
+    );
     assert.equal(cart.body.data!.addToCart.cart.lines[0]!.unitPrice.amount, '12.50');
     const checkout = await platform.graphql<{ checkout: { order: { total: { amount: string } }; userErrors: unknown[] } }>(
       CHECKOUT,
-      { input: { idempotencyKey: randomUUID(), paymentMethod: 'pm_card_ok', shippingAddress: { name: 'B', line1: 'x', city: 'y', postalCode: '1', country: 'NL' } } },
+      {
+        input: {
+          idempotencyKey: randomUUID(),
+          paymentMethod: 'pm_card_ok',
+          shippingAddress: { name: 'B', line1: 'x', city: 'y', postalCode: '1', country: 'NL' },
+        },
+      },
       { token: buyer },
     );
     assert.deepEqual(checkout.body.data!.checkout.userErrors, []);
@@ -78,7 +98,11 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
 
   it('the same price again changes nothing and publishes nothing', async () => {
     const before = { prices: await catalogPrices(), outbox: await catalogOutbox() };
-    const again = await platform.graphql<ChangeResult>(CHANGE, { input: { productId: own!.id, amount: '12.50', currencyCode: 'EUR' } }, { token: vendorToken });
+    const again = await platform.graphql<ChangeResult>(
+      CHANGE,
+      { input: { productId: own!.id, amount: '12.50', currencyCode: 'EUR' } },
+      { token: vendorToken },
+    );
     assert.deepEqual(again.body.data!.changeProductPrice!.userErrors, []);
     assert.deepEqual({ prices: await catalogPrices(), outbox: await catalogOutbox() }, before);
   });
@@ -96,7 +120,11 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     for (const [price, code, field] of cases) {
       const result = await platform.graphql<ChangeResult>(CHANGE, { input: { productId: ownOther!.id, ...price } }, { token: vendorToken });
       const payload = result.body.data!.changeProductPrice!;
-      assert.deepEqual(payload.userErrors.map((error) => [error.code, error.field]), [[code, ['input', field]]], JSON.stringify(price));
+      assert.deepEqual(
+        payload.userErrors.map((error) => [error.code, error.field]),
+        [[code, ['input', field]]],
+        JSON.stringify(price),
+      );
       assert.equal(payload.product, null);
     }
     const unknown = await platform.graphql<ChangeResult>(
@@ -142,7 +170,11 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const older = price('20.00', 5);
     await transport.publish(STREAMS.catalog, [older, newer]);
     const inInbox = async (eventId: string) =>
-      (await platform.databases.orders!.query<{ n: number }>('SELECT count(*)::int AS n FROM inbox_events WHERE event_id = $1::uuid', [eventId]))[0]!.n;
+      (
+        await platform.databases.orders!.query<{ n: number }>('SELECT count(*)::int AS n FROM inbox_events WHERE event_id = $1::uuid', [
+          eventId,
+        ])
+      )[0]!.n;
     await until('the older change handled', async () => (await inInbox(older.id)) === 1);
     await until('the repeated delivery acknowledged', async () => {
       const { consumers } = (platform.subgraphs.orders!.instance.events as ServiceEvents).stats(); // orders' own ServiceEvents

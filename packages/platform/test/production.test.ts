@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createLogger, demoData, InProcessPubSub, openDatabase, REPO_ROOT, requireTestRedis, SharedResources, waitFor } from '@commerce/kit';
+import {
+  createLogger,
+  demoData,
+  InProcessPubSub,
+  openDatabase,
+  REPO_ROOT,
+  requireTestRedis,
+  SharedResources,
+  waitFor,
+} from '@commerce/kit';
 import { SUBGRAPHS } from '../src/subgraphs.js';
 import { createPostgresDatabases, testMode } from '../src/testing.js';
 
@@ -104,7 +113,9 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    const collectorPort = await new Promise<number>((resolve) => collector!.listen(0, '127.0.0.1', () => resolve((collector!.address() as { port: number }).port)));
+    const collectorPort = await new Promise<number>((resolve) =>
+      collector!.listen(0, '127.0.0.1', () => resolve((collector!.address() as { port: number }).port)),
+    );
     otlpEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_BSP_SCHEDULE_DELAY: '100' };
     if (testMode() === 'postgres') {
       const databases = await createPostgresDatabases();
@@ -154,7 +165,14 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     }
     subgraphUrls = urls;
     const routerPort = await freePort();
-    const router = launch('router/dist/src/main.js', { ...urls, ...REDIS_ENV, ...otlpEnv, ROUTER_SHARED_SECRET: SECRET, PORT: String(routerPort), HOST: '127.0.0.1' });
+    const router = launch('router/dist/src/main.js', {
+      ...urls,
+      ...REDIS_ENV,
+      ...otlpEnv,
+      ROUTER_SHARED_SECRET: SECRET,
+      PORT: String(routerPort),
+      HOST: '127.0.0.1',
+    });
     await waitReady(`http://127.0.0.1:${routerPort}/health/ready`, router.child, router.output);
     routerUrl = `http://127.0.0.1:${routerPort}/graphql`;
     routerOutput = router.output;
@@ -190,7 +208,8 @@ describe(`production mode, one process per service (${testMode()})`, () => {
 
   it('serves the quick-start query across five processes', async () => {
     const result = await post({
-      query: '{ products(first: 3) { edges { node { name price { amount } stock { available } rating { count } reviews(first: 1) { edges { node { author { name } } } } } } } }',
+      query:
+        '{ products(first: 3) { edges { node { name price { amount } stock { available } rating { count } reviews(first: 1) { edges { node { author { name } } } } } } } }',
     });
     assert.equal(result.errors, undefined);
     assert.equal(result.data!.products.edges.length, 3);
@@ -209,7 +228,9 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         exported.flatMap((payload) =>
           payload.resourceSpans
             .filter((resourceSpans) => resourceSpans.scopeSpans.some((scope) => scope.spans.some((span) => span.traceId === traceId)))
-            .map((resourceSpans) => resourceSpans.resource.attributes.find((attribute) => attribute.key === 'service.name')?.value.stringValue),
+            .map(
+              (resourceSpans) => resourceSpans.resource.attributes.find((attribute) => attribute.key === 'service.name')?.value.stringValue,
+            ),
         ),
       );
     const until = Date.now() + 10_000;
@@ -220,20 +241,29 @@ describe(`production mode, one process per service (${testMode()})`, () => {
   });
 
   it('signs in through identity and verifies the token against its JWKS over HTTP', async () => {
-    const login = await post({ query: 'mutation { logIn(input: { email: "customer1@demo.shop", password: "demo-password" }) { accessToken } }' });
+    const login = await post({
+      query: 'mutation { logIn(input: { email: "customer1@demo.shop", password: "demo-password" }) { accessToken } }',
+    });
     const me = await post({ query: '{ me { email role } }' }, login.data!.logIn.accessToken);
     assert.deepEqual(me.data, { me: { email: 'customer1@demo.shop', role: 'customer' } });
   });
 
   it('a session signed out at identity (refresh token reused) is refused by the router process within seconds', async () => {
     const refresh = (token: string) =>
-      post({ query: 'mutation($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken userErrors { code } } }', variables: { token } });
-    const login = await post({ query: 'mutation { logIn(input: { email: "customer4@demo.shop", password: "demo-password" }) { accessToken refreshToken } }' });
+      post({
+        query: 'mutation($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken userErrors { code } } }',
+        variables: { token },
+      });
+    const login = await post({
+      query: 'mutation { logIn(input: { email: "customer4@demo.shop", password: "demo-password" }) { accessToken refreshToken } }',
+    });
     const { accessToken, refreshToken } = login.data!.logIn;
     assert.ok((await post({ query: '{ me { email } }' }, accessToken)).data?.me);
     assert.deepEqual((await refresh(refreshToken)).data!.refreshSession.userErrors, []);
     assert.equal((await refresh(refreshToken)).data!.refreshSession.userErrors[0].code, 'REFRESH_TOKEN_REUSED');
-    const codeOf = async () => ((await post({ query: '{ me { email } }' }, accessToken)).errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
+    const codeOf = async () =>
+      ((await post({ query: '{ me { email } }' }, accessToken)).errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions
+        ?.code;
     await waitFor('the router to refuse the signed-out session', async () => (await codeOf()) === 'UNAUTHENTICATED', 10_000);
   });
 
@@ -257,7 +287,12 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     assert.equal(trustAll.status, 1);
     assert.match(trustAll.stderr, /^configuration error: TRUST_PROXY=true would let any client choose its address/);
     const badKey = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/orders/dist/src/main.js')], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.orders, ROUTER_SHARED_SECRET: SECRET, ORDERS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: databaseUrls.orders,
+        ROUTER_SHARED_SECRET: SECRET,
+        ORDERS_ENCRYPTION_KEYS: 'k1:c2hvcnQ=',
+      },
       encoding: 'utf8',
     });
     assert.equal(badKey.status, 1);
@@ -267,22 +302,35 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     if (testMode() === 'postgres') {
       const wrongKek = `test-${process.pid}:${randomBytes(32).toString('base64')}`;
       const badKek = spawnSync(process.execPath, [join(REPO_ROOT, 'subgraphs/identity/dist/src/main.js')], {
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrls.identity, ROUTER_SHARED_SECRET: SECRET, IDENTITY_KEY_ENCRYPTION_KEYS: wrongKek, PORT: '0' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrls.identity,
+          ROUTER_SHARED_SECRET: SECRET,
+          IDENTITY_KEY_ENCRYPTION_KEYS: wrongKek,
+          PORT: '0',
+        },
         encoding: 'utf8',
       });
       assert.equal(badKek.status, 1);
-      assert.match(badKek.stderr.trim(), /^configuration error: IDENTITY_KEY_ENCRYPTION_KEYS: key "test-\d+" does not open signing key \w+; it is not the key that sealed it/);
+      assert.match(
+        badKek.stderr.trim(),
+        /^configuration error: IDENTITY_KEY_ENCRYPTION_KEYS: key "test-\d+" does not open signing key \w+; it is not the key that sealed it/,
+      );
     }
   });
 
   it('the orders process killed in the middle of sagas and restarted: every order settles, nothing captured twice, no stock leaked', async () => {
-    const adminLogin = await post({ query: 'mutation { logIn(input: { email: "admin@demo.shop", password: "demo-password" }) { accessToken } }' }).catch(
-      (error: unknown) => assert.fail(`router unreachable: ${String(error)} ${routerOutput()}`),
-    );
+    const adminLogin = await post({
+      query: 'mutation { logIn(input: { email: "admin@demo.shop", password: "demo-password" }) { accessToken } }',
+    }).catch((error: unknown) => assert.fail(`router unreachable: ${String(error)} ${routerOutput()}`));
     const admin = adminLogin.data!.logIn.accessToken as string;
     const product = demoData().products.at(-1)!;
-    const stockQuery = { query: 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }', variables: { id: product.id } };
-    const stock = async () => (await post(stockQuery, admin)).data!.product.stock as { onHand: number; reserved: number; available: number };
+    const stockQuery = {
+      query: 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }',
+      variables: { id: product.id },
+    };
+    const stock = async () =>
+      (await post(stockQuery, admin)).data!.product.stock as { onHand: number; reserved: number; available: number };
     const initial = await stock();
     assert.ok(initial.available >= 6, JSON.stringify(initial));
     const customers = await Promise.all(
@@ -300,7 +348,10 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     const orderIds = await Promise.all(
       customers.map(async (token, index) => {
         const added = await post(
-          { query: 'mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }', variables: { input: { productId: product.id, quantity } } },
+          {
+            query: 'mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }',
+            variables: { input: { productId: product.id, quantity } },
+          },
           token,
         );
         assert.deepEqual(added.data!.addToCart.userErrors, []);
@@ -336,10 +387,15 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     const deadline = Date.now() + 90_000;
     let settled: Settled[] = [];
     for (;;) {
-      settled = await Promise.all(customers.map(async (token) => (await post({ query: ORDER }, token)).data?.me?.orders.edges[0]?.node as Settled));
-      const done = settled.every((order) => order && (order.status === 'FAILED' || (order.status === 'CONFIRMED' && order.payment?.status === 'CAPTURED')));
+      settled = await Promise.all(
+        customers.map(async (token) => (await post({ query: ORDER }, token)).data?.me?.orders.edges[0]?.node as Settled),
+      );
+      const done = settled.every(
+        (order) => order && (order.status === 'FAILED' || (order.status === 'CONFIRMED' && order.payment?.status === 'CAPTURED')),
+      );
       if (done && (await stock()).reserved === initial.reserved) break;
-      if (Date.now() > deadline) assert.fail(`sagas did not settle: ${JSON.stringify(settled)} ${JSON.stringify(await stock())} ${restarted.output()}`);
+      if (Date.now() > deadline)
+        assert.fail(`sagas did not settle: ${JSON.stringify(settled)} ${JSON.stringify(await stock())} ${restarted.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     assert.deepEqual(new Set(settled.map((order) => order.id)), new Set(orderIds));
@@ -364,7 +420,10 @@ describe(`production mode, one process per service (${testMode()})`, () => {
           [orderIds],
         );
         assert.equal(captures.length, confirmed.length);
-        assert.ok(captures.every((row) => row.n === 1), 'one capture call per payment');
+        assert.ok(
+          captures.every((row) => row.n === 1),
+          'one capture call per payment',
+        );
       } finally {
         await payments.close();
       }
@@ -410,7 +469,10 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     let failure: unknown;
     const client = createClient({ url: `ws://127.0.0.1:${routerPort}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const unsubscribe = client.subscribe(
-      { query: 'subscription($id: ID!) { stockChanged(productId: $id) { available product { id name } } }', variables: { id: level.productId } },
+      {
+        query: 'subscription($id: ID!) { stockChanged(productId: $id) { available product { id name } } }',
+        variables: { id: level.productId },
+      },
       {
         next: (result) => void received.push(result as (typeof received)[number]),
         error: (error) => void (failure = error),
@@ -419,14 +481,17 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     );
     try {
       // Subscribed through router B and inventory B once inventory B's Redis subscription is in place: retry the change until it lands.
-      const login = await post({ query: 'mutation { logIn(input: { email: "vendor1@demo.shop", password: "demo-password" }) { accessToken } }' });
+      const login = await post({
+        query: 'mutation { logIn(input: { email: "vendor1@demo.shop", password: "demo-password" }) { accessToken } }',
+      });
       const token = login.data!.logIn.accessToken as string;
       const deadline = Date.now() + 10_000;
       let available: number | undefined;
       while (received.length === 0 && Date.now() < deadline) {
         const adjusted = await post(
           {
-            query: 'mutation($input: AdjustStockInput!) { adjustStock(input: $input) { product { stock { available } } userErrors { code } } }',
+            query:
+              'mutation($input: AdjustStockInput!) { adjustStock(input: $input) { product { stock { available } } userErrors { code } } }',
             variables: { input: { productId: level.productId, warehouseId: level.warehouseId, delta: 1, reason: 'delivery' } },
           },
           token,

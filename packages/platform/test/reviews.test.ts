@@ -21,8 +21,7 @@ describe(`reviews (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   const reviewed = new Set(data.reviews.filter((review) => review.authorId === customer.id).map((review) => review.productId));
   const fresh = data.products.find((product) => !reviewed.has(product.id))!;
   const already = data.products.find((product) => reviewed.has(product.id))!;
-  const reviewCount = async () =>
-    (await platform.databases.reviews!.query<{ n: number }>('select count(*)::int as n from reviews'))[0]!.n;
+  const reviewCount = async () => (await platform.databases.reviews!.query<{ n: number }>('select count(*)::int as n from reviews'))[0]!.n;
   let token: string;
   before(async () => {
     platform = await startTestPlatform();
@@ -30,12 +29,16 @@ describe(`reviews (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   });
   after(() => platform?.close());
 
-  it('adds a review that shows up in the product rating and the author\'s reviews', async () => {
+  it("adds a review that shows up in the product rating and the author's reviews", async () => {
     const before = await platform.graphql<{ product: { rating: { count: number } } }>(
       'query($id: ID!) { product(id: $id) { rating { count } } }',
       { id: fresh.id },
     );
-    const result = await platform.graphql<AddResult>(ADD, { input: { productId: fresh.id, rating: 4, body: ' Sturdy and light. ' } }, { token });
+    const result = await platform.graphql<AddResult>(
+      ADD,
+      { input: { productId: fresh.id, rating: 4, body: ' Sturdy and light. ' } },
+      { token },
+    );
     const payload = result.body.data!.addReview!;
     assert.deepEqual(payload.userErrors, []);
     assert.equal(payload.review!.body, 'Sturdy and light.');

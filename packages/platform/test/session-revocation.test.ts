@@ -32,8 +32,10 @@ describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedd
   const clients: Client[] = [];
   const productId = demoData().products[0]!.id;
 
-  const logIn = async (email: string) => (await platform.graphql<{ logIn: Tokens }>(LOG_IN, { input: { email, password: DEMO_PASSWORD } })).body.data!.logIn;
-  const refresh = async (token: string) => (await platform.graphql<{ refreshSession: Tokens }>(REFRESH, { token })).body.data!.refreshSession;
+  const logIn = async (email: string) =>
+    (await platform.graphql<{ logIn: Tokens }>(LOG_IN, { input: { email, password: DEMO_PASSWORD } })).body.data!.logIn;
+  const refresh = async (token: string) =>
+    (await platform.graphql<{ refreshSession: Tokens }>(REFRESH, { token })).body.data!.refreshSession;
   const me = (token: string) => platform.graphql<{ me: { id: string } | null }>('{ me { id } }', {}, { token });
 
   before(async () => {
@@ -44,7 +46,7 @@ describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedd
     await platform?.close();
   });
 
-  it('REFRESH_TOKEN_REUSED: the session\'s access tokens get 401 within seconds and its subscriptions end', async () => {
+  it("REFRESH_TOKEN_REUSED: the session's access tokens get 401 within seconds and its subscriptions end", async () => {
     const session = await logIn('customer3@demo.shop');
     const elsewhere = await logIn('customer3@demo.shop'); // another session of the same user
     assert.equal((await me(session.accessToken!)).status, 200); // verified once: in the router's token cache
@@ -60,11 +62,14 @@ describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedd
     clients.push(client);
     const events: { errors?: { extensions?: { code?: string } }[] }[] = [];
     let ended = false;
-    client.subscribe({ query: SUBSCRIPTION, variables: { id: productId } }, {
-      next: (event) => void events.push(event as (typeof events)[number]),
-      error: () => void (ended = true),
-      complete: () => void (ended = true),
-    });
+    client.subscribe(
+      { query: SUBSCRIPTION, variables: { id: productId } },
+      {
+        next: (event) => void events.push(event as (typeof events)[number]),
+        error: () => void (ended = true),
+        complete: () => void (ended = true),
+      },
+    );
     await waitFor('the subscription', () => platform.router.subscriptionStats().subscribers === 1);
 
     const reused = await refresh(session.refreshToken!);

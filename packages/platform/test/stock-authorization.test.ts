@@ -47,12 +47,19 @@ function shapeDifferences(selectionSet: SelectionSetNode, value: unknown, path: 
   const object = value as Record<string, unknown>;
   const fields = selectionSet.selections.flatMap((selection) => (selection.kind === Kind.FIELD ? [selection] : []));
   const keys = fields.map((field) => field.alias?.value ?? field.name.value);
-  const here = JSON.stringify(Object.keys(object)) === JSON.stringify(keys) ? [] : [`${path.join('.') || '(root)'}: ${Object.keys(object).join(',')}`];
-  const typename = fields.some((field) => field.name.value === '__typename' && typeof object[field.alias?.value ?? '__typename'] !== 'string');
+  const here =
+    JSON.stringify(Object.keys(object)) === JSON.stringify(keys) ? [] : [`${path.join('.') || '(root)'}: ${Object.keys(object).join(',')}`];
+  const typename = fields.some(
+    (field) => field.name.value === '__typename' && typeof object[field.alias?.value ?? '__typename'] !== 'string',
+  );
   return [
     ...here,
     ...(typename ? [`${path.join('.')}: no __typename`] : []),
-    ...fields.flatMap((field) => (field.selectionSet ? shapeDifferences(field.selectionSet, object[field.alias?.value ?? field.name.value], [...path, field.name.value]) : [])),
+    ...fields.flatMap((field) =>
+      field.selectionSet
+        ? shapeDifferences(field.selectionSet, object[field.alias?.value ?? field.name.value], [...path, field.name.value])
+        : [],
+    ),
   ];
 }
 
@@ -94,14 +101,22 @@ describe(`stock authorization through the router (${process.env.TEST_DATABASE ??
   it("a vendor never reads another vendor's stock through an alias equal to the router's own names (one product)", async () => {
     for (const alias of INTERNAL_ALIASES) {
       const query = `query($id: ID!) { product(id: $id) { ${alias}: name ${STOCK} } }`;
-      const stolen = await platform.graphql<{ product: { stock: Stock } & Record<string, unknown> }>(query, { id: foreign.productId }, { token: tokens.vendor });
+      const stolen = await platform.graphql<{ product: { stock: Stock } & Record<string, unknown> }>(
+        query,
+        { id: foreign.productId },
+        { token: tokens.vendor },
+      );
       assert.deepEqual(stolen.body.data!.product.stock, { reserved: null, onHand: null, warehouses: null }, alias);
       assert.equal(stolen.body.data!.product[alias], foreignProduct.name, alias);
-      assert.deepEqual(refusals(stolen.body.errors).sort(), [
-        ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.stock.onHand'],
-        ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.stock.reserved'],
-        ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.stock.warehouses'],
-      ], alias);
+      assert.deepEqual(
+        refusals(stolen.body.errors).sort(),
+        [
+          ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.stock.onHand'],
+          ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.stock.reserved'],
+          ['UNAUTHORIZED_FIELD_OR_TYPE', 'product.stock.warehouses'],
+        ],
+        alias,
+      );
       const mine = await platform.graphql<{ product: { stock: Stock } }>(query, { id: own.productId }, { token: tokens.vendor });
       assert.equal(mine.body.errors, undefined, alias);
       assert.equal(typeof mine.body.data!.product.stock.onHand, 'number', alias);
@@ -158,7 +173,12 @@ describe(`stock authorization through the router (${process.env.TEST_DATABASE ??
       await persisted('mobile', 'Me', {}, tokens.customer),
       await persisted('web', 'Me', {}, tokens.vendor),
       await persisted('web', 'VendorStock', { productId: own.productId }, tokens.vendor),
-      await persisted('web', 'AdjustStock', { input: { productId: own.productId, warehouseId: own.warehouseId, delta: 1, reason: 'delivery' } }, tokens.vendor),
+      await persisted(
+        'web',
+        'AdjustStock',
+        { input: { productId: own.productId, warehouseId: own.warehouseId, delta: 1, reason: 'delivery' } },
+        tokens.vendor,
+      ),
     ];
     for (const { body, differences } of runs) {
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
@@ -171,7 +191,12 @@ describe(`stock authorization through the router (${process.env.TEST_DATABASE ??
     // Another vendor's product: the figures are refused, the shape (and __typename) stays.
     const foreignStock = await persisted('web', 'VendorStock', { productId: foreign.productId }, tokens.vendor);
     assert.deepEqual(foreignStock.differences, [], JSON.stringify(foreignStock.body.data));
-    assert.deepEqual(refusals(foreignStock.body.errors).map(([, path]) => path).sort(), ['product.stock.onHand', 'product.stock.reserved', 'product.stock.warehouses']);
+    assert.deepEqual(
+      refusals(foreignStock.body.errors)
+        .map(([, path]) => path)
+        .sort(),
+      ['product.stock.onHand', 'product.stock.reserved', 'product.stock.warehouses'],
+    );
   });
 
   it('a refusal tells an anonymous caller to sign in, and a signed-in one only that it is refused', async () => {

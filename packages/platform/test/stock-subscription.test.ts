@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { STOCK_CHANGED_TOPIC, subgraph as inventory } from '@commerce/inventory';
-import { createLogger, demoData, principalHeaders, RedisPubSub, requireTestRedis, type RunningSubgraph, startSubgraphServer } from '@commerce/kit';
+import {
+  createLogger,
+  demoData,
+  principalHeaders,
+  RedisPubSub,
+  requireTestRedis,
+  type RunningSubgraph,
+  startSubgraphServer,
+} from '@commerce/kit';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
@@ -32,7 +40,10 @@ interface AdjustResult {
 async function within<T>(promise: Promise<T>, ms = 5000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -51,8 +62,9 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
   const clients: Client[] = [];
   const data = demoData();
   const vendor1 = data.vendors[0]!.id;
-  const [level, otherLevel] = data.stock.filter((row, index, rows) =>
-    row.vendorId === vendor1 && row.onHand > 5 && rows.findIndex((each) => each.productId === row.productId) === index,
+  const [level, otherLevel] = data.stock.filter(
+    (row, index, rows) =>
+      row.vendorId === vendor1 && row.onHand > 5 && rows.findIndex((each) => each.productId === row.productId) === index,
   );
   const vendor = data.users.find((user) => user.email === 'vendor1@demo.shop')!;
   const principal = { userId: vendor.id, role: 'vendor_staff' as const, vendorId: vendor1, scopes: ['inventory:read', 'inventory:write'] };
@@ -118,7 +130,10 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
     assert.equal(changed.product!.stock.available, total + 5);
     const event = await subscription.next();
     assert.equal(event.errors, undefined);
-    assert.deepEqual({ ...event.data!.stockChanged, at: undefined }, { available: total + 5, at: undefined, product: { id: level!.productId } });
+    assert.deepEqual(
+      { ...event.data!.stockChanged, at: undefined },
+      { available: total + 5, at: undefined, product: { id: level!.productId } },
+    );
     const at = Date.parse(event.data!.stockChanged.at);
     assert.match(event.data!.stockChanged.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.ok(Math.abs(Date.now() - at) < 60_000, 'at is the time of the change');
@@ -160,7 +175,12 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
   it('closes a connection whose connection_init carries a forged principal with 4403; a router-signed one works', async () => {
     const forged = principalHeaders({ ...principal, role: 'admin' }, 'not-the-router-secret-but-long-enough-123');
     const refused = connect(forged).iterate({ query: STOCK_CHANGED, variables: { productId: level!.productId } });
-    const code = await within(refused.next().then(() => undefined, (error: { code?: number }) => error.code));
+    const code = await within(
+      refused.next().then(
+        () => undefined,
+        (error: { code?: number }) => error.code,
+      ),
+    );
     assert.equal(code, 4403);
 
     const signed = await follow(level!.productId, connect(principalHeaders(principal, platform.routerSecret)));
@@ -178,7 +198,13 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
     try {
       for (const pubsub of pubsubs) {
         instances.push(
-          await startSubgraphServer(inventory, { db: platform.databases.inventory!, logger, routerSecret: platform.routerSecret, port: 0, pubsub }),
+          await startSubgraphServer(inventory, {
+            db: platform.databases.inventory!,
+            logger,
+            routerSecret: platform.routerSecret,
+            port: 0,
+            pubsub,
+          }),
         );
       }
       const [a, b] = instances as [RunningSubgraph, RunningSubgraph];

@@ -116,7 +116,7 @@ describe(`stock (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(row!.on_hand, 0);
   });
 
-  it('serves reserved, onHand and warehouses to staff of the product\'s vendor and admins only, even when called directly', async () => {
+  it("serves reserved, onHand and warehouses to staff of the product's vendor and admins only, even when called directly", async () => {
     // what the router would send after its own check; the subgraph decides again (defence in depth)
     const stockAs = async (principal: Principal | undefined) => {
       const response = await fetch(platform.subgraphs.inventory!.url, {
@@ -129,7 +129,9 @@ describe(`stock (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
         }),
       });
       const body = (await response.json()) as {
-        data: { _entities: { stock: { available: number; reserved: number | null; onHand: number | null; warehouses: unknown[] | null } }[] };
+        data: {
+          _entities: { stock: { available: number; reserved: number | null; onHand: number | null; warehouses: unknown[] | null } }[];
+        };
         errors?: unknown;
       };
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
@@ -142,7 +144,11 @@ describe(`stock (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const hidden = { reserved: null, onHand: null, warehouses: null };
     for (const principal of [undefined, user('customer1@demo.shop'), user('vendor2@demo.shop')]) {
       const stock = await stockAs(principal);
-      assert.deepEqual({ reserved: stock.reserved, onHand: stock.onHand, warehouses: stock.warehouses }, hidden, principal?.role ?? 'anonymous');
+      assert.deepEqual(
+        { reserved: stock.reserved, onHand: stock.onHand, warehouses: stock.warehouses },
+        hidden,
+        principal?.role ?? 'anonymous',
+      );
       assert.ok(stock.available > 0, 'available stays public');
     }
     for (const principal of [user('vendor1@demo.shop'), user('admin@demo.shop')]) {
@@ -154,7 +160,10 @@ describe(`stock (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
 
   it('lists warehouses for vendor staff only', async () => {
     const staff = await platform.graphql<{ warehouses: { code: string }[] }>('{ warehouses { code } }', {}, { token: vendorToken });
-    assert.deepEqual(staff.body.data!.warehouses.map((warehouse) => warehouse.code), ['AMS-1', 'BER-1', 'LYO-1']);
+    assert.deepEqual(
+      staff.body.data!.warehouses.map((warehouse) => warehouse.code),
+      ['AMS-1', 'BER-1', 'LYO-1'],
+    );
     const anonymous = await platform.graphql('{ warehouses { code } }');
     assert.equal(anonymous.body.errors?.[0]?.extensions?.code, 'UNAUTHORIZED_FIELD_OR_TYPE'); // @requiresScopes inventory:read
   });

@@ -34,7 +34,12 @@ const data = demoData();
 /** Just under the router's 1 MB body limit once the query and JSON around it are added, and just over it. */
 const UNDER_LIMIT = 1024 * 1024 - 4096;
 const OVER_LIMIT = 1024 * 1024 + 1;
-const UNSTORABLE = { nul: 'a\u0000b', 'lone high surrogate': 'a\ud83db', 'lone low surrogate': 'a\ude00b', 'reversed pair': '\ude00\ud83d' };
+const UNSTORABLE = {
+  nul: 'a\u0000b',
+  'lone high surrogate': 'a\ud83db',
+  'lone low surrogate': 'a\ude00b',
+  'reversed pair': '\ude00\ud83d',
+};
 const VALID = { emoji: 'Zelt 🏕️ 👍🏽 ✅', 'right-to-left': 'خيمة للتخييم עברית', 'just under 1 MB': 'a'.repeat(UNDER_LIMIT) };
 
 type Operation = 'query' | 'mutation' | 'subscription';
@@ -78,12 +83,19 @@ function filler(type: GraphQLInputType, name: string): string {
 }
 
 const requiredArgs = (args: readonly GraphQLArgument[]) =>
-  args.filter((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined).map((arg) => `${arg.name}: ${filler(arg.type, arg.name)}`);
+  args
+    .filter((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined)
+    .map((arg) => `${arg.name}: ${filler(arg.type, arg.name)}`);
 
 /** Every String/ID position inside an argument: its path, the literal with `$v` there, and the leaf type. */
-function stringPositions(type: GraphQLInputType, path: string[], seen: Set<string>): { path: string[]; literal: string; leaf: 'String' | 'ID' }[] {
+function stringPositions(
+  type: GraphQLInputType,
+  path: string[],
+  seen: Set<string>,
+): { path: string[]; literal: string; leaf: 'String' | 'ID' }[] {
   const inner = isNonNullType(type) ? type.ofType : type;
-  if (isListType(inner)) return stringPositions(inner.ofType, [...path, '0'], seen).map((found) => ({ ...found, literal: `[${found.literal}]` }));
+  if (isListType(inner))
+    return stringPositions(inner.ofType, [...path, '0'], seen).map((found) => ({ ...found, literal: `[${found.literal}]` }));
   if (isInputObjectType(inner)) {
     if (seen.has(inner.name)) return [];
     const fields = Object.values(inner.getFields());
@@ -107,7 +119,12 @@ function selection(type: GraphQLOutputType): string {
   return ` { __typename${userErrors} }`;
 }
 
-function render(operation: Operation, steps: Step[], last: { field: GraphQLField<unknown, unknown>; args: string[] }, leaf: string): string {
+function render(
+  operation: Operation,
+  steps: Step[],
+  last: { field: GraphQLField<unknown, unknown>; args: string[] },
+  leaf: string,
+): string {
   const lastCall = `${last.field.name}(${last.args.join(', ')})${selection(last.field.type)}`;
   const body = steps.reduceRight((inner, step) => `${step.field.name}${step.args ? `(${step.args})` : ''} { ${inner} }`, lastCall);
   return `${operation} Fuzz($v: ${leaf}!) { ${body} }`;
@@ -198,10 +215,21 @@ describe(`string inputs of every operation (${testMode()})`, () => {
 
   it('finds the string inputs of the schema', (t) => {
     const names = generated.map((entry) => entry.name);
-    for (const expected of ['products(search)', 'products(filter.categorySlug)', 'signUp(input.name)', 'signUp(input.email)', 'logIn(input.email)', 'addReview(input.body)', 'order(id)']) {
+    for (const expected of [
+      'products(search)',
+      'products(filter.categorySlug)',
+      'signUp(input.name)',
+      'signUp(input.email)',
+      'logIn(input.email)',
+      'addReview(input.body)',
+      'order(id)',
+    ]) {
       assert.ok(names.includes(expected), `${expected} in ${names.join(' ')}`);
     }
-    assert.ok(names.some((name) => /^me\.orders\(after\)$/.test(name)), 'nested field arguments too');
+    assert.ok(
+      names.some((name) => /^me\.orders\(after\)$/.test(name)),
+      'nested field arguments too',
+    );
     assert.ok(generated.length > 40, `${generated.length} cases`);
     t.diagnostic(`${generated.length} string inputs over HTTP, ${subscriptions.length} in subscriptions`);
   });
@@ -215,13 +243,15 @@ describe(`string inputs of every operation (${testMode()})`, () => {
         const errors = body.errors ?? [];
         const refusal = errors.find((error) => error.extensions?.code === 'BAD_USER_INPUT');
         const userError = userErrorsIn(body.data).find((candidate) => candidate.code === 'INVALID_INPUT');
-        if (errors.some((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR')) failures.push(`${entry.name} ${label}: INTERNAL_SERVER_ERROR`);
+        if (errors.some((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR'))
+          failures.push(`${entry.name} ${label}: INTERNAL_SERVER_ERROR`);
         else if (refusal) {
           if (JSON.stringify(refusal.extensions?.field) !== JSON.stringify(entry.path)) {
             failures.push(`${entry.name} ${label}: field ${JSON.stringify(refusal.extensions?.field)}`);
           }
         } else if (userError) {
-          if (JSON.stringify(userError.field) !== JSON.stringify(entry.path)) failures.push(`${entry.name} ${label}: userError field ${JSON.stringify(userError.field)}`);
+          if (JSON.stringify(userError.field) !== JSON.stringify(entry.path))
+            failures.push(`${entry.name} ${label}: userError field ${JSON.stringify(userError.field)}`);
         } else failures.push(`${entry.name} ${label}: not refused: ${JSON.stringify(body).slice(0, 300)}`);
       }
     }
@@ -286,14 +316,30 @@ describe(`string inputs of every operation (${testMode()})`, () => {
     assert.equal(search.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.deepEqual(search.body.errors?.[0]?.extensions?.field, ['search']);
     const mutations: [string, Record<string, unknown>, string | undefined, string[]][] = [
-      ['mutation($input: AddReviewInput!) { addReview(input: $input) { review { id } userErrors { code field } } }',
-        { productId: data.products[2]!.id, rating: 4, body: 'Great\u0000 tent' }, customer, ['input', 'body']],
-      ['mutation($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code field } } }',
-        { email: `nul-${randomUUID().slice(0, 8)}@demo.shop`, name: 'Nul\u0000 Name', password: DEMO_PASSWORD }, undefined, ['input', 'name']],
-      ['mutation($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code field } } }',
-        { email: `nul-${randomUUID().slice(0, 8)}\u0000@demo.shop`, name: 'Nul Email', password: DEMO_PASSWORD }, undefined, ['input', 'email']],
-      ['mutation($input: LogInInput!) { logIn(input: $input) { accessToken userErrors { code field } } }',
-        { email: 'customer5@demo.shop\u0000', password: DEMO_PASSWORD }, undefined, ['input', 'email']],
+      [
+        'mutation($input: AddReviewInput!) { addReview(input: $input) { review { id } userErrors { code field } } }',
+        { productId: data.products[2]!.id, rating: 4, body: 'Great\u0000 tent' },
+        customer,
+        ['input', 'body'],
+      ],
+      [
+        'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code field } } }',
+        { email: `nul-${randomUUID().slice(0, 8)}@demo.shop`, name: 'Nul\u0000 Name', password: DEMO_PASSWORD },
+        undefined,
+        ['input', 'name'],
+      ],
+      [
+        'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken userErrors { code field } } }',
+        { email: `nul-${randomUUID().slice(0, 8)}\u0000@demo.shop`, name: 'Nul Email', password: DEMO_PASSWORD },
+        undefined,
+        ['input', 'email'],
+      ],
+      [
+        'mutation($input: LogInInput!) { logIn(input: $input) { accessToken userErrors { code field } } }',
+        { email: 'customer5@demo.shop\u0000', password: DEMO_PASSWORD },
+        undefined,
+        ['input', 'email'],
+      ],
     ];
     for (const [query, input, token, field] of mutations) {
       const { body } = await platform.graphql(query, { input }, { token });

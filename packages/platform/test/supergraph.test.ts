@@ -72,7 +72,10 @@ describe(`supergraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       const nodes = result.body.data!.products.edges;
       assert.equal(nodes.length, size);
       if (size === 50) {
-        assert.ok(nodes.some((edge) => edge.node.reviews.edges.length === 3), 'some products have three reviews');
+        assert.ok(
+          nodes.some((edge) => edge.node.reviews.edges.length === 3),
+          'some products have three reviews',
+        );
         assert.ok(nodes.every((edge) => edge.node.reviews.edges.every((review) => review.node.author.name)));
       }
       counts[size] = platform.queryCounts();
@@ -92,11 +95,16 @@ describe(`supergraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const result: { body: { data?: { products: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null } } =
-        await platform.graphql(
-          'query($after: String) { products(first: 25, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
-          { after },
-        );
+      const result: {
+        body: {
+          data?: {
+            products: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+          } | null;
+        };
+      } = await platform.graphql(
+        'query($after: String) { products(first: 25, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
       const page = result.body.data!.products;
       seen.push(...page.edges.map((edge) => edge.node.id));
       if (!page.pageInfo.hasNextPage) break;
@@ -118,10 +126,9 @@ describe(`supergraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const kitchen = categories.body.data!.categories.find((category) => category.slug === 'kitchen')!;
     const filtered = await platform.graphql<{
       products: { edges: { node: { price: { amount: string }; category: { id: string } } }[] };
-    }>(
-      'query($filter: ProductFilter) { products(first: 50, filter: $filter) { edges { node { price { amount } category { id } } } } }',
-      { filter: { categoryId: kitchen.id, minPrice: '20.00', maxPrice: '150.00' } },
-    );
+    }>('query($filter: ProductFilter) { products(first: 50, filter: $filter) { edges { node { price { amount } category { id } } } } }', {
+      filter: { categoryId: kitchen.id, minPrice: '20.00', maxPrice: '150.00' },
+    });
     const nodes = filtered.body.data!.products.edges.map((edge) => edge.node);
     assert.ok(nodes.length > 0);
     for (const node of nodes) {
@@ -171,7 +178,9 @@ describe(`supergraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-commerce-principal': Buffer.from(JSON.stringify({ userId: 'x', role: 'admin', scopes: [], iat: Date.now() })).toString('base64url'),
+        'x-commerce-principal': Buffer.from(JSON.stringify({ userId: 'x', role: 'admin', scopes: [], iat: Date.now() })).toString(
+          'base64url',
+        ),
         'x-commerce-principal-signature': 'made-up',
       },
       body: JSON.stringify({ query: '{ me { id } }' }),

@@ -33,20 +33,31 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   /** The order the checkout test placed, for the subscription test. */
   let placed: { token: string; orderId: string } | undefined;
 
-  it('one trace id across the router, the subgraphs it called, and the saga\'s event consumers', async () => {
+  it("one trace id across the router, the subgraphs it called, and the saga's event consumers", async () => {
     const signUp = await platform.graphql<{ signUp: { accessToken: string } }>(SIGN_UP, {
       input: { email: `trace-${randomUUID()}@example.com`, password: 'correct horse battery staple', name: 'Trace' },
     });
     const token = signUp.body.data!.signUp.accessToken;
-    const productId = (await platform.graphql<{ products: { edges: { node: { id: string } }[] } }>('{ products(first: 1) { edges { node { id } } } }'))
-      .body.data!.products.edges[0]!.node.id;
-    assert.deepEqual((await platform.graphql<{ addToCart: { userErrors: unknown[] } }>(ADD, { input: { productId, quantity: 1 } }, { token })).body.data!.addToCart.userErrors, []);
+    const productId = (
+      await platform.graphql<{ products: { edges: { node: { id: string } }[] } }>('{ products(first: 1) { edges { node { id } } } }')
+    ).body.data!.products.edges[0]!.node.id;
+    assert.deepEqual(
+      (await platform.graphql<{ addToCart: { userErrors: unknown[] } }>(ADD, { input: { productId, quantity: 1 } }, { token })).body.data!
+        .addToCart.userErrors,
+      [],
+    );
 
     const traceId = randomBytes(16).toString('hex');
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
     const checkout = await platform.graphql<{ checkout: { order: { id: string } } }>(
       CHECKOUT,
-      { input: { idempotencyKey: randomUUID(), paymentMethod: 'pm_card_ok', shippingAddress: { name: 'T', line1: 'x', city: 'y', postalCode: '1', country: 'NL' } } },
+      {
+        input: {
+          idempotencyKey: randomUUID(),
+          paymentMethod: 'pm_card_ok',
+          shippingAddress: { name: 'T', line1: 'x', city: 'y', postalCode: '1', country: 'NL' },
+        },
+      },
       { token, headers: { traceparent } },
     );
     const orderId = checkout.body.data!.checkout.order.id;
@@ -63,23 +74,38 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     // the router: the request, its phases, one fetch per subgraph
     assert.ok(names('router').includes('graphql.parse'), JSON.stringify(names('router')));
     assert.ok(names('router').includes('graphql.validate'));
-    assert.ok(names('router').some((name) => name.startsWith('graphql.plan')), JSON.stringify(names('router')));
+    assert.ok(
+      names('router').some((name) => name.startsWith('graphql.plan')),
+      JSON.stringify(names('router')),
+    );
     assert.ok(names('router').includes('fetch orders'));
     assert.ok(names('router').includes('fetch catalog'), 'the product names come from catalog');
     // two subgraphs served their part of the request in the same trace
-    assert.ok(names('orders').some((name) => name.startsWith('graphql')), JSON.stringify(names('orders')));
-    assert.ok(names('catalog').some((name) => name.startsWith('graphql')), JSON.stringify(names('catalog')));
+    assert.ok(
+      names('orders').some((name) => name.startsWith('graphql')),
+      JSON.stringify(names('orders')),
+    );
+    assert.ok(
+      names('catalog').some((name) => name.startsWith('graphql')),
+      JSON.stringify(names('catalog')),
+    );
     // and the trace went on through the bus: inventory and payments handled the saga's commands, orders the replies
     const consumers = spans.filter((span) => span.kind === SpanKind.CONSUMER);
     assert.ok(consumers.some((span) => serviceOf(span) === 'inventory' && span.name === 'inventory.reserve-stock process'));
     assert.ok(consumers.some((span) => serviceOf(span) === 'payments' && span.name === 'payments.authorize-payment process'));
     assert.ok(consumers.some((span) => serviceOf(span) === 'orders' && span.name === 'inventory.stock-reserved process'));
-    assert.ok(consumers.every((span) => span.attributes['messaging.message.id']), 'each consumer span names its event');
+    assert.ok(
+      consumers.every((span) => span.attributes['messaging.message.id']),
+      'each consumer span names its event',
+    );
 
     // parent links hold: every span but the client's root has its parent in the trace
     const ids = new Set(spans.map((span) => span.spanContext().spanId));
     const orphans = spans.filter((span) => span.parentSpanContext && !ids.has(span.parentSpanContext.spanId));
-    assert.ok(orphans.every((span) => span.parentSpanContext!.spanId === traceparent.split('-')[2]), JSON.stringify(orphans.map((span) => span.name)));
+    assert.ok(
+      orphans.every((span) => span.parentSpanContext!.spanId === traceparent.split('-')[2]),
+      JSON.stringify(orphans.map((span) => span.name)),
+    );
 
     // the order's events in the outbox carry the trace, for consumers in other processes
     const [row] = await platform.databases.orders!.query<{ traceparent: string }>(
@@ -91,7 +117,7 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     placed = { token, orderId };
   });
 
-  it('a subscription\'s start: the router\'s graphql.subscribe continues in the subgraph that serves it', async () => {
+  it("a subscription's start: the router's graphql.subscribe continues in the subgraph that serves it", async () => {
     assert.ok(placed, 'runs after the checkout above');
     const client = createClient({
       url: platform.routerUrl.replace(/^http/, 'ws'),
@@ -112,11 +138,14 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     }
     const subscribes = () => exporter.getFinishedSpans().filter((span) => span.name === 'graphql.subscribe');
     const until = Date.now() + 5_000;
-    while (Date.now() < until && !subscribes().some((span) => serviceOf(span) === 'orders')) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (Date.now() < until && !subscribes().some((span) => serviceOf(span) === 'orders'))
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const routerSpan = subscribes().find((span) => serviceOf(span) === 'router' && span.attributes['graphql.operation.name'] === 'Traced');
     assert.ok(routerSpan, 'the router traced the subscription');
-    const ordersSpan = subscribes().find((span) => serviceOf(span) === 'orders' && span.spanContext().traceId === routerSpan.spanContext().traceId);
-    assert.ok(ordersSpan, 'orders continued the router\'s trace');
+    const ordersSpan = subscribes().find(
+      (span) => serviceOf(span) === 'orders' && span.spanContext().traceId === routerSpan.spanContext().traceId,
+    );
+    assert.ok(ordersSpan, "orders continued the router's trace");
     assert.equal(ordersSpan.kind, SpanKind.SERVER);
     assert.equal(ordersSpan.attributes['graphql.operation.type'], 'subscription');
   });

@@ -175,7 +175,10 @@ export function countTokens(query: string, stopAfter = Infinity): number {
 
 /** One error per limit the operation exceeds (none when it is within every limit). */
 export function exceededLimits(measured: OperationMeasurements, limits: OperationLimits): GraphQLFormattedError[] {
-  return LIMITS.filter(([measure, limit]) => measured[measure] > limits[limit]).map(([, , code, message]) => ({ message, extensions: { code } }));
+  return LIMITS.filter(([measure, limit]) => measured[measure] > limits[limit]).map(([, , code, message]) => ({
+    message,
+    extensions: { code },
+  }));
 }
 
 /** The Apollo Server plugin enforcing the operation limits, after validation and before planning or execution. */
@@ -186,7 +189,9 @@ export function operationLimits(limits: OperationLimits, logger: Logger): Apollo
         async responseForOperation({ document, operation, operationName }): Promise<GraphQLResponse | null> {
           if (!operation) {
             // No operation of that name in the document (the gateway would answer 500 INVALID_GRAPHQL): the client's mistake.
-            const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+            const message = operationName
+              ? `Unknown operation named "${operationName}".`
+              : 'Must provide operation name if query contains multiple operations.';
             const errors = [{ message, extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } }];
             return { http: { status: 400, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors } } };
           }

@@ -162,7 +162,10 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
     if (!caller || !tenant) return { ok: true, refund: async () => {} }; // not started (or stopping)
     const callerKey = principal ? `user:${principal.userId}` : `ip:${clientAddress ?? 'unknown'}`;
     const outcomes = (
-      await Promise.all([consume(caller, callerKey, points), principal?.vendorId ? consume(tenant, `vendor:${principal.vendorId}`, points) : undefined])
+      await Promise.all([
+        consume(caller, callerKey, points),
+        principal?.vendorId ? consume(tenant, `vendor:${principal.vendorId}`, points) : undefined,
+      ])
     ).filter((outcome): outcome is Outcome => outcome !== undefined);
     let refunded = false;
     const refund = async () => {
@@ -183,7 +186,10 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
     const headers = rateLimitHeaders(shown, shown.bucket.limit - (shown.res.consumedPoints - points)); // as it is after the refund
     const retryAfter = secondsUntil(shown.res.msBeforeNext);
     headers.set('retry-after', String(retryAfter));
-    log.info({ bucket: shown.bucket.name, key: shown.bucket.name === 'tenant' ? principal?.vendorId : callerKey, points, retryAfter }, 'request rate limited');
+    log.info(
+      { bucket: shown.bucket.name, key: shown.bucket.name === 'tenant' ? principal?.vendorId : callerKey, points, retryAfter },
+      'request rate limited',
+    );
     const error = { message: `Your request has been rate limited; retry after ${retryAfter} s`, extensions: { code: RATE_LIMITED_CODE } };
     return { ok: false, retryAfter, headers, error };
   };
@@ -216,7 +222,15 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
         limiter: store.limiter({ points, duration: config.windowSeconds, keyPrefix: `${config.keyPrefix}${name}` }),
       });
       buckets = [limiter('caller', config.points), limiter('tenant', config.tenantPoints)];
-      log.info({ store: config.redisUrl ? 'redis' : 'memory', points: config.points, tenantPoints: config.tenantPoints, windowSeconds: config.windowSeconds }, 'rate limits on');
+      log.info(
+        {
+          store: config.redisUrl ? 'redis' : 'memory',
+          points: config.points,
+          tenantPoints: config.tenantPoints,
+          windowSeconds: config.windowSeconds,
+        },
+        'rate limits on',
+      );
       return {
         serverWillStop: () => {
           buckets = [];
@@ -239,7 +253,9 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
             for (const [name, value] of outcome.headers ?? []) requestContext.response.http.headers.set(name, value);
             return;
           }
-          throw new GraphQLError(outcome.error.message, { extensions: { ...outcome.error.extensions, http: { status: 429, headers: outcome.headers } } });
+          throw new GraphQLError(outcome.error.message, {
+            extensions: { ...outcome.error.extensions, http: { status: 429, headers: outcome.headers } },
+          });
         },
         async executionDidStart() {
           executing = true;

@@ -134,7 +134,9 @@ function parseAnswer(body: unknown): FeedAnswer {
 /** identity serves its revocation feed beside its key set: `…/.well-known/jwks.json` -> `…/sessions/revoked`. */
 export function revocationFeedUrlOf(jwksUrl: string): string {
   const url = new URL(jwksUrl);
-  url.pathname = url.pathname.endsWith('/.well-known/jwks.json') ? url.pathname.replace(/\/\.well-known\/jwks\.json$/, '/sessions/revoked') : '/sessions/revoked';
+  url.pathname = url.pathname.endsWith('/.well-known/jwks.json')
+    ? url.pathname.replace(/\/\.well-known\/jwks\.json$/, '/sessions/revoked')
+    : '/sessions/revoked';
   url.search = '';
   return url.toString();
 }

@@ -168,7 +168,9 @@ export class FederatedSubscriptions {
     const answer = structuredClone(event);
     const eventSource: GraphQLDataSource = {
       process: (options) =>
-        options.request.query === primary.operation ? Promise.resolve(answer as Awaited<ReturnType<GraphQLDataSource['process']>>) : subgraph.process(options),
+        options.request.query === primary.operation
+          ? Promise.resolve(answer as Awaited<ReturnType<GraphQLDataSource['process']>>)
+          : subgraph.process(options),
     };
     const node: PlanNode = rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary;
     const queryPlan: QueryPlan = { kind: 'QueryPlan', node };

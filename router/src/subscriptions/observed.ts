@@ -72,7 +72,9 @@ export class ObservedOperation {
    */
   refused(errors: readonly GraphQLFormattedError[], recorded = false): void {
     const codes = errors.map((error) => error.extensions?.code);
-    const refused = recorded ? codes.some((code) => typeof code === 'string' && REJECTION_CODES.has(code)) : countRejections(this.metrics, errors).refused;
+    const refused = recorded
+      ? codes.some((code) => typeof code === 'string' && REJECTION_CODES.has(code))
+      : countRejections(this.metrics, errors).refused;
     this.count(refused ? 'rejected' : 'error');
     this.endSpan(errors[0]?.message ?? 'refused');
   }

@@ -76,7 +76,10 @@ export async function prepareSubscription(
   }
   const invalid = validate(schemas.apiSchema, document, specifiedRules);
   if (invalid.length) {
-    return { kind: 'refused', errors: invalid.map((error) => ({ message: error.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+    return {
+      kind: 'refused',
+      errors: invalid.map((error) => ({ message: error.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+    };
   }
   const operation = getOperationAST(document, incoming.operationName ?? undefined);
   if (!operation) return refused('Unknown or ambiguous operation name', 'BAD_REQUEST');
@@ -110,7 +113,10 @@ export async function prepareSubscription(
     });
     const rootRemoved = plan.root.length > 0 && plan.root.every((field) => field.verdict === 'removed');
     if (plan.removedPaths.length && (options.authorizationMode === 'reject' || rootRemoved)) {
-      return refusedWith(plan.removedPaths.map((path) => unauthorizedError(path, principal).toJSON()), labels);
+      return refusedWith(
+        plan.removedPaths.map((path) => unauthorizedError(path, principal).toJSON()),
+        labels,
+      );
     }
     if (plan.document) {
       planned = plan.document;

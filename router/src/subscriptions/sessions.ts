@@ -137,7 +137,10 @@ export class SubscriptionSessions {
     observed.describe(prepared.operation);
 
     // Charged once, as it starts: its estimated cost (at least 1), like a query's; given back if it does not start.
-    const charge = await this.options.rateLimit({ principal, clientAddress: caller.address }, Math.max(1, Math.ceil(prepared.estimatedCost ?? 1)));
+    const charge = await this.options.rateLimit(
+      { principal, clientAddress: caller.address },
+      Math.max(1, Math.ceil(prepared.estimatedCost ?? 1)),
+    );
     if (!charge.ok) return refuse([charge.error]);
     // No await from here until the count is taken: concurrent starts must not both see room for one.
     const key = principal ? `user:${principal.userId}` : `ip:${caller.address}`;
@@ -200,7 +203,8 @@ type Mask = NonNullable<ReturnType<typeof suggestionsMasker>>;
 
 /** Every error the caller gets, refusal, result or event, through `mask`. */
 function masked(started: Started, mask: Mask): Started {
-  const result = (value: FormattedExecutionResult): FormattedExecutionResult => (value.errors ? { ...value, errors: mask(value.errors) } : value);
+  const result = (value: FormattedExecutionResult): FormattedExecutionResult =>
+    value.errors ? { ...value, errors: mask(value.errors) } : value;
   if (started.kind === 'refused') return { ...started, errors: [...mask(started.errors)] };
   if (started.kind === 'result') return { ...started, result: result(started.result) };
   const inner = started.stream;

@@ -53,7 +53,16 @@ async function* once(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
   yield result;
 }
 
-function refusal(errors: GraphQLFormattedError[]): readonly [string, { status: number; statusText: string; headers: Record<string, string> }] {
+function refusal(
+  errors: GraphQLFormattedError[],
+): readonly [string, { status: number; statusText: string; headers: Record<string, string> }] {
   const status = STATUS_BY_CODE[String(errors[0]?.extensions?.code)] ?? 400;
-  return [JSON.stringify({ errors }), { status, statusText: String(errors[0]?.extensions?.code ?? 'Bad Request'), headers: { 'content-type': 'application/json; charset=utf-8' } }];
+  return [
+    JSON.stringify({ errors }),
+    {
+      status,
+      statusText: String(errors[0]?.extensions?.code ?? 'Bad Request'),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    },
+  ];
 }

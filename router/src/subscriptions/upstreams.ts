@@ -184,5 +184,7 @@ function toErrors(error: unknown): GraphQLFormattedError[] {
   if (Array.isArray(error)) return error as GraphQLFormattedError[];
   const close = error as { code?: number; reason?: string };
   const detail = typeof close?.code === 'number' ? `closed with ${close.code}` : error instanceof Error ? error.message : 'failed';
-  return [{ message: `The subgraph connection was lost (${detail}); the subscription ended`, extensions: { code: 'SUBGRAPH_UNAVAILABLE' } }];
+  return [
+    { message: `The subgraph connection was lost (${detail}); the subscription ended`, extensions: { code: 'SUBGRAPH_UNAVAILABLE' } },
+  ];
 }

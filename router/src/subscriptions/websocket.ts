@@ -69,7 +69,13 @@ export function webSocketTransport(options: WebSocketTransportOptions): { close(
         if (started.kind === 'refused') return toGraphQLErrors(started.errors);
         if (started.kind === 'stream') connection.active += 1;
         // The operation already runs; graphql-ws picks execute or subscribe by the document, and both hand it back.
-        return { schema, document: parsedOnce(started.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: started };
+        return {
+          schema,
+          document: parsedOnce(started.query),
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: started,
+        };
       },
       execute: (args) => resultOf(args.contextValue as Started),
       subscribe: (args) => resultOf(args.contextValue as Started),

@@ -42,7 +42,9 @@ export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): Sub
       const clientAuthConfig = clientAuthThrottleConfigFromEnv(env);
       const throttlePrefix = readString(env, 'THROTTLE_KEY_PREFIX', 'identity:th:');
       if (!options.keyring && !readOptional(env, KEY_ENCRYPTION_KEYS_VARIABLE)) {
-        logger.warn(`${KEY_ENCRYPTION_KEYS_VARIABLE} is unset: signing keys are sealed with the public embedded dev key; never run production like this`);
+        logger.warn(
+          `${KEY_ENCRYPTION_KEYS_VARIABLE} is unset: signing keys are sealed with the public embedded dev key; never run production like this`,
+        );
       }
       const keyring = options.keyring ?? keyringFromEnv(env, KEY_ENCRYPTION_KEYS_VARIABLE, EMBEDDED_DEV_KEK);
       const db = createClient(database);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { applyMigrations, ConfigError, createLogger, migrationsDir, openScratchDatabase, parseKeyring, type ScratchDatabase } from '@commerce/kit';
+import {
+  applyMigrations,
+  ConfigError,
+  createLogger,
+  migrationsDir,
+  openScratchDatabase,
+  parseKeyring,
+  type ScratchDatabase,
+} from '@commerce/kit';
 import { createLocalJWKSet, exportPKCS8, generateKeyPair, jwtVerify, type JWK } from 'jose';
 import { createClient, type IdentityDb } from '../src/data/client.js';
 import { KEY_ENCRYPTION_KEYS_VARIABLE, SigningKeys } from '../src/data/key-store.js';
@@ -10,15 +18,25 @@ import { AUDIENCE, ISSUER, signAccessToken } from '../src/domain/tokens.js';
 const kek = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 const ring = (value: string) => parseKeyring(value, KEY_ENCRYPTION_KEYS_VARIABLE);
 const logger = createLogger('identity-test', 'silent');
-const user = { id: '00000000-0000-4000-8000-000000000001', email: 'a@b.cd', name: 'A', role: 'customer' as const, tenantId: null, createdAt: new Date() };
+const user = {
+  id: '00000000-0000-4000-8000-000000000001',
+  email: 'a@b.cd',
+  name: 'A',
+  role: 'customer' as const,
+  tenantId: null,
+  createdAt: new Date(),
+};
 const RETAIN_SECONDS = 3600;
 
 describe(`signing keys at rest (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
   let scratch: ScratchDatabase;
   let db: IdentityDb;
   const rows = () =>
-    scratch.db.query<Record<string, unknown>>('select kid, public_jwk, private_pem, private_key_encrypted, private_key_key_id, active, retired_at from signing_keys');
-  const verify = async (token: string, keys: SigningKeys) => jwtVerify(token, createLocalJWKSet({ keys: await keys.publicKeys() }), { issuer: ISSUER, audience: AUDIENCE });
+    scratch.db.query<Record<string, unknown>>(
+      'select kid, public_jwk, private_pem, private_key_encrypted, private_key_key_id, active, retired_at from signing_keys',
+    );
+  const verify = async (token: string, keys: SigningKeys) =>
+    jwtVerify(token, createLocalJWKSet({ keys: await keys.publicKeys() }), { issuer: ISSUER, audience: AUDIENCE });
   const assertNoPlaintext = async () => {
     const text = JSON.stringify(await rows());
     assert.doesNotMatch(text, /PRIVATE KEY/, 'no PEM private key in the table');
@@ -40,9 +58,10 @@ describe(`signing keys at rest (${process.env.TEST_DATABASE ?? 'embedded'})`, ()
     // as the previous version wrote it
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const legacyPem = await exportPKCS8(privateKey);
-    await scratch.db.query(`insert into signing_keys (kid, public_jwk, private_pem, active) values ('legacy', '{"kty":"OKP","kid":"legacy"}', $1, false)`, [
-      legacyPem,
-    ]);
+    await scratch.db.query(
+      `insert into signing_keys (kid, public_jwk, private_pem, active) values ('legacy', '{"kty":"OKP","kid":"legacy"}', $1, false)`,
+      [legacyPem],
+    );
     const keys = new SigningKeys(db, ring(kek('k1')), RETAIN_SECONDS);
     assert.deepEqual(await keys.prepare(logger), { sealed: 1, resealed: 0 });
     const created = await keys.active();
@@ -66,7 +85,10 @@ describe(`signing keys at rest (${process.env.TEST_DATABASE ?? 'embedded'})`, ()
 
     const rotated = new SigningKeys(db, ring(`${kek('k2')},${k1}`), RETAIN_SECONDS);
     assert.deepEqual(await rotated.prepare(logger), { sealed: 0, resealed: 1 });
-    assert.deepEqual((await rows()).map((row) => row.private_key_key_id), ['k2']);
+    assert.deepEqual(
+      (await rows()).map((row) => row.private_key_key_id),
+      ['k2'],
+    );
     await assertNoPlaintext();
     assert.equal((await verify(oldToken, rotated)).payload.sub, user.id);
     const newToken = await signAccessToken(user, await rotated.active(), 'session-1');
@@ -107,12 +129,18 @@ describe(`signing keys at rest (${process.env.TEST_DATABASE ?? 'embedded'})`, ()
     const [retiredRow] = (await rows()).filter((row) => row.kid === old.kid);
     assert.equal(retiredRow!.private_key_encrypted, null, 'the retired private key is gone');
     assert.equal(retiredRow!.active, false);
-    assert.deepEqual((await keys.publicKeys()).map((key: JWK) => key.kid), [kid, old.kid]);
+    assert.deepEqual(
+      (await keys.publicKeys()).map((key: JWK) => key.kid),
+      [kid, old.kid],
+    );
     assert.equal((await verify(oldToken, keys)).payload.sub, user.id, 'a token of the old key still verifies');
     assert.equal((await verify(await signAccessToken(user, current, 'session-1'), keys)).protectedHeader.kid, kid);
     // after its tokens have expired the old key leaves the JWKS
     const later = new Date(Date.now() + (RETAIN_SECONDS + 1) * 1000);
-    assert.deepEqual((await keys.publicKeys(later)).map((key: JWK) => key.kid), [kid]);
+    assert.deepEqual(
+      (await keys.publicKeys(later)).map((key: JWK) => key.kid),
+      [kid],
+    );
     await assertNoPlaintext();
   });
 });

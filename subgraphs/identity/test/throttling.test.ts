@@ -6,7 +6,10 @@ import { accountKey, addressKey, backoffSeconds, logInThrottleConfigFromEnv } fr
 describe('throttling rules', () => {
   it('backs off from the N-th failure, doubling, capped', () => {
     const policy = { maxFailures: 5, baseSeconds: 1, maxSeconds: 300, windowSeconds: 3600 };
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 1000].map((failures) => backoffSeconds(failures, policy)), [0, 0, 0, 0, 1, 2, 4, 8, 128, 256, 300, 300]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 1000].map((failures) => backoffSeconds(failures, policy)),
+      [0, 0, 0, 0, 1, 2, 4, 8, 128, 256, 300, 300],
+    );
   });
 
   it('keys addresses: IPv4-mapped as IPv4, IPv6 by its /64', () => {

@@ -39,10 +39,9 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     return id;
   }
   const levels = (productId: string) =>
-    database.db.query<Level>(
-      'SELECT warehouse_id::text, on_hand, reserved FROM stock_levels WHERE product_id = $1 ORDER BY warehouse_id',
-      [productId],
-    );
+    database.db.query<Level>('SELECT warehouse_id::text, on_hand, reserved FROM stock_levels WHERE product_id = $1 ORDER BY warehouse_id', [
+      productId,
+    ]);
   const totals = async (productId: string) => {
     const rows = await levels(productId);
     return {
@@ -97,7 +96,10 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     const orderId = randomUUID();
     const refused = await reserveStock(client, {
       orderId,
-      lines: [{ productId: plenty, quantity: 7 }, { productId: scarce, quantity: 3 }],
+      lines: [
+        { productId: plenty, quantity: 7 },
+        { productId: scarce, quantity: 3 },
+      ],
       ttlMs: 60_000,
     });
     assert.deepEqual(refused, { ok: false, reason: 'OUT_OF_STOCK', productId: scarce });
@@ -106,12 +108,19 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
 
     const reserved = await reserveStock(client, {
       orderId,
-      lines: [{ productId: plenty, quantity: 7 }, { productId: scarce, quantity: 2 }],
+      lines: [
+        { productId: plenty, quantity: 7 },
+        { productId: scarce, quantity: 2 },
+      ],
       ttlMs: 60_000,
     });
     assert.ok(reserved.ok);
     assert.equal(reserved.reservationIds.length, 3, 'plenty split over two warehouses, scarce from one');
-    assert.deepEqual((await levels(plenty)).map((level) => level.reserved), [2, 5], 'largest available first');
+    assert.deepEqual(
+      (await levels(plenty)).map((level) => level.reserved),
+      [2, 5],
+      'largest available first',
+    );
     assert.deepEqual(await totals(scarce), { onHand: 2, reserved: 2 });
   });
 
@@ -127,9 +136,7 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     assert.deepEqual(await totals(productId), { onHand: 5, reserved: 2 });
 
     const other = randomUUID();
-    const concurrent = await Promise.all(
-      Array.from({ length: 5 }, () => reserveStock(client, { ...request, orderId: other })),
-    );
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => reserveStock(client, { ...request, orderId: other })));
     const ids = new Set(concurrent.flatMap((result) => (result.ok ? result.reservationIds : [])));
     assert.equal(ids.size, 1);
     assert.deepEqual(await totals(productId), { onHand: 5, reserved: 4 });
@@ -161,10 +168,9 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     assert.deepEqual([first, second].map((result) => (result.ok ? result.committed : -1)).sort(), [0, 2]);
     assert.deepEqual(await commitReservation(client, orderId), { ok: true, committed: 0 });
     assert.deepEqual(await totals(productId), { onHand: 1, reserved: 0 });
-    const ledger = await database.db.query<{ q: number }>(
-      'SELECT sum(delta)::int AS q FROM stock_movements WHERE product_id = $1',
-      [productId],
-    );
+    const ledger = await database.db.query<{ q: number }>('SELECT sum(delta)::int AS q FROM stock_movements WHERE product_id = $1', [
+      productId,
+    ]);
     assert.equal(ledger[0]!.q, -4);
     assert.deepEqual(await releaseReservation(client, orderId), { released: 0 });
     assert.deepEqual(await totals(productId), { onHand: 1, reserved: 0 });
@@ -205,7 +211,10 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     assert.deepEqual(await statuses(committed.orderId), ['committed']);
     assert.deepEqual((await releaseExpired(client, now)).released, []);
 
-    const sweeps = await Promise.all([releaseExpired(client, new Date(Date.now() + 7_200_000)), releaseExpired(client, new Date(Date.now() + 7_200_000))]);
+    const sweeps = await Promise.all([
+      releaseExpired(client, new Date(Date.now() + 7_200_000)),
+      releaseExpired(client, new Date(Date.now() + 7_200_000)),
+    ]);
     const swept = [...sweeps[0].released, ...sweeps[1].released];
     assert.equal(new Set(swept).size, swept.length, 'no reservation released twice');
     assert.deepEqual((await ofProduct(swept)).sort(), live.flatMap((entry) => entry.ids).sort());
@@ -220,7 +229,7 @@ describe(`stock reservations (${process.env.TEST_DATABASE ?? 'embedded'})`, () =
     );
     await assert.rejects(
       database.db.query(
-        "INSERT INTO stock_reservations (id, order_id, product_id, warehouse_id, quantity, expires_at) VALUES ($1, $2, $3, $4, 0, now())",
+        'INSERT INTO stock_reservations (id, order_id, product_id, warehouse_id, quantity, expires_at) VALUES ($1, $2, $3, $4, 0, now())',
         [randomUUID(), randomUUID(), productId, warehouses[0]],
       ),
       /stock_reservations_quantity_check/,

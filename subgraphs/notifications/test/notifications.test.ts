@@ -13,7 +13,17 @@ import {
   type IdempotentSubscription,
   type StreamsTransport,
 } from '@commerce/events';
-import { applyMigrations, createLogger, type Database, deleteRedisKeys, migrationsDir, openScratchDatabase, type Principal, requireTestRedis, SharedResources } from '@commerce/kit';
+import {
+  applyMigrations,
+  createLogger,
+  type Database,
+  deleteRedisKeys,
+  migrationsDir,
+  openScratchDatabase,
+  type Principal,
+  requireTestRedis,
+  SharedResources,
+} from '@commerce/kit';
 import {
   createNotificationsClient,
   draftsFor,
@@ -33,7 +43,14 @@ before(requireTestRedis); // fails at once, with one line, when Redis is not run
 const MODE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'embedded';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Short times, so that retries and dead letters happen within a test. */
-const SETTINGS: Partial<ConsumerSettings> = { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 100, claimIdleMs: 500, blockMs: 50, batchSize: 10 };
+const SETTINGS: Partial<ConsumerSettings> = {
+  maxAttempts: 3,
+  retryBaseMs: 20,
+  retryMaxMs: 100,
+  claimIdleMs: 500,
+  blockMs: 50,
+  batchSize: 10,
+};
 const logger = () => createLogger('notifications-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -52,7 +69,12 @@ describe('notification rules', () => {
   it('reads the followed events, ignores the others, and refuses payloads that break the contract', () => {
     const [orderId, userId, productId, vendorId] = [id(), id(), id(), id()];
     const placed = readNotifiableEvent(
-      checkoutMessage('orders.order-placed', { orderId, userId: userId.toUpperCase(), total: EUR('10.00'), lines: [{ productId, vendorId, quantity: 1, unitPrice: EUR('10.00') }] }),
+      checkoutMessage('orders.order-placed', {
+        orderId,
+        userId: userId.toUpperCase(),
+        total: EUR('10.00'),
+        lines: [{ productId, vendorId, quantity: 1, unitPrice: EUR('10.00') }],
+      }),
     );
     assert.equal(placed?.type, 'order-placed');
     assert.equal(placed && 'userId' in placed ? placed.userId : undefined, userId);
@@ -60,7 +82,12 @@ describe('notification rules', () => {
     assert.equal(readNotifiableEvent(checkoutMessage('payments.payment-voided', { orderId })), null);
     const broken: EventEnvelope[] = [
       checkoutMessage('orders.order-placed', { orderId, userId, total: EUR('10.00'), lines: [] }),
-      checkoutMessage('orders.order-placed', { orderId, userId, total: EUR('ten'), lines: [{ productId, vendorId, quantity: 1, unitPrice: EUR('1') }] }),
+      checkoutMessage('orders.order-placed', {
+        orderId,
+        userId,
+        total: EUR('ten'),
+        lines: [{ productId, vendorId, quantity: 1, unitPrice: EUR('1') }],
+      }),
       checkoutMessage('orders.order-confirmed', { orderId, userId, total: EUR('1.00'), vendorIds: [vendorId, 'not-a-uuid'] }),
       checkoutMessage('orders.order-failed', { orderId, userId, reason: 'payment <b>declined</b>' }),
       checkoutMessage('orders.order-cancelled', { orderId, userId: 'someone' }),
@@ -70,7 +97,15 @@ describe('notification rules', () => {
   });
 
   it('tells each failure reason in words, and never shows the code alone', () => {
-    for (const reason of ['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_FAILED', 'STOCK_RESERVATION_TIMEOUT', 'PAYMENT_TIMEOUT', 'STOCK_RESERVATION_EXPIRED', 'SOMETHING_NEW']) {
+    for (const reason of [
+      'OUT_OF_STOCK',
+      'PAYMENT_DECLINED',
+      'PAYMENT_FAILED',
+      'STOCK_RESERVATION_TIMEOUT',
+      'PAYMENT_TIMEOUT',
+      'STOCK_RESERVATION_EXPIRED',
+      'SOMETHING_NEW',
+    ]) {
       assert.match(failureMessage(reason), /^[A-Z][a-z].+\.$/, reason);
       assert.doesNotMatch(failureMessage(reason), /_/, reason);
     }
@@ -89,7 +124,7 @@ describe('notification rules', () => {
     assert.equal(unknown!.email, undefined);
   });
 
-  it('lets users see their own notifications, vendor staff also their vendor\'s, admins also the admins\'', () => {
+  it("lets users see their own notifications, vendor staff also their vendor's, admins also the admins'", () => {
     const customer: Principal = { userId: id(), role: 'customer', scopes: [] };
     const vendorId = id();
     const nora = staff(vendorId);
@@ -113,7 +148,11 @@ interface Pair {
 }
 
 const pairs: Pair[] = [
-  { name: 'in-process', transport: (prefix) => new InProcessTransport({ logger: logger(), prefix, consumer: SETTINGS }), cleanUp: async () => undefined },
+  {
+    name: 'in-process',
+    transport: (prefix) => new InProcessTransport({ logger: logger(), prefix, consumer: SETTINGS }),
+    cleanUp: async () => undefined,
+  },
   {
     name: 'redis-streams',
     transport: (prefix) => new RedisStreamsTransport({ url: REDIS_URL, logger: logger(), prefix, consumer: SETTINGS }),
@@ -190,7 +229,8 @@ for (const pair of pairs) {
     });
 
     const processed = async (eventId: string) =>
-      (await database.db.query('SELECT 1 FROM inbox_events WHERE consumer = $1 AND event_id = $2::uuid', ['notifications', eventId])).length > 0;
+      (await database.db.query('SELECT 1 FROM inbox_events WHERE consumer = $1 AND event_id = $2::uuid', ['notifications', eventId]))
+        .length > 0;
     const publish = async (stream: string, event: EventEnvelope) => {
       await transport.publish(stream, [event]);
     };
@@ -218,9 +258,20 @@ for (const pair of pairs) {
     it('records who hears of each event, with emails and SMS in the local outbox, and learns who sells what', async () => {
       const [orderId, userId, vendorA, vendorB, productA, productB] = [id(), id(), id(), id(), id(), id()];
       const line = (productId: string, vendorId: string) => ({ productId, vendorId, quantity: 1, unitPrice: EUR('5.00') });
-      await deliver(STREAMS.orders, checkoutMessage('orders.order-placed', { orderId, userId, total: EUR('10.00'), lines: [line(productA, vendorA), line(productB, vendorB)] }));
+      await deliver(
+        STREAMS.orders,
+        checkoutMessage('orders.order-placed', {
+          orderId,
+          userId,
+          total: EUR('10.00'),
+          lines: [line(productA, vendorA), line(productB, vendorB)],
+        }),
+      );
       await deliver(STREAMS.inventory, checkoutMessage('inventory.stock-reserved', { orderId, reservationIds: [id()] })); // a saga reply: ignored
-      await deliver(STREAMS.orders, checkoutMessage('orders.order-confirmed', { orderId, userId, total: EUR('10.00'), vendorIds: [vendorA, vendorB] }));
+      await deliver(
+        STREAMS.orders,
+        checkoutMessage('orders.order-confirmed', { orderId, userId, total: EUR('10.00'), vendorIds: [vendorA, vendorB] }),
+      );
       const notifications = await notificationsOf('order_id', orderId);
       assert.deepEqual(summary(notifications), [
         [`user:${userId}`, 'ORDER_CONFIRMED', ['IN_APP', 'EMAIL', 'SMS']],
@@ -229,7 +280,13 @@ for (const pair of pairs) {
       ]);
       assert.equal(notifications.find((row) => row.kind === 'ORDER_PLACED')!.title, 'We received your order');
       const messages = await messagesOf('order_id', orderId);
-      assert.deepEqual(messages.map((row) => [row.channel, row.recipient, row.sent_at]), [['EMAIL', `user:${userId}`, null], ['SMS', `user:${userId}`, null]]);
+      assert.deepEqual(
+        messages.map((row) => [row.channel, row.recipient, row.sent_at]),
+        [
+          ['EMAIL', `user:${userId}`, null],
+          ['SMS', `user:${userId}`, null],
+        ],
+      );
       assert.match(messages[0]!.subject!, new RegExp(`Your order ${orderId.slice(0, 8).toUpperCase()} is confirmed`));
       assert.match(messages[0]!.body, /10\.00 EUR/);
       assert.equal(messages[1]!.subject, null);
@@ -238,13 +295,18 @@ for (const pair of pairs) {
       const unknownProduct = id();
       await deliver(STREAMS.inventory, checkoutMessage('inventory.product-sold-out', { productId: productB }));
       await deliver(STREAMS.inventory, checkoutMessage('inventory.product-sold-out', { productId: unknownProduct }));
-      assert.deepEqual((await notificationsOf('product_id', productB)).map((row) => [row.recipient, row.kind, row.channels]), [
-        [`vendor:${vendorB}`, 'PRODUCT_SOLD_OUT', ['IN_APP', 'EMAIL']],
-      ]);
-      assert.deepEqual((await messagesOf('product_id', productB)).map((row) => [row.channel, row.recipient]), [['EMAIL', `vendor:${vendorB}`]]);
-      assert.deepEqual((await notificationsOf('product_id', unknownProduct)).map((row) => [row.recipient, row.kind, row.channels]), [
-        ['admins', 'PRODUCT_SOLD_OUT', ['IN_APP']],
-      ]);
+      assert.deepEqual(
+        (await notificationsOf('product_id', productB)).map((row) => [row.recipient, row.kind, row.channels]),
+        [[`vendor:${vendorB}`, 'PRODUCT_SOLD_OUT', ['IN_APP', 'EMAIL']]],
+      );
+      assert.deepEqual(
+        (await messagesOf('product_id', productB)).map((row) => [row.channel, row.recipient]),
+        [['EMAIL', `vendor:${vendorB}`]],
+      );
+      assert.deepEqual(
+        (await notificationsOf('product_id', unknownProduct)).map((row) => [row.recipient, row.kind, row.channels]),
+        [['admins', 'PRODUCT_SOLD_OUT', ['IN_APP']]],
+      );
       assert.deepEqual(await messagesOf('product_id', unknownProduct), []);
     });
 
@@ -252,14 +314,18 @@ for (const pair of pairs) {
       const [failed, cancelled, userId] = [id(), id(), id()];
       await deliver(STREAMS.orders, checkoutMessage('orders.order-failed', { orderId: failed, userId, reason: 'PAYMENT_DECLINED' }));
       await deliver(STREAMS.orders, checkoutMessage('orders.order-cancelled', { orderId: cancelled, userId }));
-      assert.deepEqual((await notificationsOf('order_id', failed)).map((row) => [row.recipient, row.kind, row.channels]), [
-        [`user:${userId}`, 'ORDER_FAILED', ['IN_APP', 'EMAIL']],
-      ]);
+      assert.deepEqual(
+        (await notificationsOf('order_id', failed)).map((row) => [row.recipient, row.kind, row.channels]),
+        [[`user:${userId}`, 'ORDER_FAILED', ['IN_APP', 'EMAIL']]],
+      );
       const [email] = await messagesOf('order_id', failed);
       assert.equal(email!.channel, 'EMAIL');
       assert.ok(email!.body.includes(failureMessage('PAYMENT_DECLINED')));
       assert.doesNotMatch(email!.body, /PAYMENT_DECLINED/);
-      assert.deepEqual((await notificationsOf('order_id', cancelled)).map((row) => [row.kind, row.channels]), [['ORDER_CANCELLED', ['IN_APP']]]);
+      assert.deepEqual(
+        (await notificationsOf('order_id', cancelled)).map((row) => [row.kind, row.channels]),
+        [['ORDER_CANCELLED', ['IN_APP']]],
+      );
       assert.deepEqual(await messagesOf('order_id', cancelled), []);
     });
 
@@ -271,7 +337,10 @@ for (const pair of pairs) {
       await publish(STREAMS.orders, confirmed); // a relay that published twice, a redelivery after a lost ack
       await waitFor('the duplicate to be skipped', () => subscription.stats().duplicates > duplicatesBefore);
       assert.equal((await notificationsOf('order_id', orderId)).length, 1);
-      assert.deepEqual((await messagesOf('order_id', orderId)).map((row) => row.channel), ['EMAIL', 'SMS']);
+      assert.deepEqual(
+        (await messagesOf('order_id', orderId)).map((row) => row.channel),
+        ['EMAIL', 'SMS'],
+      );
       assert.equal(emailAttempts, 1);
     });
 
@@ -279,17 +348,31 @@ for (const pair of pairs) {
       const [orderId, userId, vendorId] = [id(), id(), id()];
       emailFailures = 1; // the notification row is written, then the email adapter throws: the transaction rolls back
       const failedBefore = subscription.stats().failed;
-      await deliver(STREAMS.orders, checkoutMessage('orders.order-confirmed', { orderId, userId, total: EUR('7.00'), vendorIds: [vendorId] }));
+      await deliver(
+        STREAMS.orders,
+        checkoutMessage('orders.order-confirmed', { orderId, userId, total: EUR('7.00'), vendorIds: [vendorId] }),
+      );
       assert.equal(emailAttempts, 2);
       assert.equal(subscription.stats().failed, failedBefore + 1);
-      assert.deepEqual((await notificationsOf('order_id', orderId)).map((row) => row.kind).sort(), ['ORDER_CONFIRMED', 'VENDOR_ORDER_CONFIRMED']);
-      assert.deepEqual((await messagesOf('order_id', orderId)).map((row) => row.channel), ['EMAIL', 'SMS']);
+      assert.deepEqual((await notificationsOf('order_id', orderId)).map((row) => row.kind).sort(), [
+        'ORDER_CONFIRMED',
+        'VENDOR_ORDER_CONFIRMED',
+      ]);
+      assert.deepEqual(
+        (await messagesOf('order_id', orderId)).map((row) => row.channel),
+        ['EMAIL', 'SMS'],
+      );
     });
 
     it('writes nothing for a payload that breaks the contract, and dead-letters it after the last attempt', async () => {
       const [orderId, userId, vendorId] = [id(), id(), id()];
       const deadBefore = await transport.deadLetterCount(STREAMS.orders);
-      const malformed = checkoutMessage('orders.order-confirmed', { orderId, userId, total: EUR('7.00'), vendorIds: [vendorId, 'vendor-two'] });
+      const malformed = checkoutMessage('orders.order-confirmed', {
+        orderId,
+        userId,
+        total: EUR('7.00'),
+        vendorIds: [vendorId, 'vendor-two'],
+      });
       await publish(STREAMS.orders, malformed);
       await waitFor('the dead letter', async () => (await transport.deadLetterCount(STREAMS.orders)) > deadBefore);
       const [dead] = (await transport.deadLetters(STREAMS.orders, 100)).filter((letter) => letter.fields.id === malformed.id);
@@ -302,7 +385,10 @@ for (const pair of pairs) {
       // the consumer goes on with the next event
       const next = checkoutMessage('orders.order-cancelled', { orderId, userId });
       await deliver(STREAMS.orders, next);
-      assert.deepEqual((await notificationsOf('order_id', orderId)).map((row) => row.kind), ['ORDER_CANCELLED']);
+      assert.deepEqual(
+        (await notificationsOf('order_id', orderId)).map((row) => row.kind),
+        ['ORDER_CANCELLED'],
+      );
     });
   });
 }

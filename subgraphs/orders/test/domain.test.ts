@@ -31,15 +31,30 @@ describe('orders domain', () => {
     assert.equal(cancel(pending, 'u').type, 'OrderCancelled');
     const failed = rehydrate([placed('o1'), { ...placed('o1'), version: 2, type: 'OrderFailed', payload: { reason: 'declined' } }])!;
     assert.equal(failed.status, 'FAILED');
-    assert.throws(() => cancel(failed, 'u'), (error: unknown) => error instanceof OrderDomainError && error.code === 'ORDER_TERMINAL');
+    assert.throws(
+      () => cancel(failed, 'u'),
+      (error: unknown) => error instanceof OrderDomainError && error.code === 'ORDER_TERMINAL',
+    );
     assert.throws(() => confirm(failed), /FAILED and cannot change/);
     const confirmed = rehydrate([placed('o1'), { ...placed('o1'), version: 2, type: 'OrderConfirmed', payload: {} }])!;
-    assert.throws(() => fail(confirmed, 'late'), (error: unknown) => error instanceof OrderDomainError && error.code === 'INVALID_TRANSITION');
+    assert.throws(
+      () => fail(confirmed, 'late'),
+      (error: unknown) => error instanceof OrderDomainError && error.code === 'INVALID_TRANSITION',
+    );
   });
 
   it('adds money in cents', () => {
     assert.equal(times('19.99', 3), '59.97');
-    assert.deepEqual(sum([{ amount: '0.10', currencyCode: 'EUR' }, { amount: '0.20', currencyCode: 'EUR' }], 'EUR'), { amount: '0.30', currencyCode: 'EUR' });
+    assert.deepEqual(
+      sum(
+        [
+          { amount: '0.10', currencyCode: 'EUR' },
+          { amount: '0.20', currencyCode: 'EUR' },
+        ],
+        'EUR',
+      ),
+      { amount: '0.30', currencyCode: 'EUR' },
+    );
     assert.equal(fromCents(toCents('-1.5')), '-1.50');
   });
 
@@ -57,7 +72,11 @@ describe('orders domain', () => {
 
   it('refuses bad ORDERS_ENCRYPTION_KEYS with a one-line ConfigError', () => {
     for (const value of ['k1', `k1:${randomBytes(16).toString('base64')}`, `:${key()}`, `k1:${key()},k1:${key()}`, 'k1:not base64!']) {
-      assert.throws(() => parseKeyring(value), (error: unknown) => error instanceof ConfigError && !error.message.includes('\n'), value);
+      assert.throws(
+        () => parseKeyring(value),
+        (error: unknown) => error instanceof ConfigError && !error.message.includes('\n'),
+        value,
+      );
     }
     assert.throws(() => keyringFromEnv({}), /ORDERS_ENCRYPTION_KEYS is required/);
     assert.equal(keyringFromEnv({}, `dev:${key()}`).currentKeyId, 'dev');
@@ -97,6 +116,9 @@ describe('order event store', () => {
     assert.deepEqual([state.status, state.version, state.stockReserved], ['CANCELLED', 3, true]);
     const rows = await database.query<{ status: string; version: number }>('select status, version from orders where id = $1', [orderId]);
     assert.deepEqual(rows, [{ status: 'CANCELLED', version: 3 }]);
-    await assert.rejects(changeOrder(db, orderId, (current) => cancel(current, 'u')), OrderDomainError);
+    await assert.rejects(
+      changeOrder(db, orderId, (current) => cancel(current, 'u')),
+      OrderDomainError,
+    );
   });
 });

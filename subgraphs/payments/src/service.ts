@@ -18,7 +18,8 @@ export interface PaymentsConfig {
 /** Payments' configuration, validated at start (a bad value stops the process with a clear message). */
 export function paymentsConfigFromEnv(env: Record<string, string | undefined> = process.env): PaymentsConfig {
   const providerUrl = readOptional(env, 'PAYMENTS_PROVIDER_URL') === undefined ? undefined : readUrl(env, 'PAYMENTS_PROVIDER_URL');
-  if (providerUrl !== undefined && !/^https?:$/.test(new URL(providerUrl).protocol)) throw new ConfigError('PAYMENTS_PROVIDER_URL must be an http:// or https:// URL');
+  if (providerUrl !== undefined && !/^https?:$/.test(new URL(providerUrl).protocol))
+    throw new ConfigError('PAYMENTS_PROVIDER_URL must be an http:// or https:// URL');
   return {
     provider: readChoice(env, 'PAYMENTS_PROVIDER', ['fake'] as const, 'fake'),
     providerUrl,

@@ -70,7 +70,10 @@ describe(`fake payment provider process (${process.env.TEST_DATABASE ?? 'embedde
     const request = { idempotencyKey: key, amount: '10.00', currency: 'EUR', paymentMethod: 'pm_card_ok' };
     const [first, second] = await Promise.all([http.authorize(request), http.authorize(request)]);
     assert.equal(first.reference, second.reference);
-    await assert.rejects(http.authorize({ ...request, amount: '11.00' }), (error: ProviderError) => error.code === 'IDEMPOTENCY_KEY_REUSED' && !error.transient);
+    await assert.rejects(
+      http.authorize({ ...request, amount: '11.00' }),
+      (error: ProviderError) => error.code === 'IDEMPOTENCY_KEY_REUSED' && !error.transient,
+    );
     await assert.rejects(
       http.authorize({ ...request, idempotencyKey: `${randomUUID()}:authorize`, paymentMethod: 'pm_card_declined' }),
       (error: ProviderError) => error.code === 'CARD_DECLINED' && !error.transient,
@@ -119,7 +122,10 @@ describe(`fake payment provider process (${process.env.TEST_DATABASE ?? 'embedde
   });
 
   it('refuses a PAYMENTS_PROVIDER_URL that is not http(s) at start', () => {
-    assert.throws(() => paymentsConfigFromEnv({ PAYMENTS_PROVIDER_URL: 'redis://127.0.0.1:6379' }), /PAYMENTS_PROVIDER_URL must be an http/);
+    assert.throws(
+      () => paymentsConfigFromEnv({ PAYMENTS_PROVIDER_URL: 'redis://127.0.0.1:6379' }),
+      /PAYMENTS_PROVIDER_URL must be an http/,
+    );
     assert.throws(() => paymentsConfigFromEnv({ PAYMENTS_PROVIDER_URL: 'not a url' }), /PAYMENTS_PROVIDER_URL must be a URL/);
   });
 });

@@ -92,7 +92,10 @@ describe('fake payment provider', () => {
     assert.equal(first.reference, third.reference);
     assert.equal(provider.backend.charges.length, 1);
     assert.equal(provider.backend.requests.length, 3);
-    await assert.rejects(provider.authorize({ ...request, amount: '11.00' }), (error: ProviderError) => error.code === 'IDEMPOTENCY_KEY_REUSED');
+    await assert.rejects(
+      provider.authorize({ ...request, amount: '11.00' }),
+      (error: ProviderError) => error.code === 'IDEMPOTENCY_KEY_REUSED',
+    );
     assert.equal(provider.backend.charges.length, 1);
   });
 
@@ -112,7 +115,10 @@ describe('fake payment provider', () => {
       provider.authorize({ ...base, idempotencyKey: 'u:authorize', paymentMethod: 'pm_card_gold' }),
       (error: ProviderError) => error.code === 'INVALID_PAYMENT_METHOD',
     );
-    assert.deepEqual(provider.backend.charges.map((charge) => charge.reference), [flaky.reference]);
+    assert.deepEqual(
+      provider.backend.charges.map((charge) => charge.reference),
+      [flaky.reference],
+    );
   });
 });
 
@@ -189,7 +195,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(failed.failureReason, 'CARD_DECLINED');
     assert.equal(failed.providerReference, null);
     assert.deepEqual(backend.chargesOf(failed.id), []);
-    assert.deepEqual((await callsOf(failed.id)).map((call) => call.status), ['failed']);
+    assert.deepEqual(
+      (await callsOf(failed.id)).map((call) => call.status),
+      ['failed'],
+    );
     // a repeat answers with the same failed intent, without asking the provider again
     const again = await service.authorizePayment(input);
     assert.deepEqual(again, failed);
@@ -204,12 +213,14 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.deepEqual(backend.chargesOf(failed.id), []);
   });
 
-  it('answers the saga\'s void of a declined payment as a no-op: voided reply, no warning logged', async () => {
+  it("answers the saga's void of a declined payment as a no-op: voided reply, no warning logged", async () => {
     const { service, backend } = setUp();
     const input = order('pm_card_declined');
     const failed = await service.authorizePayment(input);
     const logged: { level: string; msg: string }[] = [];
-    const logger = createLogger('payments', 'warn', { write: (line: string) => void logged.push(JSON.parse(line) as { level: string; msg: string }) });
+    const logger = createLogger('payments', 'warn', {
+      write: (line: string) => void logged.push(JSON.parse(line) as { level: string; msg: string }),
+    });
     let handle!: EventHandler;
     const events = {
       subscribe: (options: { handler: EventHandler }) => {
@@ -244,10 +255,16 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       ],
     );
     assert.equal(backend.chargesOf(authorized.id).length, 1);
-    assert.deepEqual((await callsOf(authorized.id)).map((call) => [call.status, call.attempts]), [['succeeded', 2]]);
+    assert.deepEqual(
+      (await callsOf(authorized.id)).map((call) => [call.status, call.attempts]),
+      [['succeeded', 2]],
+    );
     const captured = await service.capturePayment(input.orderId);
     assert.equal(captured.status, 'captured');
-    assert.deepEqual(backend.chargesOf(authorized.id).map((charge) => charge.operation), ['authorize', 'capture']);
+    assert.deepEqual(
+      backend.chargesOf(authorized.id).map((charge) => charge.operation),
+      ['authorize', 'capture'],
+    );
   });
 
   it('creates one intent and one charge when the same authorize comes twice, and five times at once', async () => {
@@ -263,7 +280,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.ok(results.every((intent) => intent.status === 'authorized'));
     assert.equal((await rowsOf(concurrent.orderId)).length, 1);
     for (const intent of [first, results[0]!]) {
-      assert.deepEqual(backend.chargesOf(intent.id).map((charge) => charge.operation), ['authorize']);
+      assert.deepEqual(
+        backend.chargesOf(intent.id).map((charge) => charge.operation),
+        ['authorize'],
+      );
       assert.ok(backend.requestsOf(intent.id).every((request) => request.idempotencyKey === `${intent.id}:authorize`));
     }
     assert.equal((await callsOf(results[0]!.id)).length, 1);
@@ -315,7 +335,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     for (const captured of [a, b, c]) assert.equal(captured.status, 'captured');
     assert.deepEqual(b, a);
     assert.deepEqual(c, a);
-    assert.deepEqual(backend.chargesOf(intent.id).map((charge) => charge.operation), ['authorize', 'capture']);
+    assert.deepEqual(
+      backend.chargesOf(intent.id).map((charge) => charge.operation),
+      ['authorize', 'capture'],
+    );
     assert.equal((await rowsOf(input.orderId))[0]!.version, 2);
   });
 
@@ -326,7 +349,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const captured = await service.capturePayment(input.orderId);
     await assert.rejects(service.voidPayment(input.orderId), refusedWith('ILLEGAL_TRANSITION', /Cannot void a payment that is captured/));
     await unchanged(captured);
-    assert.deepEqual(backend.chargesOf(captured.id).map((charge) => charge.operation), ['authorize', 'capture']);
+    assert.deepEqual(
+      backend.chargesOf(captured.id).map((charge) => charge.operation),
+      ['authorize', 'capture'],
+    );
     assert.equal(backend.requestsOf(captured.id).filter((request) => request.operation === 'void').length, 0);
   });
 
@@ -334,18 +360,24 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const { service, backend } = setUp();
     const input = order();
     const authorized = await service.authorizePayment(input);
-    await assert.rejects(service.refundPayment(input.orderId), refusedWith('ILLEGAL_TRANSITION', /Cannot refund a payment that is authorized/));
+    await assert.rejects(
+      service.refundPayment(input.orderId),
+      refusedWith('ILLEGAL_TRANSITION', /Cannot refund a payment that is authorized/),
+    );
     await unchanged(authorized);
     await service.capturePayment(input.orderId);
     const refunded = await service.refundPayment(input.orderId);
     assert.equal(refunded.status, 'refunded');
     assert.deepEqual(await service.refundPayment(input.orderId), refunded);
     assert.equal((await service.capturePayment(input.orderId)).status, 'refunded'); // capture took effect long ago
-    assert.deepEqual(backend.chargesOf(refunded.id).map((charge) => [charge.operation, charge.amount]), [
-      ['authorize', '49.90'],
-      ['capture', '49.90'],
-      ['refund', '49.90'],
-    ]);
+    assert.deepEqual(
+      backend.chargesOf(refunded.id).map((charge) => [charge.operation, charge.amount]),
+      [
+        ['authorize', '49.90'],
+        ['capture', '49.90'],
+        ['refund', '49.90'],
+      ],
+    );
   });
 
   it('voids an authorized payment and then refuses to capture it', async () => {
@@ -357,7 +389,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.deepEqual(await service.voidPayment(input.orderId), voided);
     await assert.rejects(service.capturePayment(input.orderId), refusedWith('ILLEGAL_TRANSITION', /voided/));
     await unchanged(voided);
-    assert.deepEqual(backend.chargesOf(voided.id).map((charge) => charge.operation), ['authorize', 'void']);
+    assert.deepEqual(
+      backend.chargesOf(voided.id).map((charge) => charge.operation),
+      ['authorize', 'void'],
+    );
   });
 
   it('lets exactly one of a concurrent capture and void win', async () => {
@@ -388,7 +423,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const failed = await down.service.authorizePayment(input);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failureReason, 'PROVIDER_UNAVAILABLE');
-    assert.deepEqual((await callsOf(failed.id)).map((call) => [call.status, call.attempts]), [['pending', FAST_RETRY.maxAttempts]]);
+    assert.deepEqual(
+      (await callsOf(failed.id)).map((call) => [call.status, call.attempts]),
+      [['pending', FAST_RETRY.maxAttempts]],
+    );
 
     let outage!: OutageProvider;
     const flaky = setUp({ provider: (fake) => (outage = new OutageProvider(fake, 0)) });
@@ -399,11 +437,17 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     await unchanged(authorized);
     // the saga retries later: same key, captured once
     assert.equal((await flaky.service.capturePayment(other.orderId)).status, 'captured');
-    assert.deepEqual(flaky.backend.chargesOf(authorized.id).map((charge) => charge.operation), ['authorize', 'capture']);
-    assert.deepEqual((await callsOf(authorized.id)).map((call) => [call.operation, call.attempts]), [
-      ['authorize', 1],
-      ['capture', 4],
-    ]);
+    assert.deepEqual(
+      flaky.backend.chargesOf(authorized.id).map((charge) => charge.operation),
+      ['authorize', 'capture'],
+    );
+    assert.deepEqual(
+      (await callsOf(authorized.id)).map((call) => [call.operation, call.attempts]),
+      [
+        ['authorize', 1],
+        ['capture', 4],
+      ],
+    );
   });
 
   it('keeps card numbers and bad states out of the table, whatever the code does', async () => {
@@ -418,13 +462,10 @@ describe(`payment service (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     await assert.rejects(insert('pm_card_ok', 'failed'), /payment_intents_failure_reason_check/);
     await assert.rejects(insert('pm_card_ok', 'requires_authorization', '-1.00'), /payment_intents_amount_check/);
     await assert.rejects(
-      database.db.query('insert into payment_intents (id, order_id, amount, currency, status, payment_method) values ($1, $2, 1, $3, $4, $5)', [
-        randomUUID(),
-        randomUUID(),
-        'EUR',
-        'captured',
-        'pm_card_ok',
-      ]),
+      database.db.query(
+        'insert into payment_intents (id, order_id, amount, currency, status, payment_method) values ($1, $2, 1, $3, $4, $5)',
+        [randomUUID(), randomUUID(), 'EUR', 'captured', 'pm_card_ok'],
+      ),
       /payment_intents_provider_reference_check/,
     );
   });

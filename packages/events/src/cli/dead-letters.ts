@@ -14,7 +14,11 @@ streams: ${Object.values(STREAMS).join(', ')}`;
 const MAX_LIMIT = 10_000;
 
 /** Runs one command against `transport`, writing lines to `write`; resolves with the exit code. */
-export async function deadLettersCommand(args: readonly string[], transport: EventTransport, write: (line: string) => void): Promise<number> {
+export async function deadLettersCommand(
+  args: readonly string[],
+  transport: EventTransport,
+  write: (line: string) => void,
+): Promise<number> {
   const [command = 'list', stream, ...rest] = args;
   if (command === 'list') {
     const limit = readLimit(rest);
@@ -30,7 +34,8 @@ export async function deadLettersCommand(args: readonly string[], transport: Eve
     return 0;
   }
   if (command !== 'replay' && command !== 'discard') return usage(write, `unknown command "${command}"`);
-  if (stream === undefined || rest.length === 0) return usage(write, `${command} needs a stream and ids${command === 'replay' ? ' (or --all)' : ''}`);
+  if (stream === undefined || rest.length === 0)
+    return usage(write, `${command} needs a stream and ids${command === 'replay' ? ' (or --all)' : ''}`);
   const all = rest.length === 1 && rest[0] === '--all' && command === 'replay';
   const ids = all ? (await transport.deadLetters(stream, MAX_LIMIT)).map((dead) => dead.id) : rest;
   const outcomes = command === 'replay' ? await transport.replayDeadLetters(stream, ids) : await transport.discardDeadLetters(stream, ids);

@@ -134,7 +134,10 @@ export class OutboxRelay {
         const ids = run.rows.map((row) => row.id);
         try {
           // The envelope was validated when appended; what a consumer cannot read goes to its dead-letter stream.
-          await this.transport.publish(run.stream, run.rows.map((row) => JSON.parse(row.envelope) as EventEnvelope));
+          await this.transport.publish(
+            run.stream,
+            run.rows.map((row) => JSON.parse(row.envelope) as EventEnvelope),
+          );
         } catch (error) {
           failure = error;
           await tx.query(`UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`, [
@@ -146,9 +149,10 @@ export class OutboxRelay {
         published.push(...ids);
       }
       if (published.length > 0) {
-        await tx.query(`UPDATE outbox_events SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])`, [
-          published,
-        ]);
+        await tx.query(
+          `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])`,
+          [published],
+        );
       }
       return { published: published.length, failure };
     });

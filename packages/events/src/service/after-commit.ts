@@ -10,10 +10,7 @@ export interface HookedTx<Tx> {
  * Wraps `transactions` so that handlers can register after-commit hooks: they run, in order, only when the
  * transaction committed; a failing hook is reported to `onHookError` and does not undo anything.
  */
-export function withAfterCommit<Tx>(
-  transactions: Transactions<Tx>,
-  onHookError: (error: unknown) => void,
-): Transactions<HookedTx<Tx>> {
+export function withAfterCommit<Tx>(transactions: Transactions<Tx>, onHookError: (error: unknown) => void): Transactions<HookedTx<Tx>> {
   return {
     run: async (work) => {
       const hooks: (() => void | Promise<void>)[] = [];

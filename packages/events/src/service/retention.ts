@@ -15,7 +15,11 @@ export interface RetentionSettings {
 
 const HOUR_MS = 3_600_000;
 
-export const RETENTION_DEFAULTS: RetentionSettings = { outboxRetentionMs: 7 * 24 * HOUR_MS, inboxRetentionMs: 30 * 24 * HOUR_MS, intervalMs: HOUR_MS };
+export const RETENTION_DEFAULTS: RetentionSettings = {
+  outboxRetentionMs: 7 * 24 * HOUR_MS,
+  inboxRetentionMs: 30 * 24 * HOUR_MS,
+  intervalMs: HOUR_MS,
+};
 
 /** Rows deleted per statement: short statements, so pruning a large backlog never holds many locks at once. */
 const PRUNE_BATCH = 5_000;
@@ -73,7 +77,9 @@ export class EventTablePruner {
     if (this.settings.intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => {
       this.running ??= this.prune()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'event bus: pruning the outbox and inbox failed; next try in one interval'))
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'event bus: pruning the outbox and inbox failed; next try in one interval'),
+        )
         .finally(() => (this.running = undefined));
     }, this.settings.intervalMs);
     this.timer.unref();
@@ -81,7 +87,8 @@ export class EventTablePruner {
 
   async prune(now = new Date()): Promise<PruneResult> {
     const result = await pruneEventTables(this.db, this.settings, now);
-    if (result.outbox + result.inbox > 0) this.logger.info({ pruned: result }, 'event bus: pruned published outbox rows and old inbox rows');
+    if (result.outbox + result.inbox > 0)
+      this.logger.info({ pruned: result }, 'event bus: pruned published outbox rows and old inbox rows');
     return result;
   }
 

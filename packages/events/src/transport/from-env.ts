@@ -56,8 +56,10 @@ export function eventBusConfigFromEnv(env: Record<string, string | undefined>): 
       batchSize: readInteger(env, 'EVENTS_RELAY_BATCH_SIZE', RELAY_DEFAULTS.batchSize, 1, 10_000),
     },
     retention: {
-      outboxRetentionMs: readInteger(env, 'EVENTS_OUTBOX_RETENTION_HOURS', RETENTION_DEFAULTS.outboxRetentionMs / HOUR_MS, 1, 87_600) * HOUR_MS,
-      inboxRetentionMs: readInteger(env, 'EVENTS_INBOX_RETENTION_HOURS', RETENTION_DEFAULTS.inboxRetentionMs / HOUR_MS, 1, 87_600) * HOUR_MS,
+      outboxRetentionMs:
+        readInteger(env, 'EVENTS_OUTBOX_RETENTION_HOURS', RETENTION_DEFAULTS.outboxRetentionMs / HOUR_MS, 1, 87_600) * HOUR_MS,
+      inboxRetentionMs:
+        readInteger(env, 'EVENTS_INBOX_RETENTION_HOURS', RETENTION_DEFAULTS.inboxRetentionMs / HOUR_MS, 1, 87_600) * HOUR_MS,
       intervalMs: readInteger(env, 'EVENTS_PRUNE_INTERVAL_MS', RETENTION_DEFAULTS.intervalMs, 0, 86_400_000),
     },
   };

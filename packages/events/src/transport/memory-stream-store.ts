@@ -131,9 +131,7 @@ export class MemoryStreamStore implements StreamStore {
     const stream = this.stream(key, false);
     const state = this.group(key, group);
     const now = Date.now();
-    const candidates = [...state.pending.entries()]
-      .filter(([id]) => compareIds(id, cursor) >= 0)
-      .sort(([, a], [, b]) => a.n - b.n);
+    const candidates = [...state.pending.entries()].filter(([id]) => compareIds(id, cursor) >= 0).sort(([, a], [, b]) => a.n - b.n);
     const messages: StreamEntry[] = [];
     let next = '0-0';
     for (const [id, pending] of candidates) {

@@ -20,7 +20,8 @@ export function resolveConsumerSettings(...layers: (Partial<ConsumerSettings> | 
   }
   for (const [key, [min, max]] of Object.entries(LIMITS) as [keyof ConsumerSettings, [number, number]][]) {
     const value = settings[key];
-    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${key} must be a whole number from ${min} to ${max}, got ${value}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new RangeError(`${key} must be a whole number from ${min} to ${max}, got ${value}`);
   }
   if (settings.retryMaxMs < settings.retryBaseMs) throw new RangeError('retryMaxMs must be at least retryBaseMs');
   // Otherwise another consumer would take a failed event over before its owner's backoff has passed.

@@ -115,7 +115,12 @@ export class StreamConsumer implements EventSubscription {
     this.heldLimit = Math.max(this.settings.batchSize, this.settings.concurrency, this.keys.length) * 4;
     this.ready = this.start();
     this.ready.catch(() => {}); // also reported through `done`: the subscription has ended
-    this.done = this.ready.then(() => this.run(), () => undefined).finally(() => this.finish());
+    this.done = this.ready
+      .then(
+        () => this.run(),
+        () => undefined,
+      )
+      .finally(() => this.finish());
   }
 
   stats(): ConsumerStats {

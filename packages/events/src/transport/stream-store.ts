@@ -16,7 +16,14 @@ export interface StreamStore {
   /** XCLAIM ... JUSTID by its own consumer: restarts a pending message's idle time without counting a delivery. */
   touch(key: string, group: string, consumer: string, id: string): Promise<void>;
   /** XAUTOCLAIM from `cursor`; `next` is '0-0' when the scan is complete. */
-  autoClaim(key: string, group: string, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<{ next: string; messages: StreamEntry[] }>;
+  autoClaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    cursor: string,
+    count: number,
+  ): Promise<{ next: string; messages: StreamEntry[] }>;
   /** XACK */
   ack(key: string, group: string, ids: readonly string[]): Promise<void>;
   /** XADD to `deadKey` and XACK on `key`, atomically. */

@@ -6,7 +6,15 @@ import { assertName } from '../names.js';
 import { resolveConsumerSettings } from './settings.js';
 import { StreamConsumer } from './stream-consumer.js';
 import type { StreamStore } from './stream-store.js';
-import type { ConsumerSettings, DeadLetter, DeadLetterOutcome, EventSubscription, EventTransport, GroupLag, SubscribeOptions } from './transport.js';
+import type {
+  ConsumerSettings,
+  DeadLetter,
+  DeadLetterOutcome,
+  EventSubscription,
+  EventTransport,
+  GroupLag,
+  SubscribeOptions,
+} from './transport.js';
 import { decodeEvent, encodeEvent } from './wire.js';
 
 export interface StreamsTransportOptions {
@@ -156,7 +164,10 @@ export abstract class StreamsTransport implements EventTransport {
 }
 
 function defaultConsumerName(): string {
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60) || 'host';
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 60) || 'host';
   return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 

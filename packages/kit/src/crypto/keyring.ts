@@ -40,13 +40,17 @@ export function embeddedDevKeys(label: string): string {
 /** Parses `id1:base64key,id2:base64key` (32-byte keys); a bad value is a one-line ConfigError naming the variable. */
 export function parseKeyring(value: string, variable: string): Keyring {
   const keys = new Map<string, Buffer>();
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new ConfigError(`${variable} must list at least one key as id:base64key`);
   for (const [index, entry] of entries.entries()) {
     const separator = entry.indexOf(':');
     const id = separator > 0 ? entry.slice(0, separator) : '';
     const material = separator > 0 ? entry.slice(separator + 1) : '';
-    if (!KEY_ID.test(id)) throw new ConfigError(`${variable}: entry ${index + 1} needs an id (letters, digits, _.-, at most 32) before ":"`);
+    if (!KEY_ID.test(id))
+      throw new ConfigError(`${variable}: entry ${index + 1} needs an id (letters, digits, _.-, at most 32) before ":"`);
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(material)) throw new ConfigError(`${variable}: key "${id}" is not base64`);
     const key = Buffer.from(material, 'base64');
     if (key.length !== 32) throw new ConfigError(`${variable}: key "${id}" must be 32 bytes (AES-256), got ${key.length}`);

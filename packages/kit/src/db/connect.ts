@@ -24,7 +24,8 @@ export async function connectDatabase(location: string, options: ConnectOptions)
   for (let attempt = 1; ; attempt += 1) {
     try {
       const db = await openDatabase(location, {
-        onConnectionLost: (error) => logger.warn({ error: error.message }, 'PostgreSQL connection lost; the pool opens a new one on the next query'),
+        onConnectionLost: (error) =>
+          logger.warn({ error: error.message }, 'PostgreSQL connection lost; the pool opens a new one on the next query'),
       });
       if (attempt > 1) logger.info({ attempt, waitedMs: Date.now() - started }, 'database reachable');
       return db;
@@ -34,7 +35,9 @@ export async function connectDatabase(location: string, options: ConnectOptions)
       if (!isPostgresUrl(location) || !isTransient(error)) throw new StartupError(`cannot open the database: ${reason}`);
       const left = started + timeoutMs - Date.now();
       if (left <= 0) {
-        throw new StartupError(`database not reachable after ${Math.round((Date.now() - started) / 1000)} s (DATABASE_CONNECT_TIMEOUT_SECONDS): ${reason}`);
+        throw new StartupError(
+          `database not reachable after ${Math.round((Date.now() - started) / 1000)} s (DATABASE_CONNECT_TIMEOUT_SECONDS): ${reason}`,
+        );
       }
       const wait = Math.min(delay, left);
       logger.warn({ attempt, retryInMs: wait, error: reason }, 'database not reachable yet; retrying');

@@ -101,7 +101,9 @@ async function openPglite(location: string): Promise<Database> {
     },
     query: async <Row>(sql: string, params: unknown[] = []) => (await client.query<Row>(sql, params)).rows,
     transaction: (work) =>
-      client.transaction((tx) => work({ query: async <Row>(sql: string, params: unknown[] = []) => (await tx.query<Row>(sql, params)).rows })),
+      client.transaction((tx) =>
+        work({ query: async <Row>(sql: string, params: unknown[] = []) => (await tx.query<Row>(sql, params)).rows }),
+      ),
     // A PGlite database belongs to this one process, and PGlite serialises its queries.
     withExclusiveLock: (work) => work(),
     close: () => client.close(),
@@ -152,7 +154,9 @@ async function openPostgres(url: string, connectionLost: (error: Error) => void)
       const { client, markBroken, release } = await checkedOut();
       try {
         await client.query('BEGIN');
-        const result = await work({ query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as Row[] });
+        const result = await work({
+          query: async <Row>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as Row[],
+        });
         await client.query('COMMIT');
         return result;
       } catch (error) {

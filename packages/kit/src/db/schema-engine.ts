@@ -15,11 +15,13 @@ type Engine = Awaited<ReturnType<typeof engineModule.SchemaEngine.new>>;
 
 /** The WebAssembly global, typed here because the project's lib settings leave it out. */
 function wasmApi() {
-  return (globalThis as unknown as {
-    WebAssembly: {
-      instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
-    };
-  }).WebAssembly;
+  return (
+    globalThis as unknown as {
+      WebAssembly: {
+        instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+      };
+    }
+  ).WebAssembly;
 }
 
 let wasmLoaded = false;

@@ -7,20 +7,63 @@ import { createHash } from 'node:crypto';
  */
 export const DEMO_PASSWORD = 'demo-password';
 
-export interface DemoVendor { id: string; name: string; slug: string; description: string }
-export interface DemoUser { id: string; email: string; name: string; role: 'customer' | 'vendor_staff' | 'admin'; vendorId?: string }
-export interface DemoCategory { id: string; name: string; slug: string }
-export interface DemoProduct {
-  id: string; vendorId: string; categoryId: string; name: string; description: string;
-  priceAmount: string; currencyCode: string; createdAt: Date;
+export interface DemoVendor {
+  id: string;
+  name: string;
+  slug: string;
+  description: string;
 }
-export interface DemoWarehouse { id: string; code: string; name: string; city: string }
-export interface DemoStock { productId: string; warehouseId: string; vendorId: string; onHand: number }
-export interface DemoReview { id: string; productId: string; authorId: string; rating: number; body: string; createdAt: Date }
+export interface DemoUser {
+  id: string;
+  email: string;
+  name: string;
+  role: 'customer' | 'vendor_staff' | 'admin';
+  vendorId?: string;
+}
+export interface DemoCategory {
+  id: string;
+  name: string;
+  slug: string;
+}
+export interface DemoProduct {
+  id: string;
+  vendorId: string;
+  categoryId: string;
+  name: string;
+  description: string;
+  priceAmount: string;
+  currencyCode: string;
+  createdAt: Date;
+}
+export interface DemoWarehouse {
+  id: string;
+  code: string;
+  name: string;
+  city: string;
+}
+export interface DemoStock {
+  productId: string;
+  warehouseId: string;
+  vendorId: string;
+  onHand: number;
+}
+export interface DemoReview {
+  id: string;
+  productId: string;
+  authorId: string;
+  rating: number;
+  body: string;
+  createdAt: Date;
+}
 
 export interface DemoData {
-  vendors: DemoVendor[]; users: DemoUser[]; categories: DemoCategory[]; products: DemoProduct[];
-  warehouses: DemoWarehouse[]; stock: DemoStock[]; reviews: DemoReview[];
+  vendors: DemoVendor[];
+  users: DemoUser[];
+  categories: DemoCategory[];
+  products: DemoProduct[];
+  warehouses: DemoWarehouse[];
+  stock: DemoStock[];
+  reviews: DemoReview[];
 }
 
 /** A stable UUID (version 5 layout) from a label, so ids are the same on every machine and every run. */
@@ -41,12 +84,96 @@ function random(seed: number): () => number {
 }
 
 const CATEGORY_ITEMS: Record<string, { nouns: string[]; blurb: string }> = {
-  Outdoor: { nouns: ['Tent', 'Backpack', 'Sleeping Bag', 'Headlamp', 'Trekking Poles', 'Water Filter', 'Camp Stove', 'Hammock', 'Rain Jacket', 'Compass'], blurb: 'Built for long days on the trail and cold nights at camp.' },
-  Kitchen: { nouns: ['Chef Knife', 'Cast Iron Pan', 'Espresso Grinder', 'Cutting Board', 'Dutch Oven', 'Kettle', 'Mixing Bowls', 'Salad Spinner', 'Pepper Mill', 'Baking Sheet'], blurb: 'Made for cooks who use their tools every single day.' },
-  Electronics: { nouns: ['Headphones', 'Bluetooth Speaker', 'USB-C Charger', 'E-Reader', 'Webcam', 'Mechanical Keyboard', 'Power Bank', 'Smart Plug', 'Desk Lamp', 'Action Camera'], blurb: 'Reliable hardware with a two-year warranty.' },
-  Books: { nouns: ['Field Guide', 'Cookbook', 'Atlas', 'Novel', 'Sketchbook', 'Travel Journal', 'Poetry Collection', 'History Reader', 'Puzzle Book', 'Photo Book'], blurb: 'Printed on recycled paper and bound to last.' },
-  Apparel: { nouns: ['Wool Sweater', 'Denim Jacket', 'Running Shoes', 'Linen Shirt', 'Beanie', 'Hiking Socks', 'Chinos', 'Fleece Vest', 'Scarf', 'Sun Hat'], blurb: 'Responsibly sourced fabrics, cut for comfort.' },
-  Garden: { nouns: ['Pruning Shears', 'Watering Can', 'Raised Bed', 'Compost Bin', 'Garden Gloves', 'Seed Starter Kit', 'Hose Reel', 'Trowel', 'Bird Feeder', 'Planter'], blurb: 'Tough enough for every season in the garden.' },
+  Outdoor: {
+    nouns: [
+      'Tent',
+      'Backpack',
+      'Sleeping Bag',
+      'Headlamp',
+      'Trekking Poles',
+      'Water Filter',
+      'Camp Stove',
+      'Hammock',
+      'Rain Jacket',
+      'Compass',
+    ],
+    blurb: 'Built for long days on the trail and cold nights at camp.',
+  },
+  Kitchen: {
+    nouns: [
+      'Chef Knife',
+      'Cast Iron Pan',
+      'Espresso Grinder',
+      'Cutting Board',
+      'Dutch Oven',
+      'Kettle',
+      'Mixing Bowls',
+      'Salad Spinner',
+      'Pepper Mill',
+      'Baking Sheet',
+    ],
+    blurb: 'Made for cooks who use their tools every single day.',
+  },
+  Electronics: {
+    nouns: [
+      'Headphones',
+      'Bluetooth Speaker',
+      'USB-C Charger',
+      'E-Reader',
+      'Webcam',
+      'Mechanical Keyboard',
+      'Power Bank',
+      'Smart Plug',
+      'Desk Lamp',
+      'Action Camera',
+    ],
+    blurb: 'Reliable hardware with a two-year warranty.',
+  },
+  Books: {
+    nouns: [
+      'Field Guide',
+      'Cookbook',
+      'Atlas',
+      'Novel',
+      'Sketchbook',
+      'Travel Journal',
+      'Poetry Collection',
+      'History Reader',
+      'Puzzle Book',
+      'Photo Book',
+    ],
+    blurb: 'Printed on recycled paper and bound to last.',
+  },
+  Apparel: {
+    nouns: [
+      'Wool Sweater',
+      'Denim Jacket',
+      'Running Shoes',
+      'Linen Shirt',
+      'Beanie',
+      'Hiking Socks',
+      'Chinos',
+      'Fleece Vest',
+      'Scarf',
+      'Sun Hat',
+    ],
+    blurb: 'Responsibly sourced fabrics, cut for comfort.',
+  },
+  Garden: {
+    nouns: [
+      'Pruning Shears',
+      'Watering Can',
+      'Raised Bed',
+      'Compost Bin',
+      'Garden Gloves',
+      'Seed Starter Kit',
+      'Hose Reel',
+      'Trowel',
+      'Bird Feeder',
+      'Planter',
+    ],
+    blurb: 'Tough enough for every season in the garden.',
+  },
 };
 const ADJECTIVES = ['Alpine', 'Classic', 'Everyday', 'Pro', 'Compact', 'Heritage', 'Urban', 'Summit', 'Coastal', 'Nordic'];
 const REVIEW_BODIES: Record<number, string[]> = {
@@ -61,17 +188,53 @@ export function demoData(): DemoData {
   const rand = random(20261122);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const vendors: DemoVendor[] = [
-    { id: stableId('vendor:1'), name: 'Northwind Outfitters', slug: 'northwind', description: 'Outdoor gear, books and garden tools since 1998.' },
-    { id: stableId('vendor:2'), name: 'Contoso Home', slug: 'contoso-home', description: 'Kitchen, electronics and apparel for the modern home.' },
+    {
+      id: stableId('vendor:1'),
+      name: 'Northwind Outfitters',
+      slug: 'northwind',
+      description: 'Outdoor gear, books and garden tools since 1998.',
+    },
+    {
+      id: stableId('vendor:2'),
+      name: 'Contoso Home',
+      slug: 'contoso-home',
+      description: 'Kitchen, electronics and apparel for the modern home.',
+    },
   ];
   const users: DemoUser[] = [
     { id: stableId('user:admin'), email: 'admin@demo.shop', name: 'Ada Admin', role: 'admin' },
     { id: stableId('user:vendor1'), email: 'vendor1@demo.shop', name: 'Nora Northwind', role: 'vendor_staff', vendorId: vendors[0]!.id },
     { id: stableId('user:vendor2'), email: 'vendor2@demo.shop', name: 'Colin Contoso', role: 'vendor_staff', vendorId: vendors[1]!.id },
   ];
-  const firstNames = ['Alice', 'Bruno', 'Chen', 'Dara', 'Elif', 'Femi', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Luca', 'Maya', 'Nils', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tomas'];
+  const firstNames = [
+    'Alice',
+    'Bruno',
+    'Chen',
+    'Dara',
+    'Elif',
+    'Femi',
+    'Greta',
+    'Hiro',
+    'Ines',
+    'Jonas',
+    'Kemi',
+    'Luca',
+    'Maya',
+    'Nils',
+    'Olga',
+    'Priya',
+    'Quinn',
+    'Rosa',
+    'Sami',
+    'Tomas',
+  ];
   for (let i = 1; i <= 20; i += 1) {
-    users.push({ id: stableId(`user:customer${i}`), email: `customer${i}@demo.shop`, name: `${firstNames[i - 1]} Customer`, role: 'customer' });
+    users.push({
+      id: stableId(`user:customer${i}`),
+      email: `customer${i}@demo.shop`,
+      name: `${firstNames[i - 1]} Customer`,
+      role: 'customer',
+    });
   }
   const categoryNames = Object.keys(CATEGORY_ITEMS);
   const categories = categoryNames.map((name) => ({ id: stableId(`category:${name}`), name, slug: name.toLowerCase() }));

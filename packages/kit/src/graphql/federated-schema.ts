@@ -16,7 +16,7 @@ const FEDERATION_LINK =
  */
 const NO_TYPE_GRAPHQL_PUBSUB: TypeGraphQLPubSub = {
   publish: () => {
-    throw new Error('use the PubSub from the subgraph context, not type-graphql\'s');
+    throw new Error("use the PubSub from the subgraph context, not type-graphql's");
   },
   subscribe: () => {
     throw new Error('declare @Subscription with `subscribe` over the PubSub from the subgraph context, not `topics`');

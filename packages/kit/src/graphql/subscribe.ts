@@ -11,9 +11,7 @@ export async function subscribeWithFreshContexts(
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream;
-  return mapAsyncIterator(stream[Symbol.asyncIterator](), (event) =>
-    execute({ ...args, rootValue: event, contextValue: contextFor() }),
-  );
+  return mapAsyncIterator(stream[Symbol.asyncIterator](), (event) => execute({ ...args, rootValue: event, contextValue: contextFor() }));
 }
 
 /**

@@ -57,10 +57,7 @@ export interface SubgraphServerOptions {
  * Serves one subgraph: POST/GET /graphql, /health/live, /health/ready, GET /metrics (Prometheus, a registry per
  * server) and the subgraph's own routes, plus graphql-ws on /graphql when the schema has a Subscription type.
  */
-export async function startSubgraphServer(
-  definition: SubgraphDefinition,
-  options: SubgraphServerOptions,
-): Promise<RunningSubgraph> {
+export async function startSubgraphServer(definition: SubgraphDefinition, options: SubgraphServerOptions): Promise<RunningSubgraph> {
   const { db, logger } = options;
   const schema = await definition.buildSchema();
   const pubsub = options.pubsub ?? new InProcessPubSub({ logger });
@@ -72,7 +69,15 @@ export async function startSubgraphServer(
   app.use(metrics.http);
   const httpServer = options.server?.httpServer ?? createServer(app);
   const subscriptions = schema.getSubscriptionType()
-    ? serveSubscriptions({ httpServer, path: '/graphql', schema, instance, routerSecret: options.routerSecret, logger, tracer: tracerFor(definition.name) })
+    ? serveSubscriptions({
+        httpServer,
+        path: '/graphql',
+        schema,
+        instance,
+        routerSecret: options.routerSecret,
+        logger,
+        tracer: tracerFor(definition.name),
+      })
     : undefined;
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -101,7 +106,13 @@ export async function startSubgraphServer(
       res.status(503).json({ status: 'unavailable' });
     }
   });
-  const metricsEndpoint = await serveMetrics({ app, registry: metrics.registry, port: options.metricsPort, host: options.host ?? '127.0.0.1', logger });
+  const metricsEndpoint = await serveMetrics({
+    app,
+    registry: metrics.registry,
+    port: options.metricsPort,
+    host: options.host ?? '127.0.0.1',
+    logger,
+  });
   const extra = express.Router();
   instance.routes?.(extra);
   app.use(extra);

@@ -63,7 +63,11 @@ export function registerEventMetrics({ registry, events, logger, timeoutMs }: Ev
         for (const consumer of events.stats().consumers) this.inc({ streams: consumer.streams.join(',') }, read(consumer));
       },
     });
-  consumerCounter('events_handled_total', 'Events this service handled (and acknowledged), by the streams of the consumer', (c) => c.handled);
+  consumerCounter(
+    'events_handled_total',
+    'Events this service handled (and acknowledged), by the streams of the consumer',
+    (c) => c.handled,
+  );
   consumerCounter('events_failed_total', 'Handler runs that threw (retried later, or dead-lettered)', (c) => c.failed);
 
   new Gauge({

@@ -73,10 +73,12 @@ export class RedisPubSub implements PubSub {
       filter: options.filter,
       onEnd: () => {
         this.subscribers.delete(queue);
-        subscribing.then(
-          () => (this.subscriber.isOpen ? this.subscriber.unsubscribe(channel, listener) : undefined),
-          () => undefined,
-        ).catch((error: unknown) => this.warn(error, 'pub/sub Redis unsubscribe failed'));
+        subscribing
+          .then(
+            () => (this.subscriber.isOpen ? this.subscriber.unsubscribe(channel, listener) : undefined),
+            () => undefined,
+          )
+          .catch((error: unknown) => this.warn(error, 'pub/sub Redis unsubscribe failed'));
       },
     });
     this.subscribers.add(queue);

@@ -61,7 +61,9 @@ export function postgresBinDir(): string {
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0) {
-    throw new Error('own PostgreSQL: initdb not found under /usr/lib/postgresql/*/bin (install the PostgreSQL server or set POSTGRES_BIN_DIR)');
+    throw new Error(
+      'own PostgreSQL: initdb not found under /usr/lib/postgresql/*/bin (install the PostgreSQL server or set POSTGRES_BIN_DIR)',
+    );
   }
   return join(root, versions[0]!, 'bin');
 }
@@ -209,12 +211,18 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const ended = (process: ChildProcess) =>
-    process.exitCode !== null || process.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => process.once('exit', () => resolve()));
+    process.exitCode !== null || process.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => process.once('exit', () => resolve()));
   const start = async () => {
     if (child) return;
-    const spawned = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
-      stdio: 'ignore',
-    });
+    const spawned = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     child = spawned;
     spawned.once('exit', () => {
       if (child === spawned) child = undefined;

@@ -46,7 +46,9 @@ let testRedisChecked: Promise<void> | undefined;
 export function requireTestRedis(): Promise<void> {
   testRedisChecked ??= pingRedis(TEST_REDIS_URL).catch((error: unknown) => {
     const reason = error instanceof Error ? error.message || error.name : String(error);
-    throw new Error(`this test needs Redis at ${TEST_REDIS_URL} (set TEST_REDIS_URL), which did not answer (${reason}): start it with redis-server`);
+    throw new Error(
+      `this test needs Redis at ${TEST_REDIS_URL} (set TEST_REDIS_URL), which did not answer (${reason}): start it with redis-server`,
+    );
   });
   return testRedisChecked;
 }

@@ -12,7 +12,10 @@ runMain(async () => {
   // Paths from the repository root. k8s/base holds a copy for the router's ConfigMap (kustomize reads no file
   // outside its directory).
   const supergraph = `${supergraphSdl.trimEnd()}\n`;
-  const files: Record<string, string> = { [join('schema', 'supergraph.graphql')]: supergraph, [join('k8s', 'base', 'supergraph.graphql')]: supergraph };
+  const files: Record<string, string> = {
+    [join('schema', 'supergraph.graphql')]: supergraph,
+    [join('k8s', 'base', 'supergraph.graphql')]: supergraph,
+  };
   for (const [name, sdl] of Object.entries(subgraphSdl)) files[join('schema', 'subgraphs', `${name}.graphql`)] = `${sdl.trimEnd()}\n`;
   const stale: string[] = [];
   for (const [relative, content] of Object.entries(files)) {

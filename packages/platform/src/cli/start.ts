@@ -1,6 +1,18 @@
 // npm start: the whole platform in one process with embedded PGlite databases under .data/<subgraph>.
 import { join } from 'node:path';
-import { createLogger, logLevelFromEnv, DEFAULT_PORTS, DEMO_PASSWORD, demoData, readPort, readString, REPO_ROOT, runMain, setupTracing, shutdownTracing } from '@commerce/kit';
+import {
+  createLogger,
+  logLevelFromEnv,
+  DEFAULT_PORTS,
+  DEMO_PASSWORD,
+  demoData,
+  readPort,
+  readString,
+  REPO_ROOT,
+  runMain,
+  setupTracing,
+  shutdownTracing,
+} from '@commerce/kit';
 import { startPlatform } from '../embedded.js';
 import { SUBGRAPHS } from '../subgraphs.js';
 

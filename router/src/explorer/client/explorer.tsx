@@ -1,5 +1,13 @@
 import { GraphiQL, type GraphiQLProps } from 'graphiql';
-import { buildSchema, getOperationAST, GraphQLError, parse, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  buildSchema,
+  getOperationAST,
+  GraphQLError,
+  parse,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -36,7 +44,8 @@ query Categories {
 
 // Radix UI's dialogs insert a <style> element; react-style-singleton stamps it with this nonce (read through
 // get-nonce's webpack global), which the page's Content-Security-Policy allows.
-(globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
+(globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ =
+  document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
 
 const authorization = (token: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
@@ -95,7 +104,11 @@ function overWebSocket(client: Client, params: Parameters<Fetcher>[0]) {
       const sink: Sink =
         typeof observer === 'object' ? observer : { next: observer ?? ignore, error: error ?? ignore, complete: complete ?? ignore };
       const unsubscribe = client.subscribe<Record<string, unknown>>(
-        { query: params.query, operationName: params.operationName ?? undefined, variables: params.variables as Record<string, unknown> | undefined },
+        {
+          query: params.query,
+          operationName: params.operationName ?? undefined,
+          variables: params.variables as Record<string, unknown> | undefined,
+        },
         {
           next: (value) => sink.next(value as ExecutionResult),
           error: (error) => {
@@ -104,7 +117,11 @@ function overWebSocket(client: Client, params: Parameters<Fetcher>[0]) {
               return sink.complete();
             }
             const closed = error as { code?: number; reason?: string };
-            sink.error(error instanceof Error ? error : new Error(`The WebSocket closed (${closed?.code ?? 'no code'} ${closed?.reason ?? ''})`.trim()));
+            sink.error(
+              error instanceof Error
+                ? error
+                : new Error(`The WebSocket closed (${closed?.code ?? 'no code'} ${closed?.reason ?? ''})`.trim()),
+            );
           },
           complete: () => sink.complete(),
         },
@@ -177,7 +194,13 @@ function Explorer() {
         </span>
       </form>
       <div className="explorer-graphiql">
-        <GraphiQL fetcher={fetcher} schema={schema.schema} defaultQuery={DEFAULT_QUERY} storage={sessionStorage} shouldPersistHeaders={false} />
+        <GraphiQL
+          fetcher={fetcher}
+          schema={schema.schema}
+          defaultQuery={DEFAULT_QUERY}
+          storage={sessionStorage}
+          shouldPersistHeaders={false}
+        />
       </div>
     </div>
   );

@@ -124,7 +124,6 @@ function record(
 
 function nestedStrings(directive: ConstDirectiveNode, argumentName: string): string[][] {
   const value = directive.arguments?.find((argument) => argument.name.value === argumentName)?.value;
-  const list = (node: ConstValueNode | undefined): ConstValueNode[] =>
-    node?.kind === Kind.LIST ? [...node.values] : node ? [node] : [];
+  const list = (node: ConstValueNode | undefined): ConstValueNode[] => (node?.kind === Kind.LIST ? [...node.values] : node ? [node] : []);
   return list(value).map((group) => list(group).flatMap((item) => (item.kind === Kind.STRING ? [item.value] : [])));
 }

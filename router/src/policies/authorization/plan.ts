@@ -173,7 +173,9 @@ async function buildSelection(
     result.push(fieldPlan);
     const fieldPath = [...path, responseKey];
     // `__typename`, `__schema` and `__type` are kept as the client wrote them and never guarded.
-    const decided: Verdict = field.name.startsWith('__') ? { verdict: 'allowed' } : await decide(context, type, field, node, isRoot, ancestors);
+    const decided: Verdict = field.name.startsWith('__')
+      ? { verdict: 'allowed' }
+      : await decide(context, type, field, node, isRoot, ancestors);
     if (decided.verdict === 'removed') {
       fieldPlan.verdict = 'removed';
       fieldPlan.active = true;
@@ -248,7 +250,8 @@ function included(selection: SelectionNode, variables: Record<string, unknown>):
     const name = directive.name.value;
     if (name !== 'skip' && name !== 'include') continue;
     const argument = directive.arguments?.find((candidate) => candidate.name.value === 'if')?.value;
-    const value = argument?.kind === Kind.VARIABLE ? variables[argument.name.value] : argument?.kind === Kind.BOOLEAN ? argument.value : undefined;
+    const value =
+      argument?.kind === Kind.VARIABLE ? variables[argument.name.value] : argument?.kind === Kind.BOOLEAN ? argument.value : undefined;
     if (name === 'skip' && value === true) return false;
     if (name === 'include' && value === false) return false;
   }
@@ -354,7 +357,10 @@ async function decideFromArguments(
     const policy = policies[name];
     const argumentPath = policy?.entity?.argument;
     if (!policy?.allowedKeys || !argumentPath) return false;
-    const key = argumentPath.reduce<unknown>((value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), args);
+    const key = argumentPath.reduce<unknown>(
+      (value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined),
+      args,
+    );
     if (typeof key !== 'string') return false;
     return (await policy.allowedKeys(principal, [key], context.lookups)).has(key);
   };

@@ -72,7 +72,10 @@ export function authorization(options: AuthorizationOptions): ApolloServerPlugin
             return null;
           }
           if (plan.removedPaths.length > 0) {
-            options.logger.info({ userId: contextValue.principal?.userId, paths: plan.removedPaths.map((path) => path.join('.')) }, 'unauthorized fields');
+            options.logger.info(
+              { userId: contextValue.principal?.userId, paths: plan.removedPaths.map((path) => path.join('.')) },
+              'unauthorized fields',
+            );
           }
           if (options.mode === 'reject' && plan.removedPaths.length > 0) {
             const errors = plan.removedPaths.map((path) => unauthorizedError(path, plan.principal).toJSON());
@@ -101,7 +104,10 @@ function replaceDocument(requestContext: GraphQLRequestContextResponseForOperati
 }
 
 /** Wraps the gateway so its results get the authorization plan applied before Apollo Server sends them. */
-export function withAuthorizedResults(gateway: GatewayInterface, options: Pick<AuthorizationOptions, 'policies' | 'lookups'>): GatewayInterface {
+export function withAuthorizedResults(
+  gateway: GatewayInterface,
+  options: Pick<AuthorizationOptions, 'policies' | 'lookups'>,
+): GatewayInterface {
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     stop: () => gateway.stop(),

@@ -148,7 +148,9 @@ function fieldCost(parent: GraphQLObjectType | GraphQLNamedType, field: FieldNod
   const childSizes = sizedFields.length ? { names: sizedFields, size: declaredListSize(definition, field, walk) } : undefined;
   const selection = field.selectionSet ? selectionSetCost(named, field.selectionSet, walk, childSizes) : 0;
   const perItem = ownWeight + selection;
-  const size = !isList ? 1 : inheritedSize ?? (sizedFields.length ? walk.options.defaultListSize : declaredListSize(definition, field, walk));
+  const size = !isList
+    ? 1
+    : (inheritedSize ?? (sizedFields.length ? walk.options.defaultListSize : declaredListSize(definition, field, walk)));
   return perItem * size + argumentsWeight(definition, field);
 }
 
@@ -165,7 +167,7 @@ function selectionSetCost(
       const inherited = sized?.names.includes(selection.name.value) ? sized.size : undefined;
       cost += fieldCost(parent, selection, walk, inherited);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const type = selection.typeCondition ? walk.schema.getType(selection.typeCondition.name.value) ?? parent : parent;
+      const type = selection.typeCondition ? (walk.schema.getType(selection.typeCondition.name.value) ?? parent) : parent;
       cost += selectionSetCost(type, selection.selectionSet, walk, sized);
     } else {
       const fragment = walk.fragments.get(selection.name.value);

@@ -217,7 +217,10 @@ export class ManifestFiles {
         this.contents = contents;
         this.log.info({ reason, operations: this.list.size, manifests: this.paths }, 'persisted query manifests reloaded');
       } catch (error) {
-        this.log.error({ reason, detail: error instanceof Error ? error.message : String(error) }, 'persisted query manifest rejected; keeping the current list');
+        this.log.error(
+          { reason, detail: error instanceof Error ? error.message : String(error) },
+          'persisted query manifest rejected; keeping the current list',
+        );
       }
     });
     return this.reloading;

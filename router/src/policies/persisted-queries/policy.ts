@@ -150,15 +150,18 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
       throw new Error(`persistedQueries mode for ${client} must be one of ${PERSISTED_QUERY_MODES.join(', ')}, got "${String(mode)}"`);
     }
   }
-  if (!Number.isInteger(config.apqTtlSeconds) || config.apqTtlSeconds < 0) throw new Error('persistedQueries.apqTtlSeconds must be a whole number >= 0');
+  if (!Number.isInteger(config.apqTtlSeconds) || config.apqTtlSeconds < 0)
+    throw new Error('persistedQueries.apqTtlSeconds must be a whole number >= 0');
   const files = new ManifestFiles(options.manifests ?? DEFAULT_MANIFESTS, log);
   const clientModes = new Map(Object.entries(modes.clients ?? {}));
-  const modeOf = (client: string | undefined): PersistedQueryMode => (client === undefined ? undefined : clientModes.get(client)) ?? modes.default;
+  const modeOf = (client: string | undefined): PersistedQueryMode =>
+    (client === undefined ? undefined : clientModes.get(client)) ?? modes.default;
   const apqAllowed = (mode: PersistedQueryMode) => config.apq && (mode === 'off' || mode === 'log');
   const anyLogMode = modes.default === 'log' || [...clientModes.values()].includes('log');
-  const redis = config.apq && config.redisUrl
-    ? new RedisApqStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, timeoutMs: config.redisTimeoutMs }, log)
-    : undefined;
+  const redis =
+    config.apq && config.redisUrl
+      ? new RedisApqStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, timeoutMs: config.redisTimeoutMs }, log)
+      : undefined;
   const clientHeader = config.clientNameHeader.toLowerCase(); // node lowercases incoming header names
   const clientOf = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value) || undefined;
 
@@ -217,7 +220,11 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
       } catch {
         return next(); // Apollo Server answers a malformed `extensions` parameter
       }
-      const decision = decide({ query: params.get('query') ?? undefined, operationName: params.get('operationName'), extensions }, client, list);
+      const decision = decide(
+        { query: params.get('query') ?? undefined, operationName: params.get('operationName'), extensions },
+        client,
+        list,
+      );
       if (decision.kind === 'refuse') return refuseRequest(res, [{ decision, operationName: params.get('operationName') }], client);
       if (decision.kind === 'resolved') {
         params.set('query', decision.body);
@@ -235,7 +242,10 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
     if (refused.length) {
       return refuseRequest(
         res,
-        refused.map(({ entry, decision }) => ({ decision: decision as Extract<Decision, { kind: 'refuse' }>, operationName: entry.operationName })),
+        refused.map(({ entry, decision }) => ({
+          decision: decision as Extract<Decision, { kind: 'refuse' }>,
+          operationName: entry.operationName,
+        })),
         client,
       );
     }
@@ -261,7 +271,10 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
     );
     for (const code of new Set(refused.map((item) => item.decision.code))) recordRejection(code);
     if (refused.some((item) => !item.decision.cacheable)) res.set('cache-control', NO_CACHE);
-    const errors: GraphQLFormattedError[] = refused.map(({ decision }) => ({ message: decision.message, extensions: { code: decision.code } }));
+    const errors: GraphQLFormattedError[] = refused.map(({ decision }) => ({
+      message: decision.message,
+      extensions: { code: decision.code },
+    }));
     res.status(first.status).json({ errors });
   };
 
@@ -307,7 +320,11 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
     if (decision.kind === 'refuse') return { ok: false, code: decision.code, message: decision.message };
     if (decision.kind === 'resolved') return { ok: true, query: decision.body };
     if (typeof request.query === 'string' && request.query !== '') return { ok: true, query: request.query };
-    return { ok: false, code: PERSISTED_QUERY_CODES.notInList, message: 'Persisted query not found in the persisted query list (APQ is for HTTP requests)' };
+    return {
+      ok: false,
+      code: PERSISTED_QUERY_CODES.notInList,
+      message: 'Persisted query not found in the persisted query list (APQ is for HTTP requests)',
+    };
   };
 
   return {

@@ -85,7 +85,11 @@ export async function vendorsByIds(db: CatalogDb, ids: readonly string[]): Promi
  * concurrent changes, and their events carry increasing versions. Returns undefined for an unknown product; the
  * same price again changes nothing and writes no event.
  */
-export async function changePrice(db: CatalogDb, productId: string, amount: string): Promise<{ product: ProductRecord; changed: boolean } | undefined> {
+export async function changePrice(
+  db: CatalogDb,
+  productId: string,
+  amount: string,
+): Promise<{ product: ProductRecord; changed: boolean } | undefined> {
   return db.$transaction(async (tx) => {
     const [current] = await tx.$queryRaw<{ price_amount: string }[]>`
       SELECT price_amount::text AS price_amount FROM products WHERE id = ${productId}::uuid FOR UPDATE`;

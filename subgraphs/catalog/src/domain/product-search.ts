@@ -9,9 +9,7 @@ export interface ProductFilterInput {
   maxPrice?: string | null;
 }
 
-export type SearchPosition =
-  | { kind: 'newest'; createdAt: Date; id: string }
-  | { kind: 'relevance'; rank: number; id: string };
+export type SearchPosition = { kind: 'newest'; createdAt: Date; id: string } | { kind: 'relevance'; rank: number; id: string };
 
 export interface ProductSearch {
   text?: string;

@@ -4,7 +4,15 @@ import { changePrice, listCategories, searchProducts } from '../data/product-sto
 import { checkNewPrice } from '../domain/product.js';
 import { positionCursor, productSearch } from '../domain/product-search.js';
 import type { CatalogContext } from './context.js';
-import { Category, ChangeProductPriceInput, ChangeProductPricePayload, Product, ProductConnection, ProductFilter, Vendor } from './types.js';
+import {
+  Category,
+  ChangeProductPriceInput,
+  ChangeProductPricePayload,
+  Product,
+  ProductConnection,
+  ProductFilter,
+  Vendor,
+} from './types.js';
 
 @Resolver(() => Product)
 export class ProductResolver {
@@ -21,7 +29,13 @@ export class ProductResolver {
     const criteria = productSearch({ first: first ?? 20, after, search, filter });
     const hits = await searchProducts(ctx.db, criteria);
     for (const hit of hits) ctx.loaders.product.prime(hit.product.id, hit.product);
-    return pageFromRows(hits, criteria.first, Boolean(after), (hit) => positionCursor(hit.position), (hit) => hit.product);
+    return pageFromRows(
+      hits,
+      criteria.first,
+      Boolean(after),
+      (hit) => positionCursor(hit.position),
+      (hit) => hit.product,
+    );
   }
 
   @Query(() => Product, { nullable: true })
@@ -45,7 +59,7 @@ export class ProductResolver {
     const product = await ctx.loaders.product.load(input.productId);
     if (!product) return { userErrors: [userError('PRODUCT_NOT_FOUND', 'No such product', ['input', 'productId'])] };
     if (principal.role !== 'admin' && product.vendorId !== principal.vendorId) {
-      throw forbidden("Only staff of the vendor selling this product can change its price");
+      throw forbidden('Only staff of the vendor selling this product can change its price');
     }
     const price = checkNewPrice(product, input);
     if ('code' in price) return { userErrors: [userError(price.code, price.message, ['input', price.field])] };

@@ -17,7 +17,11 @@ export class LogInThrottle {
     config: LogInThrottleConfig,
     private readonly logger: Logger,
   ) {
-    this.failures = new FailureThrottle(store, `${keyPrefix}login:`, { pair: config.pair, account: config.account, address: config.address });
+    this.failures = new FailureThrottle(store, `${keyPrefix}login:`, {
+      pair: config.pair,
+      account: config.account,
+      address: config.address,
+    });
     this.known = new RememberedKeys(store, `${keyPrefix}login:known`, config.knownAddressSeconds);
   }
 
@@ -32,7 +36,8 @@ export class LogInThrottle {
     const keys = keysOf(email, address);
     const retryAfterSeconds = await this.failures.failed(keys);
     // The account as its hash, like the store's keys: no email address in the logs.
-    if (retryAfterSeconds > 0) this.logger.info({ account: keys.account, address: keys.address, retryAfterSeconds }, 'failed log-ins: back-off');
+    if (retryAfterSeconds > 0)
+      this.logger.info({ account: keys.account, address: keys.address, retryAfterSeconds }, 'failed log-ins: back-off');
   }
 
   async succeeded(email: string, address: string): Promise<void> {

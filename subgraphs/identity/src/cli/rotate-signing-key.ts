@@ -17,7 +17,9 @@ runMain(async () => {
     // Refuses (ConfigError) before changing anything when the KEKs do not open the stored keys.
     await keys.prepare(createLogger('identity-keys', 'warn'));
     const { kid, retired } = await keys.rotate();
-    process.stdout.write(`identity: signing key ${kid} now signs; retired ${retired.join(', ') || 'none'} (in the JWKS ${retainSeconds} s more)\n`);
+    process.stdout.write(
+      `identity: signing key ${kid} now signs; retired ${retired.join(', ') || 'none'} (in the JWKS ${retainSeconds} s more)\n`,
+    );
   } finally {
     await db.$disconnect();
     await database.close();

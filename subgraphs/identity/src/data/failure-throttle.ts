@@ -18,7 +18,10 @@ export class FailureThrottle<Dimension extends string> {
   ) {
     for (const [dimension, policy] of Object.entries(policies) as [Dimension, BackoffPolicy][]) {
       // `points` is never reached: failures are counted with penalty(), which does not refuse.
-      this.failures.set(dimension, store.limiter({ points: 1_000_000, duration: policy.windowSeconds, keyPrefix: `${keyPrefix}${dimension}:n` }));
+      this.failures.set(
+        dimension,
+        store.limiter({ points: 1_000_000, duration: policy.windowSeconds, keyPrefix: `${keyPrefix}${dimension}:n` }),
+      );
       this.blocks.set(dimension, store.limiter({ points: 1, duration: policy.maxSeconds, keyPrefix: `${keyPrefix}${dimension}:b` }));
     }
   }
@@ -53,7 +56,9 @@ export class FailureThrottle<Dimension extends string> {
   }
 
   private entries(keys: Partial<Record<Dimension, string>>): [Dimension, string][] {
-    return (Object.entries(keys) as [Dimension, string | undefined][]).filter((entry): entry is [Dimension, string] => entry[1] !== undefined);
+    return (Object.entries(keys) as [Dimension, string | undefined][]).filter(
+      (entry): entry is [Dimension, string] => entry[1] !== undefined,
+    );
   }
 }
 

@@ -44,7 +44,9 @@ export class SigningKeys {
   async prepare(logger: Logger): Promise<{ sealed: number; resealed: number }> {
     let sealed = 0;
     let resealed = 0;
-    for (const row of await this.db.signingKey.findMany({ where: { OR: [{ privatePem: { not: null } }, { privateKeyEncrypted: { not: null } }] } })) {
+    for (const row of await this.db.signingKey.findMany({
+      where: { OR: [{ privatePem: { not: null } }, { privateKeyEncrypted: { not: null } }] },
+    })) {
       const pem = this.openRow(row);
       if (row.privatePem === null && row.privateKeyKeyId === this.keyring.currentKeyId) continue;
       const envelope = this.keyring.seal(pem, sealContext(row.kid));
@@ -55,7 +57,8 @@ export class SigningKeys {
       if (row.privatePem !== null) sealed += 1;
       else resealed += 1;
     }
-    if (sealed || resealed) logger.info({ sealed, resealed, keyId: this.keyring.currentKeyId }, 'signing keys sealed with the current key-encryption key');
+    if (sealed || resealed)
+      logger.info({ sealed, resealed, keyId: this.keyring.currentKeyId }, 'signing keys sealed with the current key-encryption key');
     await this.active();
     return { sealed, resealed };
   }
@@ -124,7 +127,9 @@ export class SigningKeys {
     try {
       pem = this.keyring.open(unpackSealed(row.privateKeyKeyId, row.privateKeyEncrypted), sealContext(row.kid));
     } catch {
-      throw new ConfigError(`${variable}: key "${row.privateKeyKeyId}" does not open signing key ${row.kid}; it is not the key that sealed it (wrong key material?)`);
+      throw new ConfigError(
+        `${variable}: key "${row.privateKeyKeyId}" does not open signing key ${row.kid}; it is not the key that sealed it (wrong key material?)`,
+      );
     }
     this.opened.set(row.kid, pem);
     return pem;

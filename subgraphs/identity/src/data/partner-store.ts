@@ -28,9 +28,7 @@ export async function findClientForAuthentication(db: IdentityDb, clientId: stri
 export async function partnerClientsPage(db: IdentityDb, key: ClientPageKey): Promise<PartnerClientRecord[]> {
   const after = key.after;
   return db.partnerClient.findMany({
-    where: after
-      ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
-      : undefined,
+    where: after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : undefined,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: key.first + 1,
     select: publicFields,

@@ -34,6 +34,9 @@ export async function revokedSince(db: IdentityDb, since: Date | undefined, now 
 }
 
 /** Revokes one partner access token by its `sid`; revoking it again changes nothing. */
-export async function revokePartnerToken(db: IdentityDb, revocation: { tokenId: string; clientId: string; expiresAt: Date }): Promise<void> {
+export async function revokePartnerToken(
+  db: IdentityDb,
+  revocation: { tokenId: string; clientId: string; expiresAt: Date },
+): Promise<void> {
   await db.partnerTokenRevocation.upsert({ where: { tokenId: revocation.tokenId }, create: revocation, update: {} });
 }

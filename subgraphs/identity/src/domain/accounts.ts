@@ -42,5 +42,15 @@ export function validateSignUp(input: { email: string; password: string; name: s
 export const SCOPES_BY_ROLE: Record<UserRecord['role'], string[]> = {
   customer: ['catalog:read', 'reviews:write', 'orders:write'],
   vendor_staff: ['catalog:read', 'catalog:write', 'inventory:read', 'inventory:write', 'orders:read'],
-  admin: ['catalog:read', 'catalog:write', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'reviews:write', 'admin', 'schema:read'],
+  admin: [
+    'catalog:read',
+    'catalog:write',
+    'inventory:read',
+    'inventory:write',
+    'orders:read',
+    'orders:write',
+    'reviews:write',
+    'admin',
+    'schema:read',
+  ],
 };

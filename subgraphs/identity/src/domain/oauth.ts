@@ -1,12 +1,7 @@
 import { decoySecretHash, grantScopes, verifyClientSecret, type PartnerClientRecord } from './partners.js';
 
 /** The OAuth2 client credentials grant (RFC 6749 §4.4) as rules: parse, authenticate, grant. No HTTP, no Prisma. */
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope';
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope';
 
 /** An error response of RFC 6749 §5.2. `retryAfterSeconds` is set when failed authentications are throttled. */
 export class OAuthError extends Error {
@@ -58,7 +53,11 @@ export interface ClientCredentials {
 }
 
 /** RFC 6749 §2.3.1: HTTP Basic or client_id/client_secret in the body, one way only. */
-function parseClientAuthentication(authorization: string | undefined, bodyId: string | undefined, bodySecret: string | undefined): ClientCredentials | OAuthError {
+function parseClientAuthentication(
+  authorization: string | undefined,
+  bodyId: string | undefined,
+  bodySecret: string | undefined,
+): ClientCredentials | OAuthError {
   if (authorization !== undefined) {
     const basic = parseBasic(authorization);
     if (!basic) return new OAuthError('invalid_client', 'Use HTTP Basic authentication with the client id and secret');
@@ -136,7 +135,11 @@ export interface TokenResponse {
 }
 
 /** `address`: the client's (the router's signed one), for the throttle. */
-export async function clientCredentialsGrant(request: TokenRequest, address: string, deps: ClientCredentialsDeps): Promise<TokenResponse | OAuthError> {
+export async function clientCredentialsGrant(
+  request: TokenRequest,
+  address: string,
+  deps: ClientCredentialsDeps,
+): Promise<TokenResponse | OAuthError> {
   const stored = await authenticateClient(request, address, deps);
   if (stored instanceof OAuthError) return stored;
   const grant = grantScopes(request.scope, stored.client);
@@ -161,7 +164,11 @@ export async function authenticateClient(
 ): Promise<StoredClient | OAuthError> {
   const retryAfter = await deps.throttle.retryAfterSeconds(request.clientId, address);
   if (retryAfter > 0) {
-    return new OAuthError('invalid_client', `Too many failed authentications for this client from this address; retry in ${retryAfter} s`, retryAfter);
+    return new OAuthError(
+      'invalid_client',
+      `Too many failed authentications for this client from this address; retry in ${retryAfter} s`,
+      retryAfter,
+    );
   }
   const stored = await deps.findClient(request.clientId);
   // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.

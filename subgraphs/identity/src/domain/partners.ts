@@ -32,7 +32,9 @@ export function validateNewClient(input: { name: string; scopes: readonly string
   if (input.scopes.length === 0) errors.push(userError('INVALID_INPUT', 'Choose at least one scope', ['input', 'scopes']));
   input.scopes.forEach((scope, index) => {
     if (!isPartnerScope(scope)) {
-      errors.push(userError('INVALID_SCOPE', `Unknown scope "${scope}"; use ${PARTNER_SCOPES.join(', ')}`, ['input', 'scopes', String(index)]));
+      errors.push(
+        userError('INVALID_SCOPE', `Unknown scope "${scope}"; use ${PARTNER_SCOPES.join(', ')}`, ['input', 'scopes', String(index)]),
+      );
     }
   });
   return errors;

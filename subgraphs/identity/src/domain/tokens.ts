@@ -16,7 +16,12 @@ export interface SigningKeyRecord {
 
 /** `sessionId` becomes the `sid` claim: the router refuses the token once that session is revoked. */
 export async function signAccessToken(user: UserRecord, key: SigningKeyRecord, sessionId: string): Promise<string> {
-  const claims = { role: user.role, scope: SCOPES_BY_ROLE[user.role].join(' '), sid: sessionId, ...(user.tenantId ? { vendor: user.tenantId } : {}) };
+  const claims = {
+    role: user.role,
+    scope: SCOPES_BY_ROLE[user.role].join(' '),
+    sid: sessionId,
+    ...(user.tenantId ? { vendor: user.tenantId } : {}),
+  };
   return sign(claims, user.id, ACCESS_TOKEN_TTL_SECONDS, key);
 }
 

@@ -3,7 +3,13 @@ import { ClientAddressHeaderError, readInteger, type Logger } from '@commerce/ki
 import type { IdentityDb } from '../data/client.js';
 import type { SigningKeys } from '../data/key-store.js';
 import { findClientForAuthentication } from '../data/partner-store.js';
-import { clientCredentialsGrant, OAuthError, parseTokenRequest, type ClientAuthThrottle, type ClientCredentialsDeps } from '../domain/oauth.js';
+import {
+  clientCredentialsGrant,
+  OAuthError,
+  parseTokenRequest,
+  type ClientAuthThrottle,
+  type ClientCredentialsDeps,
+} from '../domain/oauth.js';
 import { CLIENT_ID_PATTERN } from '../domain/partners.js';
 import { signPartnerToken } from '../domain/tokens.js';
 
@@ -36,7 +42,14 @@ export interface HttpAnswer {
 }
 
 /** Returns the handler: request in, status + headers + JSON body out (the caller writes it). */
-export function tokenEndpoint({ db, logger, config, throttle, signingKeys, clientAddress }: TokenEndpointDeps): (req: IncomingMessage) => Promise<HttpAnswer> {
+export function tokenEndpoint({
+  db,
+  logger,
+  config,
+  throttle,
+  signingKeys,
+  clientAddress,
+}: TokenEndpointDeps): (req: IncomingMessage) => Promise<HttpAnswer> {
   const deps: ClientCredentialsDeps = {
     findClient: (clientId) => findClientForAuthentication(db, clientId),
     signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await signingKeys.active()),

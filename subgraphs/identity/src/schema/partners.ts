@@ -1,7 +1,14 @@
 import { isUuid, pageFromRows, requireRole, userError } from '@commerce/kit';
 import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { createPartnerClient, partnerClientsPage, revokePartnerClient } from '../data/partner-store.js';
-import { clientCursor, clientPageKey, hashClientSecret, newClientCredentials, normalizeScopes, validateNewClient } from '../domain/partners.js';
+import {
+  clientCursor,
+  clientPageKey,
+  hashClientSecret,
+  newClientCredentials,
+  normalizeScopes,
+  validateNewClient,
+} from '../domain/partners.js';
 import type { IdentityContext } from './context.js';
 import {
   CreatePartnerClientInput,
@@ -31,7 +38,10 @@ export class PartnerClientResolver {
   @Directive('@authenticated')
   @Directive('@policy(policies: [["admin"]])')
   @Mutation(() => CreatePartnerClientPayload, { description: 'Admins: creates a partner client; its secret is returned once.' })
-  async createPartnerClient(@Arg('input') input: CreatePartnerClientInput, @Ctx() ctx: IdentityContext): Promise<CreatePartnerClientPayload> {
+  async createPartnerClient(
+    @Arg('input') input: CreatePartnerClientInput,
+    @Ctx() ctx: IdentityContext,
+  ): Promise<CreatePartnerClientPayload> {
     const admin = requireRole(ctx.principal, 'admin');
     const invalid = validateNewClient(input);
     if (invalid.length) return { userErrors: invalid };
@@ -48,7 +58,9 @@ export class PartnerClientResolver {
 
   @Directive('@authenticated')
   @Directive('@policy(policies: [["admin"]])')
-  @Mutation(() => RevokePartnerClientPayload, { description: 'Admins: the client gets no more tokens; tokens already issued expire on their own.' })
+  @Mutation(() => RevokePartnerClientPayload, {
+    description: 'Admins: the client gets no more tokens; tokens already issued expire on their own.',
+  })
   async revokePartnerClient(@Arg('id', () => ID) id: string, @Ctx() ctx: IdentityContext): Promise<RevokePartnerClientPayload> {
     requireRole(ctx.principal, 'admin');
     const client = isUuid(id) ? await revokePartnerClient(ctx.db, id) : undefined;

@@ -18,7 +18,10 @@ export class User {
   name!: string;
 
   @Directive('@policy(policies: [["self_or_admin"]])')
-  @Field(() => String, { nullable: true, description: 'Visible to the user themself and to admins; null (UNAUTHORIZED_FIELD_OR_TYPE) for anyone else.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Visible to the user themself and to admins; null (UNAUTHORIZED_FIELD_OR_TYPE) for anyone else.',
+  })
   email!: string;
 
   @Field({ description: 'customer, vendor_staff or admin.' })
@@ -48,7 +51,10 @@ export class AuthPayload {
   @Field(() => User, { nullable: true })
   user?: User;
 
-  @Field(() => Int, { nullable: true, description: 'Set with TOO_MANY_ATTEMPTS: seconds before logging in to this account from this address may be tried again.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Set with TOO_MANY_ATTEMPTS: seconds before logging in to this account from this address may be tried again.',
+  })
   retryAfterSeconds?: number;
 
   @Field(() => [UserError])
@@ -76,7 +82,9 @@ export class LogInInput {
   password!: string;
 }
 
-@ObjectType({ description: 'A partner integration that gets access tokens with OAuth2 client credentials at identity\'s POST /oauth/token.' })
+@ObjectType({
+  description: "A partner integration that gets access tokens with OAuth2 client credentials at identity's POST /oauth/token.",
+})
 export class PartnerClient {
   @Field(() => ID)
   id!: string;

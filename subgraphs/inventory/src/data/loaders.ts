@@ -6,8 +6,14 @@ import { itemsByIds, productStocks, warehousesByIds } from './stock-store.js';
 export function createLoaders(db: InventoryDb) {
   return {
     /** Each product's vendor and stock levels (null for a product inventory does not know). */
-    stock: byIdLoader((ids) => productStocks(db, ids), (stock) => stock.productId),
-    item: byIdLoader((ids) => itemsByIds(db, ids), (item) => item.productId),
+    stock: byIdLoader(
+      (ids) => productStocks(db, ids),
+      (stock) => stock.productId,
+    ),
+    item: byIdLoader(
+      (ids) => itemsByIds(db, ids),
+      (item) => item.productId,
+    ),
     warehouse: byIdLoader((ids) => warehousesByIds(db, ids)),
   };
 }

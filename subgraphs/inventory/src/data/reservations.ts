@@ -45,11 +45,7 @@ async function announce(options: ReservationOptions | undefined, productIds: Ite
  * then). A product may be split over several warehouses. Idempotent per order: when the order already has
  * reservation rows, they are returned (with their status) and nothing changes.
  */
-export async function reserveStock(
-  db: InventoryDb,
-  input: ReserveStockInput,
-  options?: ReservationOptions,
-): Promise<ReserveStockResult> {
+export async function reserveStock(db: InventoryDb, input: ReserveStockInput, options?: ReservationOptions): Promise<ReserveStockResult> {
   const outcome = await db.$transaction((tx) => reserveStockIn(tx, input), TRANSACTION_OPTIONS);
   await announce(options, outcome.changed);
   return outcome.result;
@@ -136,13 +132,12 @@ function compare(a: string, b: string): number {
  * Releases the order's held reservation (compensation). Idempotent: a second call, or a call after the commit
  * or after `releaseExpired`, changes nothing. Returns how many rows this call released.
  */
-export async function releaseReservation(
-  db: InventoryDb,
-  orderId: string,
-  options?: ReservationOptions,
-): Promise<{ released: number }> {
+export async function releaseReservation(db: InventoryDb, orderId: string, options?: ReservationOptions): Promise<{ released: number }> {
   const rows = await db.$transaction((tx) => releaseReservationIn(tx, orderId), TRANSACTION_OPTIONS);
-  await announce(options, rows.map((row) => row.productId));
+  await announce(
+    options,
+    rows.map((row) => row.productId),
+  );
   return { released: rows.length };
 }
 
@@ -221,6 +216,9 @@ export async function releaseExpired(
     await releaseRows(tx, expired);
     return expired;
   }, TRANSACTION_OPTIONS);
-  await announce(options, rows.map((row) => row.productId));
+  await announce(
+    options,
+    rows.map((row) => row.productId),
+  );
   return { released: rows.map((row) => row.id) };
 }

@@ -11,7 +11,9 @@ export async function stockByProducts(db: InventoryDb, productIds: readonly stri
 
 /** The products inventory knows, each with its vendor and its levels (oldest warehouse id first), in one query. */
 export async function productStocks(db: InventoryDb, productIds: readonly string[]): Promise<ProductStock[]> {
-  const rows = await db.$queryRaw<{ productId: string; vendorId: string; warehouseId: string | null; onHand: number | null; reserved: number | null }[]>`
+  const rows = await db.$queryRaw<
+    { productId: string; vendorId: string; warehouseId: string | null; onHand: number | null; reserved: number | null }[]
+  >`
     SELECT i.product_id::text AS "productId", i.vendor_id::text AS "vendorId", s.warehouse_id::text AS "warehouseId",
            s.on_hand AS "onHand", s.reserved
     FROM inventory_items i LEFT JOIN stock_levels s ON s.product_id = i.product_id

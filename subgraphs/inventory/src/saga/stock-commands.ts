@@ -33,7 +33,9 @@ export interface StockCommandsOptions {
  */
 export function startStockCommands(options: StockCommandsOptions): { close(): Promise<void> } {
   const { db, events, stockEvents, logger } = options;
-  const transactions = withAfterCommit(prismaTransactions(db), (error) => logger.warn({ err: error }, 'stock commands: after-commit work failed'));
+  const transactions = withAfterCommit(prismaTransactions(db), (error) =>
+    logger.warn({ err: error }, 'stock commands: after-commit work failed'),
+  );
   events.consume<HookedTx<InventoryTx>>({
     streams: [STREAMS.inventoryCommands],
     transactions,
@@ -79,7 +81,8 @@ async function carryOut(tx: InventoryTx, command: Command): Promise<{ replies: E
   if (isCheckoutMessage(command, 'inventory.commit-stock')) {
     const { orderId } = command.payload;
     const outcome = await commitReservationIn(tx, orderId);
-    if (!outcome.ok) return { replies: [checkoutMessage('inventory.stock-commit-failed', { orderId, reason: outcome.reason })], changed: [] };
+    if (!outcome.ok)
+      return { replies: [checkoutMessage('inventory.stock-commit-failed', { orderId, reason: outcome.reason })], changed: [] };
     const soldOut = await soldOutProducts(tx, outcome.changed);
     return {
       replies: [

@@ -32,16 +32,13 @@ export class ProductStockResolver {
 
   @Directive('@requiresScopes(scopes: [["inventory:write"]])')
   @Directive('@policy(policies: [["vendor_owns_product"]])')
-  @Mutation(() => AdjustStockPayload, { description: 'Vendor staff of the product\'s vendor, or admins (scope inventory:write).' })
+  @Mutation(() => AdjustStockPayload, { description: "Vendor staff of the product's vendor, or admins (scope inventory:write)." })
   async adjustStock(@Arg('input') input: AdjustStockInput, @Ctx() ctx: InventoryContext): Promise<AdjustStockPayload> {
     const principal = requireRole(ctx.principal, 'vendor_staff', 'admin');
     const change = { ...input, reason: input.reason?.trim() || 'adjustment' };
     const invalid = validateAdjustment(change);
     if (invalid.length) return { userErrors: invalid };
-    const [item, warehouse] = await Promise.all([
-      ctx.loaders.item.load(input.productId),
-      ctx.loaders.warehouse.load(input.warehouseId),
-    ]);
+    const [item, warehouse] = await Promise.all([ctx.loaders.item.load(input.productId), ctx.loaders.warehouse.load(input.warehouseId)]);
     if (!item) return { userErrors: [userError('PRODUCT_NOT_FOUND', 'No such product', ['input', 'productId'])] };
     if (!warehouse) return { userErrors: [userError('WAREHOUSE_NOT_FOUND', 'No such warehouse', ['input', 'warehouseId'])] };
     if (principal.role !== 'admin' && item.vendorId !== principal.vendorId) {

@@ -8,7 +8,7 @@ export class StockSubscriptionResolver {
   // Stock availability is public: anyone may subscribe. The iterator comes from the pub/sub port, filtered
   // by product, so type-graphql's own PubSub is not involved.
   @Subscription(() => StockChange, {
-    description: 'Pushed after every change of the product\'s stock (adjustments, reservations, releases). Anyone may subscribe.',
+    description: "Pushed after every change of the product's stock (adjustments, reservations, releases). Anyone may subscribe.",
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { productId: string }, InventoryContext>) =>
       context.stockEvents.follow(checkProductId(args.productId)),
   })

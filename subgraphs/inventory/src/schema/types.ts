@@ -37,15 +37,15 @@ export class StockLevel {
   available!: number;
 
   @Directive('@policy(policies: [["vendor_owns_product"]])')
-  @Field(() => Int, { nullable: true, description: 'Units held for orders in progress. Staff of the product\'s vendor and admins.' })
+  @Field(() => Int, { nullable: true, description: "Units held for orders in progress. Staff of the product's vendor and admins." })
   reserved!: number;
 
   @Directive('@policy(policies: [["vendor_owns_product"]])')
-  @Field(() => Int, { nullable: true, description: 'Units in the warehouses. Staff of the product\'s vendor and admins.' })
+  @Field(() => Int, { nullable: true, description: "Units in the warehouses. Staff of the product's vendor and admins." })
   onHand!: number;
 
   @Directive('@policy(policies: [["vendor_owns_product"]])')
-  @Field(() => [WarehouseStock], { nullable: true, description: 'Stock per warehouse. Staff of the product\'s vendor and admins.' })
+  @Field(() => [WarehouseStock], { nullable: true, description: "Stock per warehouse. Staff of the product's vendor and admins." })
   warehouses!: WarehouseStock[];
 
   // who sells the product (null: unknown to inventory), for StockLevelResolver's check; not in the schema
@@ -59,7 +59,7 @@ export class Product {
   id!: string;
 }
 
-@ObjectType({ description: 'A change of a product\'s stock, pushed to stockChanged subscribers.' })
+@ObjectType({ description: "A change of a product's stock, pushed to stockChanged subscribers." })
 export class StockChange {
   @Field(() => Product)
   product!: Product;

@@ -42,7 +42,12 @@ export async function notificationPages(db: NotificationsDb, keys: readonly Noti
  * Marks the notification read if it is addressed to one of `recipients` (the first time only: a repeat keeps the
  * first readAt). Null when there is no such notification for them; nothing changes then.
  */
-export async function markRead(db: NotificationsDb, id: string, recipients: readonly Recipient[], now = new Date()): Promise<NotificationRecord | null> {
+export async function markRead(
+  db: NotificationsDb,
+  id: string,
+  recipients: readonly Recipient[],
+  now = new Date(),
+): Promise<NotificationRecord | null> {
   if (recipients.length === 0) return null;
   const mine = { id, recipient: { in: [...recipients] } };
   await db.notification.updateMany({ where: { ...mine, readAt: null }, data: { readAt: now } });

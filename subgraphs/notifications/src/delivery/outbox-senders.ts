@@ -12,7 +12,9 @@ export function outboxSenders(tx: NotificationsTx): Senders {
     email: {
       async sendEmail(message) {
         await tx.outgoingMessage.createMany({
-          data: [{ notificationId: message.reference, channel: 'EMAIL', recipient: message.to, subject: message.subject, body: message.body }],
+          data: [
+            { notificationId: message.reference, channel: 'EMAIL', recipient: message.to, subject: message.subject, body: message.body },
+          ],
           skipDuplicates: true,
         });
       },

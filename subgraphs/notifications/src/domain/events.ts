@@ -43,7 +43,10 @@ export function readNotifiableEvent(event: EventEnvelope): NotifiableEvent | nul
   if (isCheckoutMessage(event, 'orders.order-placed')) {
     const lines = list(payload.lines, 'lines').map((line, index) => {
       const fields = record(line, `lines[${index}]`);
-      return { productId: uuid(fields.productId, `lines[${index}].productId`), vendorId: uuid(fields.vendorId, `lines[${index}].vendorId`) };
+      return {
+        productId: uuid(fields.productId, `lines[${index}].productId`),
+        vendorId: uuid(fields.vendorId, `lines[${index}].vendorId`),
+      };
     });
     if (lines.length === 0) throw new MalformedEventError('lines must not be empty');
     return { ...base, type: 'order-placed', ...order(payload), total: money(payload.total), lines };
@@ -53,11 +56,13 @@ export function readNotifiableEvent(event: EventEnvelope): NotifiableEvent | nul
     return { ...base, type: 'order-confirmed', ...order(payload), total: money(payload.total), vendorIds: [...new Set(vendorIds)] };
   }
   if (isCheckoutMessage(event, 'orders.order-failed')) {
-    if (typeof payload.reason !== 'string' || !REASON.test(payload.reason)) throw new MalformedEventError('reason must be a code such as OUT_OF_STOCK');
+    if (typeof payload.reason !== 'string' || !REASON.test(payload.reason))
+      throw new MalformedEventError('reason must be a code such as OUT_OF_STOCK');
     return { ...base, type: 'order-failed', ...order(payload), reason: payload.reason };
   }
   if (isCheckoutMessage(event, 'orders.order-cancelled')) return { ...base, type: 'order-cancelled', ...order(payload) };
-  if (isCheckoutMessage(event, 'inventory.product-sold-out')) return { ...base, type: 'product-sold-out', productId: uuid(payload.productId, 'productId') };
+  if (isCheckoutMessage(event, 'inventory.product-sold-out'))
+    return { ...base, type: 'product-sold-out', productId: uuid(payload.productId, 'productId') };
   return null;
 }
 
@@ -67,7 +72,8 @@ function order(payload: Record<string, unknown>): { orderId: string; userId: str
 
 function money(value: unknown): Money {
   const fields = record(value, 'total');
-  if (typeof fields.amount !== 'string' || !AMOUNT.test(fields.amount)) throw new MalformedEventError('total.amount must be a decimal string');
+  if (typeof fields.amount !== 'string' || !AMOUNT.test(fields.amount))
+    throw new MalformedEventError('total.amount must be a decimal string');
   if (typeof fields.currencyCode !== 'string' || !CURRENCY.test(fields.currencyCode)) {
     throw new MalformedEventError('total.currencyCode must be an ISO 4217 code');
   }

@@ -57,7 +57,9 @@ export function recipientsOf(principal: Principal | undefined): Recipient[] {
     case 'customer':
       return [userRecipient(principal.userId)];
     case 'vendor_staff':
-      return principal.vendorId ? [userRecipient(principal.userId), vendorRecipient(principal.vendorId)] : [userRecipient(principal.userId)];
+      return principal.vendorId
+        ? [userRecipient(principal.userId), vendorRecipient(principal.vendorId)]
+        : [userRecipient(principal.userId)];
     case 'admin':
       return [userRecipient(principal.userId), ADMINS];
     default:

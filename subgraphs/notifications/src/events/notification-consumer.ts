@@ -34,11 +34,15 @@ export function startNotificationConsumer(options: {
     handler: async (event, tx, delivery) => {
       try {
         const recorded = await notify(event, notificationWriter(tx), sendersFor(tx), randomUUID);
-        if (recorded.length > 0) logger.debug({ eventId: event.id, type: event.type, notifications: recorded.length }, 'notifications recorded');
+        if (recorded.length > 0)
+          logger.debug({ eventId: event.id, type: event.type, notifications: recorded.length }, 'notifications recorded');
       } catch (error) {
         // ids and the contract problem only: payloads are never logged
         if (error instanceof MalformedEventError) {
-          logger.warn({ eventId: event.id, type: event.type, attempt: delivery.attempt, problem: error.message }, 'event breaks the contract; nothing recorded');
+          logger.warn(
+            { eventId: event.id, type: event.type, attempt: delivery.attempt, problem: error.message },
+            'event breaks the contract; nothing recorded',
+          );
         }
         throw error;
       }

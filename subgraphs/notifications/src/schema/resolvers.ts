@@ -1,7 +1,13 @@
 import { isUuid, pageFromRows, requirePrincipal, userError, type ReferenceResolvers } from '@commerce/kit';
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { markRead } from '../data/notification-store.js';
-import { notificationCursor, notificationPageKey, recipientsOf, recipientsVisibleTo, type NotificationRecord } from '../domain/notification.js';
+import {
+  notificationCursor,
+  notificationPageKey,
+  recipientsOf,
+  recipientsVisibleTo,
+  type NotificationRecord,
+} from '../domain/notification.js';
 import type { NotificationsContext } from './context.js';
 import { MarkNotificationReadPayload, Notification, NotificationConnection, User } from './types.js';
 
@@ -26,8 +32,8 @@ export class UserNotificationsResolver {
   @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @FieldResolver(() => NotificationConnection, {
     description:
-      'Newest first. The user\'s own notifications; vendor staff also see their vendor\'s, admins also those for all admins. ' +
-      'Admins asking about another user see that user\'s own.',
+      "Newest first. The user's own notifications; vendor staff also see their vendor's, admins also those for all admins. " +
+      "Admins asking about another user see that user's own.",
   })
   async notifications(
     @Root() user: User,
@@ -46,7 +52,7 @@ export class UserNotificationsResolver {
 export class NotificationResolver {
   @Directive('@authenticated')
   @Mutation(() => MarkNotificationReadPayload, {
-    description: 'Marks one of your notifications read (a repeat keeps the first readAt). Anyone else\'s: NOT_FOUND, and nothing changes.',
+    description: "Marks one of your notifications read (a repeat keeps the first readAt). Anyone else's: NOT_FOUND, and nothing changes.",
   })
   async markNotificationRead(@Arg('id', () => ID) id: string, @Ctx() ctx: NotificationsContext): Promise<MarkNotificationReadPayload> {
     const principal = requirePrincipal(ctx.principal);

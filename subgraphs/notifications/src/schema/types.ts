@@ -7,7 +7,7 @@ registerEnumType(NotificationKind, {
   name: 'NotificationKind',
   description:
     'Buyers: ORDER_PLACED, ORDER_CONFIRMED, ORDER_FAILED, ORDER_CANCELLED. Vendors: VENDOR_ORDER_CONFIRMED, PRODUCT_SOLD_OUT ' +
-    '(admins get PRODUCT_SOLD_OUT when the product\'s vendor is unknown).',
+    "(admins get PRODUCT_SOLD_OUT when the product's vendor is unknown).",
 });
 
 export const NotificationChannel = Object.fromEntries(CHANNELS.map((channel) => [channel, channel])) as { [C in Channel]: C };
@@ -54,13 +54,16 @@ export class Notification {
   @Field(() => [NotificationChannel], { description: 'Where it was delivered: IN_APP, and EMAIL and/or SMS besides.' })
   channels!: Channel[];
 
-  @Field(() => Date, { nullable: true, description: 'Null while unread. A vendor\'s notification is read for all its staff at once.' })
+  @Field(() => Date, { nullable: true, description: "Null while unread. A vendor's notification is read for all its staff at once." })
   readAt!: Date | null;
 
   @Field({ description: 'When it happened.' })
   createdAt!: Date;
 
-  @Field(() => Order, { nullable: true, description: 'The order it is about (null for a product\'s notification, or when the order is not visible).' })
+  @Field(() => Order, {
+    nullable: true,
+    description: "The order it is about (null for a product's notification, or when the order is not visible).",
+  })
   order!: Order | null;
 
   @Field(() => Product, { nullable: true, description: 'The product it is about (PRODUCT_SOLD_OUT).' })
@@ -77,7 +80,10 @@ export class MarkNotificationReadPayload {
 
   // Also what puts User (and so User.notifications) in this subgraph's schema: type-graphql leaves out types that no
   // root field reaches, and kit's buildFederatedSchema takes no orphaned types.
-  @Field(() => User, { nullable: true, description: 'The reader, to fetch their notifications again (e.g. the unread ones) in the same request.' })
+  @Field(() => User, {
+    nullable: true,
+    description: 'The reader, to fetch their notifications again (e.g. the unread ones) in the same request.',
+  })
   user?: User;
 
   @Field(() => [UserError])

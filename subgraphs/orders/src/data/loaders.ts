@@ -11,11 +11,23 @@ const pageKey = (key: OrderPageKey) => JSON.stringify([key.visibility, key.first
 export function createLoaders(db: OrdersDb) {
   return {
     order: byIdLoader((ids) => ordersByIds(db, ids)),
-    orderLines: groupLoader((ids: readonly string[]) => linesOfOrders(db, ids), (line) => line.orderId),
-    orderEvents: groupLoader((ids: readonly string[]) => eventsOfOrders(db, ids), (event) => event.orderId),
+    orderLines: groupLoader(
+      (ids: readonly string[]) => linesOfOrders(db, ids),
+      (line) => line.orderId,
+    ),
+    orderEvents: groupLoader(
+      (ids: readonly string[]) => eventsOfOrders(db, ids),
+      (event) => event.orderId,
+    ),
     orderPage: new DataLoader((keys: readonly OrderPageKey[]) => orderPages(db, keys), { cacheKeyFn: pageKey }),
-    cartLines: groupLoader((userIds: readonly string[]) => cartLinesOfUsers(db, userIds), (line) => line.userId),
-    price: byIdLoader((ids) => pricesByProductIds(db, ids), (price) => price.productId),
+    cartLines: groupLoader(
+      (userIds: readonly string[]) => cartLinesOfUsers(db, userIds),
+      (line) => line.userId,
+    ),
+    price: byIdLoader(
+      (ids) => pricesByProductIds(db, ids),
+      (price) => price.productId,
+    ),
   };
 }
 

@@ -80,7 +80,14 @@ export async function eventsOfOrders(db: OrdersDb | OrdersTx, orderIds: readonly
   const rows = await db.orderEvent.findMany({ where: { orderId: { in: valid } }, orderBy: [{ orderId: 'asc' }, { version: 'asc' }] });
   return rows.map(
     (row) =>
-      ({ id: row.id, orderId: row.orderId, version: row.version, type: row.type, payload: row.payload, occurredAt: row.occurredAt }) as RecordedOrderEvent,
+      ({
+        id: row.id,
+        orderId: row.orderId,
+        version: row.version,
+        type: row.type,
+        payload: row.payload,
+        occurredAt: row.occurredAt,
+      }) as RecordedOrderEvent,
   );
 }
 
@@ -151,7 +158,10 @@ export async function placeOrder(
       const cart = await tx.cartLine.findMany({ where: { userId }, orderBy: [{ addedAt: 'asc' }, { productId: 'asc' }] });
       if (cart.length === 0) return { error: 'CART_EMPTY' as const };
       const prices = new Map(
-        (await tx.productPrice.findMany({ where: { productId: { in: cart.map((line) => line.productId) } } })).map((row) => [row.productId, row]),
+        (await tx.productPrice.findMany({ where: { productId: { in: cart.map((line) => line.productId) } } })).map((row) => [
+          row.productId,
+          row,
+        ]),
       );
       if (cart.some((line) => !prices.has(line.productId))) return { error: 'PRODUCT_UNAVAILABLE' as const };
       const lines: OrderLineRecord[] = cart.map((line) => {
@@ -205,7 +215,14 @@ export async function placeOrder(
         },
       });
       await tx.orderEvent.create({
-        data: { id: randomUUID(), orderId, version: 1, type: placed.type, payload: placed.payload as unknown as Prisma.InputJsonValue, occurredAt: now },
+        data: {
+          id: randomUUID(),
+          orderId,
+          version: 1,
+          type: placed.type,
+          payload: placed.payload as unknown as Prisma.InputJsonValue,
+          occurredAt: now,
+        },
       });
       await tx.cartLine.deleteMany({ where: { userId } });
       await begin?.(tx, evolve(undefined, { ...placed, orderId, version: 1 }));
@@ -231,7 +248,11 @@ export async function loadOrder(db: OrdersDb | OrdersTx, orderId: string): Promi
  * refuses it and nothing is written: OrderConcurrencyError. Callers re-load and decide again
  * (`changeOrder` does that).
  */
-export async function appendOrderEvent(db: OrdersDb, state: OrderState, event: OrderEventData): Promise<{ state: OrderState; event: RecordedOrderEvent }> {
+export async function appendOrderEvent(
+  db: OrdersDb,
+  state: OrderState,
+  event: OrderEventData,
+): Promise<{ state: OrderState; event: RecordedOrderEvent }> {
   try {
     return await db.$transaction((tx) => appendOrderEventIn(tx, state, event));
   } catch (error) {
@@ -241,7 +262,11 @@ export async function appendOrderEvent(db: OrdersDb, state: OrderState, event: O
 }
 
 /** `appendOrderEvent` inside the caller's transaction (the saga appends, writes its row and the outbox at once). */
-export async function appendOrderEventIn(tx: OrdersTx, state: OrderState, event: OrderEventData): Promise<{ state: OrderState; event: RecordedOrderEvent }> {
+export async function appendOrderEventIn(
+  tx: OrdersTx,
+  state: OrderState,
+  event: OrderEventData,
+): Promise<{ state: OrderState; event: RecordedOrderEvent }> {
   const version = state.version + 1;
   const recorded = { ...event, id: randomUUID(), orderId: state.id, version, occurredAt: new Date() } as RecordedOrderEvent;
   const next = evolve(state, recorded);

@@ -49,11 +49,17 @@ export function validateCheckout(request: CheckoutRequest): UserError[] {
   const errors: UserError[] = [];
   if (!IDEMPOTENCY_KEY.test(request.idempotencyKey)) {
     errors.push(
-      userError('INVALID_IDEMPOTENCY_KEY', 'idempotencyKey must be 8 to 100 printable ASCII characters without spaces (a UUID, for example)', ['input', 'idempotencyKey']),
+      userError(
+        'INVALID_IDEMPOTENCY_KEY',
+        'idempotencyKey must be 8 to 100 printable ASCII characters without spaces (a UUID, for example)',
+        ['input', 'idempotencyKey'],
+      ),
     );
   }
   if (!(PAYMENT_METHODS as readonly string[]).includes(request.paymentMethod)) {
-    errors.push(userError('INVALID_PAYMENT_METHOD', `paymentMethod must be one of ${PAYMENT_METHODS.join(', ')}`, ['input', 'paymentMethod']));
+    errors.push(
+      userError('INVALID_PAYMENT_METHOD', `paymentMethod must be one of ${PAYMENT_METHODS.join(', ')}`, ['input', 'paymentMethod']),
+    );
   }
   const address = normalizeAddress(request.shippingAddress);
   for (const [field, [min, max]] of Object.entries(LIMITS) as [keyof typeof LIMITS, [number, number]][]) {
@@ -63,10 +69,14 @@ export function validateCheckout(request: CheckoutRequest): UserError[] {
     }
   }
   if (!/^[A-Z0-9 -]*$/.test(address.postalCode)) {
-    errors.push(userError('INVALID_ADDRESS', 'postalCode may hold letters, digits, spaces and dashes', ['input', 'shippingAddress', 'postalCode']));
+    errors.push(
+      userError('INVALID_ADDRESS', 'postalCode may hold letters, digits, spaces and dashes', ['input', 'shippingAddress', 'postalCode']),
+    );
   }
   if (!/^[A-Z]{2}$/.test(address.country)) {
-    errors.push(userError('INVALID_ADDRESS', 'country must be an ISO 3166-1 alpha-2 code such as "NL"', ['input', 'shippingAddress', 'country']));
+    errors.push(
+      userError('INVALID_ADDRESS', 'country must be an ISO 3166-1 alpha-2 code such as "NL"', ['input', 'shippingAddress', 'country']),
+    );
   }
   return errors;
 }

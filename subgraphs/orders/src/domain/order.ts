@@ -55,7 +55,14 @@ export interface OrderCancelled {
   payload: { by: string; reason?: string };
 }
 
-export type OrderEventData = OrderPlaced | StockReserved | PaymentAuthorized | OrderConfirmed | PaymentCaptured | OrderFailed | OrderCancelled;
+export type OrderEventData =
+  | OrderPlaced
+  | StockReserved
+  | PaymentAuthorized
+  | OrderConfirmed
+  | PaymentCaptured
+  | OrderFailed
+  | OrderCancelled;
 export type OrderEventType = OrderEventData['type'];
 
 /** An event as stored: its position in the order's stream and when it happened. */
@@ -89,7 +96,10 @@ export class OrderDomainError extends Error {
 /** Another writer appended to the same order first (the unique (order_id, version) refused ours). */
 export class OrderConcurrencyError extends Error {
   override name = 'OrderConcurrencyError';
-  constructor(readonly orderId: string, readonly expectedVersion: number) {
+  constructor(
+    readonly orderId: string,
+    readonly expectedVersion: number,
+  ) {
     super(`order ${orderId} changed concurrently (expected version ${expectedVersion})`);
   }
 }

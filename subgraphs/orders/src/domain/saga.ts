@@ -71,14 +71,24 @@ export function stepCommand(step: SagaStep, order: OrderState, settings: SagaSet
       return [
         {
           type: 'inventory.reserve-stock',
-          payload: { orderId, lines: order.lines.map(({ productId, quantity }) => ({ productId, quantity })), ttlMs: settings.reservationTtlMs },
+          payload: {
+            orderId,
+            lines: order.lines.map(({ productId, quantity }) => ({ productId, quantity })),
+            ttlMs: settings.reservationTtlMs,
+          },
         },
       ];
     case 'AUTHORIZING_PAYMENT':
       return [
         {
           type: 'payments.authorize-payment',
-          payload: { orderId, customerId: order.userId, amount: order.total.amount, currency: order.total.currencyCode, paymentMethod: order.paymentMethod },
+          payload: {
+            orderId,
+            customerId: order.userId,
+            amount: order.total.amount,
+            currency: order.total.currencyCode,
+            paymentMethod: order.paymentMethod,
+          },
         },
       ];
     case 'COMMITTING_STOCK':
@@ -100,7 +110,11 @@ function compensation(step: SagaStep, orderId: string): SagaCommand[] {
 }
 
 function failing(order: OrderState, saga: SagaState, reason: FailureReason): SagaDecision {
-  return { orderEvents: [{ type: 'OrderFailed', payload: { reason } }], commands: compensation(saga.step, order.id), next: { step: 'DONE' } };
+  return {
+    orderEvents: [{ type: 'OrderFailed', payload: { reason } }],
+    commands: compensation(saga.step, order.id),
+    next: { step: 'DONE' },
+  };
 }
 
 const waitingIn = (order: OrderState, saga: SagaState, step: SagaStep) => order.status === 'PENDING' && saga.step === step;
@@ -147,7 +161,11 @@ export function onReply(order: OrderState, saga: SagaState, message: CheckoutMes
       return waitingIn(order, saga, 'COMMITTING_STOCK') ? failing(order, saga, 'STOCK_RESERVATION_EXPIRED') : NOTHING;
     case 'payments.payment-captured':
       if (order.status !== 'CONFIRMED' || saga.step !== 'CAPTURING_PAYMENT') return NOTHING;
-      return { orderEvents: [{ type: 'PaymentCaptured', payload: { paymentIntentId: message.payload.paymentIntentId } }], commands: [], next: { step: 'DONE' } };
+      return {
+        orderEvents: [{ type: 'PaymentCaptured', payload: { paymentIntentId: message.payload.paymentIntentId } }],
+        commands: [],
+        next: { step: 'DONE' },
+      };
     default:
       // capture failures wait for the step's timeout (and are sent again); voided / released are for the record
       return NOTHING;

@@ -36,7 +36,11 @@ export interface OrderPageKey {
   after?: { createdAt: Date; id: string };
 }
 
-export function orderPageKey(visibility: OrderVisibility, first: number | null | undefined, after: string | null | undefined): OrderPageKey {
+export function orderPageKey(
+  visibility: OrderVisibility,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): OrderPageKey {
   return { visibility, first: checkPageSize(first ?? 10), after: after ? decodeOrderCursor(after) : undefined };
 }
 

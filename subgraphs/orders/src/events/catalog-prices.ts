@@ -1,4 +1,11 @@
-import { CATALOG_EVENTS, isProductPriceChanged, prismaTransactions, STREAMS, type IdempotentSubscription, type ServiceEvents } from '@commerce/events';
+import {
+  CATALOG_EVENTS,
+  isProductPriceChanged,
+  prismaTransactions,
+  STREAMS,
+  type IdempotentSubscription,
+  type ServiceEvents,
+} from '@commerce/events';
 import type { Logger } from '@commerce/kit';
 import type { OrdersDb, OrdersTx } from '../data/client.js';
 import { applyPriceChange } from '../data/price-store.js';
@@ -16,7 +23,11 @@ export function followCatalogPrices(options: { db: OrdersDb; events: ServiceEven
       if (event.type !== CATALOG_EVENTS.productPriceChanged) return; // other product events are not ours
       if (!isProductPriceChanged(event)) throw new Error(`${event.type} ${event.id}: the payload breaks the contract`);
       const changed = await applyPriceChange(tx, event.payload);
-      if (!changed) options.logger.debug({ productId: event.payload.productId, priceVersion: event.payload.priceVersion }, 'stale price change ignored');
+      if (!changed)
+        options.logger.debug(
+          { productId: event.payload.productId, priceVersion: event.payload.priceVersion },
+          'stale price change ignored',
+        );
     },
   });
 }

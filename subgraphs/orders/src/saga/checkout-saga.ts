@@ -18,7 +18,16 @@ import { appendOrderEventIn, loadOrder } from '../data/order-store.js';
 import type { OrderUpdates } from '../data/order-updates.js';
 import { dueSagas, insertSaga, lockDueSaga, lockSaga, saveSaga } from '../data/saga-store.js';
 import { OrderDomainError, type OrderState, type RecordedOrderEvent } from '../domain/order.js';
-import { onCancel, onReply, onTimeout, retryDelayMs, stepCommand, type SagaDecision, type SagaSettings, type SagaState } from '../domain/saga.js';
+import {
+  onCancel,
+  onReply,
+  onTimeout,
+  retryDelayMs,
+  stepCommand,
+  type SagaDecision,
+  type SagaSettings,
+  type SagaState,
+} from '../domain/saga.js';
 
 /** Replies the saga listens to (inventory's and payments'). */
 const REPLIES = [
@@ -76,7 +85,10 @@ export class CheckoutSaga {
         const message = event as Extract<CheckoutMessage, { type: (typeof REPLIES)[number] }>; // narrowed by type above
         const locked = await this.lockSagaWithOrder(tx, message.payload.orderId);
         if (!locked) {
-          this.options.logger.warn({ orderId: message.payload.orderId, eventType: message.type }, 'checkout saga: no saga for this order; reply ignored');
+          this.options.logger.warn(
+            { orderId: message.payload.orderId, eventType: message.type },
+            'checkout saga: no saga for this order; reply ignored',
+          );
           return;
         }
         const changed = await this.apply(tx, locked, onReply(locked.order, locked.saga, message, this.options.settings));

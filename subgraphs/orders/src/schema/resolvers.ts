@@ -34,7 +34,7 @@ const orderNotFound = () => userError('ORDER_NOT_FOUND', 'No such order', ['orde
 export class CartResolver {
   @Directive('@authenticated')
   @Directive('@requiresScopes(scopes: [["orders:write"]])')
-  @Query(() => Cart, { description: 'The signed-in customer\'s cart (scope orders:write).' })
+  @Query(() => Cart, { description: "The signed-in customer's cart (scope orders:write)." })
   cart(@Ctx() ctx: OrdersContext): Cart {
     return cartOf(requireRole(ctx.principal, 'customer'));
   }
@@ -42,7 +42,12 @@ export class CartResolver {
   @FieldResolver(() => [CartLine], { description: 'Oldest first.' })
   async lines(@Root() cart: Cart, @Ctx() ctx: OrdersContext): Promise<CartLine[]> {
     const lines = await ctx.loaders.cartLines.load(cart.userId);
-    return lines.map((line) => ({ product: { id: line.productId }, quantity: line.quantity, unitPrice: line.unitPrice, lineTotal: lineTotal(line) }));
+    return lines.map((line) => ({
+      product: { id: line.productId },
+      quantity: line.quantity,
+      unitPrice: line.unitPrice,
+      lineTotal: lineTotal(line),
+    }));
   }
 
   @FieldResolver(() => Money, { nullable: true, description: 'Sum of the lines at current prices; null when the cart is empty.' })
@@ -123,7 +128,10 @@ export class OrderResolver {
         ? { order, userErrors: [] }
         : {
             userErrors: [
-              userError('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was already used for a checkout with other input', ['input', 'idempotencyKey']),
+              userError('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was already used for a checkout with other input', [
+                'input',
+                'idempotencyKey',
+              ]),
             ],
           };
     const previous = await findByIdempotencyKey(ctx.db, principal.userId, input.idempotencyKey);
@@ -173,12 +181,21 @@ export class OrderResolver {
     const principal = ctx.principal;
     const lines = await ctx.loaders.orderLines.load(order.id);
     const visible = principal?.role === 'vendor_staff' ? lines.filter((line) => line.vendorId === principal.vendorId) : lines;
-    return visible.map((line) => ({ product: { id: line.productId }, quantity: line.quantity, unitPrice: line.unitPrice, lineTotal: lineTotal(line) }));
+    return visible.map((line) => ({
+      product: { id: line.productId },
+      quantity: line.quantity,
+      unitPrice: line.unitPrice,
+      lineTotal: lineTotal(line),
+    }));
   }
 
   @FieldResolver(() => [OrderEvent], { description: 'Every event of the order, oldest first.' })
   async history(@Root() order: Order, @Ctx() ctx: OrdersContext): Promise<OrderEvent[]> {
-    return (await ctx.loaders.orderEvents.load(order.id)).map((event) => ({ type: event.type, version: event.version, at: event.occurredAt }));
+    return (await ctx.loaders.orderEvents.load(order.id)).map((event) => ({
+      type: event.type,
+      version: event.version,
+      at: event.occurredAt,
+    }));
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The buyer and admins only (null for vendor staff).' })
@@ -200,7 +217,8 @@ export class UserOrdersResolver {
   @Directive('@policy(policies: [["self_or_admin"]])')
   @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @FieldResolver(() => OrderConnection, {
-    description: 'Newest first. Customers: their own orders; vendor staff: orders with a product of their vendor; admins: all (or this user\'s).',
+    description:
+      "Newest first. Customers: their own orders; vendor staff: orders with a product of their vendor; admins: all (or this user's).",
   })
   async orders(
     @Root() user: User,
@@ -219,7 +237,8 @@ export class UserOrdersResolver {
 async function visibleOrder(ctx: OrdersContext, id: string): Promise<OrderRecord | null> {
   const order = await ctx.loaders.order.load(id);
   if (!order) return null;
-  const vendorIds = ctx.principal?.role === 'vendor_staff' ? (await ctx.loaders.orderLines.load(order.id)).map((line) => line.vendorId) : [];
+  const vendorIds =
+    ctx.principal?.role === 'vendor_staff' ? (await ctx.loaders.orderLines.load(order.id)).map((line) => line.vendorId) : [];
   return canSeeOrder(ctx.principal, { userId: order.userId, vendorIds }) ? order : null;
 }
 

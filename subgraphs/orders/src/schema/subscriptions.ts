@@ -25,7 +25,11 @@ export class OrderSubscriptionResolver {
       return context.updates.follow(args.orderId);
     },
   })
-  async orderUpdated(@Root() update: OrderUpdate, @Arg('orderId', () => ID) _orderId: string, @Ctx() ctx: OrdersContext): Promise<OrderRecord> {
+  async orderUpdated(
+    @Root() update: OrderUpdate,
+    @Arg('orderId', () => ID) _orderId: string,
+    @Ctx() ctx: OrdersContext,
+  ): Promise<OrderRecord> {
     const order = await ctx.loaders.order.load(update.orderId);
     if (!order) throw new GraphQLError('No such order', { extensions: { code: 'NOT_FOUND' } });
     return order;

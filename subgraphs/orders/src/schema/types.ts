@@ -38,7 +38,7 @@ export class CartLine {
   lineTotal!: Money;
 }
 
-@ObjectType({ description: 'The signed-in customer\'s cart.' })
+@ObjectType({ description: "The signed-in customer's cart." })
 export class Cart {
   // resolved by CartResolver
   userId!: string;
@@ -59,7 +59,7 @@ export class OrderLine {
   lineTotal!: Money;
 }
 
-@ObjectType({ description: 'One event of the order\'s history, oldest first.' })
+@ObjectType({ description: "One event of the order's history, oldest first." })
 export class OrderEvent {
   @Field({ description: 'OrderPlaced, StockReserved, PaymentAuthorized, OrderConfirmed, OrderFailed or OrderCancelled.' })
   type!: string;
@@ -157,7 +157,10 @@ export class ShippingAddressInput {
 
 @InputType()
 export class CheckoutInput {
-  @Field({ description: 'Chosen by the client per checkout attempt (8-100 printable ASCII characters, e.g. a UUID); a retry with the same input returns the same order.' })
+  @Field({
+    description:
+      'Chosen by the client per checkout attempt (8-100 printable ASCII characters, e.g. a UUID); a retry with the same input returns the same order.',
+  })
   idempotencyKey!: string;
 
   @Field({ description: 'pm_card_ok, pm_card_declined, pm_card_slow or pm_card_flaky (the fake provider).' })

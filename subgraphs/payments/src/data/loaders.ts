@@ -6,7 +6,10 @@ import { intentsByOrder } from './payment-store.js';
 export function createLoaders(db: PaymentsDb) {
   return {
     /** The payment intent of each order (null without one): one query per batch of orders. */
-    intentByOrder: byIdLoader((orderIds) => intentsByOrder(db, orderIds), (intent) => intent.orderId),
+    intentByOrder: byIdLoader(
+      (orderIds) => intentsByOrder(db, orderIds),
+      (intent) => intent.orderId,
+    ),
   };
 }
 

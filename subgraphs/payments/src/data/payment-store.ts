@@ -35,7 +35,16 @@ export function createPaymentStore(db: PaymentsDb): PaymentStore {
     async createIfAbsent(input: AuthorizeInput) {
       // ON CONFLICT (order_id) DO NOTHING: concurrent first calls for one order end up with one intent
       await db.paymentIntent.createMany({
-        data: [{ orderId: input.orderId, customerId: input.customerId ?? null, amount: input.amount, currency: input.currency, paymentMethod: input.paymentMethod, status: 'requires_authorization' }],
+        data: [
+          {
+            orderId: input.orderId,
+            customerId: input.customerId ?? null,
+            amount: input.amount,
+            currency: input.currency,
+            paymentMethod: input.paymentMethod,
+            status: 'requires_authorization',
+          },
+        ],
         skipDuplicates: true,
       });
       return toRecord(await db.paymentIntent.findUniqueOrThrow({ where: { orderId: input.orderId } }));

@@ -123,7 +123,8 @@ export function validateAuthorizeInput(input: AuthorizeInput): AuthorizeInput {
   return {
     orderId: input.orderId.toLowerCase(),
     customerId: input.customerId?.toLowerCase() ?? null,
-    amount, currency: input.currency,
+    amount,
+    currency: input.currency,
     paymentMethod: input.paymentMethod,
   };
 }

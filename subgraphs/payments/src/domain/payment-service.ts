@@ -126,7 +126,9 @@ export function createPaymentService(store: PaymentStore, provider: PaymentProvi
         provider.authorize({ idempotencyKey: key, amount: intent.amount, currency: intent.currency, paymentMethod: intent.paymentMethod }),
       );
       if (outcome.ok) return apply(intent, 'authorize', { status: plan.to, providerReference: outcome.result.reference });
-      const reason: FailureReason = outcome.error.transient ? 'PROVIDER_UNAVAILABLE' : (PERMANENT_REASONS[outcome.error.code] ?? 'PROVIDER_ERROR');
+      const reason: FailureReason = outcome.error.transient
+        ? 'PROVIDER_UNAVAILABLE'
+        : (PERMANENT_REASONS[outcome.error.code] ?? 'PROVIDER_ERROR');
       return apply(intent, 'authorize', { status: 'failed', failureReason: reason });
     },
     capturePayment: (orderId) => settle(orderId, 'capture'),

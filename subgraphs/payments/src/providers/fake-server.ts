@@ -36,7 +36,12 @@ export interface RunningFakeProvider {
   close(): Promise<void>;
 }
 
-export async function startFakeProviderServer(options: { backend: FakePaymentBackend; port: number; host: string; logger: Logger }): Promise<RunningFakeProvider> {
+export async function startFakeProviderServer(options: {
+  backend: FakePaymentBackend;
+  port: number;
+  host: string;
+  logger: Logger;
+}): Promise<RunningFakeProvider> {
   const { backend, logger } = options;
   const server: Server = createServer((req, res) => {
     route(backend, req, res).catch((error: unknown) => {
@@ -72,12 +77,13 @@ async function route(backend: FakePaymentBackend, req: IncomingMessage, res: Ser
     return send(res, 200, ledger);
   }
   const operation = /^\/v1\/(authorize|capture|void|refund)$/.exec(path)?.[1] as FakeOperation | undefined;
-  if (req.method !== 'POST' || !operation) return send(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}`, transient: false } });
+  if (req.method !== 'POST' || !operation)
+    return send(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${path}`, transient: false } });
   const body = await readJson(req);
   const idempotencyKey = req.headers['idempotency-key'];
   const request = body && typeof idempotencyKey === 'string' ? providerRequest(operation, body, idempotencyKey) : undefined;
   if (!request) {
-    const message = 'a JSON object body with the operation\'s string fields and an Idempotency-Key header are required';
+    const message = "a JSON object body with the operation's string fields and an Idempotency-Key header are required";
     return send(res, 400, { error: { code: 'BAD_REQUEST', message, transient: false } });
   }
   try {
@@ -85,7 +91,9 @@ async function route(backend: FakePaymentBackend, req: IncomingMessage, res: Ser
     send(res, 200, { reference });
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
-    send(res, error.transient ? 503 : (STATUS_OF[error.code] ?? 400), { error: { code: error.code, message: error.message, transient: error.transient } });
+    send(res, error.transient ? 503 : (STATUS_OF[error.code] ?? 400), {
+      error: { code: error.code, message: error.message, transient: error.transient },
+    });
   }
 }
 

@@ -102,11 +102,17 @@ export class FakePaymentBackend {
     if (method === 'pm_card_slow') await sleep(this.options.slowDelayMs);
     const reference = `fake_${operation}_${randomUUID()}`;
     if ('paymentMethod' in request) {
-      if (request.paymentMethod === 'pm_card_declined') throw new ProviderError('CARD_DECLINED', 'fake provider: the card was declined', false);
+      if (request.paymentMethod === 'pm_card_declined')
+        throw new ProviderError('CARD_DECLINED', 'fake provider: the card was declined', false);
       if (!(TEST_PAYMENT_METHODS as readonly string[]).includes(request.paymentMethod)) {
         throw new ProviderError('INVALID_PAYMENT_METHOD', 'fake provider: unknown payment method', false);
       }
-      this.authorizations.set(reference, { amount: request.amount, currency: request.currency, paymentMethod: request.paymentMethod, state: 'authorized' });
+      this.authorizations.set(reference, {
+        amount: request.amount,
+        currency: request.currency,
+        paymentMethod: request.paymentMethod,
+        state: 'authorized',
+      });
       this.record(operation, reference, reference, request);
       return { reference };
     }

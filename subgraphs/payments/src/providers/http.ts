@@ -61,7 +61,8 @@ export class HttpPaymentProvider implements PaymentProvider {
     }
     const body = parse(text);
     if (response.ok) {
-      if (typeof body?.reference !== 'string') throw new ProviderError('PROVIDER_UNAVAILABLE', `payment provider answered ${operation} without a reference`, true);
+      if (typeof body?.reference !== 'string')
+        throw new ProviderError('PROVIDER_UNAVAILABLE', `payment provider answered ${operation} without a reference`, true);
       return { reference: body.reference };
     }
     const error = body?.error as { code?: unknown; message?: unknown; transient?: unknown } | undefined;

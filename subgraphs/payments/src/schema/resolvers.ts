@@ -23,7 +23,8 @@ export class OrderPaymentResolver {
   @Directive('@policy(policies: [["order_owner_or_admin"]])')
   @FieldResolver(() => PaymentIntent, {
     nullable: true,
-    description: 'The order\'s payment, for its buyer and admins (null for anyone else, vendor staff included); null before checkout starts one.',
+    description:
+      "The order's payment, for its buyer and admins (null for anyone else, vendor staff included); null before checkout starts one.",
   })
   async payment(@Root() order: Order, @Ctx() ctx: PaymentsContext): Promise<PaymentIntent | null> {
     const intent = await ctx.loaders.intentByOrder.load(order.id);

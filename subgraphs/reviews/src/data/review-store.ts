@@ -24,9 +24,7 @@ export async function reviewPages(
     const { first, after } = group[0]!;
     const owners = group.map((key) => key.ownerId).filter(isUuid);
     if (owners.length === 0 || first === 0) continue;
-    const afterCondition = after
-      ? Prisma.sql`AND (created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`
-      : Prisma.empty;
+    const afterCondition = after ? Prisma.sql`AND (created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : Prisma.empty;
     const rows = await db.$queryRaw<(ReviewRecord & { ownerId: string })[]>`
       SELECT id::text AS id, product_id::text AS "productId", author_id::text AS "authorId", rating, body,
              created_at AS "createdAt", owner_id AS "ownerId"
