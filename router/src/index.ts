@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -19,6 +20,8 @@ import {
 import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
 import { explorerRoutes } from './explorer/routes.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type FetchLayerConfig } from './fetch/config.js';
+import { SubgraphFetchLayer } from './fetch/layer.js';
 import { ROUTER_PRINCIPAL } from './router-principal.js';
 import { METADATA_PATH, REVOKE_PATH, TOKEN_PATH, tokenProxy } from './token-proxy.js';
 import { RouterMetrics } from './metrics.js';
@@ -56,6 +59,10 @@ export interface RouterOptions {
    * (DEFAULT_SUBGRAPH_TIMEOUT_MS, 30 s, when unset) and per subgraph name.
    */
   subgraphTimeouts?: { defaultMs?: number; bySubgraph?: Record<string, number> };
+  /** Connection pools, de-duplication, retries, circuit breakers and bulkheads per subgraph; see FETCH_DEFAULTS. */
+  fetch?: Partial<FetchLayerConfig>;
+  /** The whole request's budget (DEFAULT_REQUEST_TIMEOUT_MS): no subgraph fetch starts or runs past it. */
+  requestTimeoutMs?: number;
   jwksUrl: string;
   routerSecret: string;
   logger: Logger;
@@ -109,6 +116,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const schemaSdlPublic = options.schemaSdlPublic ?? readBoolean(process.env, 'SCHEMA_SDL_PUBLIC', false);
   const metrics = new RouterMetrics();
+  const fetchLayer = new SubgraphFetchLayer(options.fetch, metrics.fetches);
+  const untrackCircuits = metrics.fetches.trackCircuits(() => fetchLayer.circuits());
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   // The gateway refuses the authorization directives: they are taken out of the SDL and enforced here.
   const rulesBySdl = new Map<string, AuthorizationRules>();
@@ -132,6 +142,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         name,
         routerSecret: options.routerSecret,
         timeoutMs: options.subgraphTimeouts?.bySubgraph?.[name] ?? options.subgraphTimeouts?.defaultMs,
+        fetchLayer,
         observe: metrics.subgraphTimer(name),
         logger: logger.child({ component: 'subgraph-fetch' }),
       });
@@ -227,7 +238,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           operationName: operationName ?? undefined,
           http: { method: 'POST', headers, search: '', body: undefined },
         },
-        { contextValue: { principal, clientAddress: address } },
+        { contextValue: { principal, clientAddress: address, deadline: performance.now() + requestTimeoutMs } },
       );
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
@@ -280,7 +291,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     persistedQueries.middleware, // resolves manifest ids, refuses what the client's mode forbids, before anything else runs
     authentication({ jwksUrl: options.jwksUrl, logger, isRevoked }),
     refused.reached,
-    expressMiddleware(apollo, { context: async ({ req, res }) => ({ principal: principalOf(res), clientAddress: clientAddress(req) }) }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => ({
+        principal: principalOf(res),
+        clientAddress: clientAddress(req),
+        deadline: performance.now() + requestTimeoutMs,
+      }),
+    }),
   );
   app.use(
     explorerRoutes({
@@ -300,6 +317,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     await revocations.close();
     await apollo.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'stop after failed listen'));
     await metricsEndpoint.close();
+    untrackCircuits();
+    await fetchLayer.close();
     throw error;
   }
   logger.info({ url: `${baseUrl}/graphql`, supergraph: options.supergraphPath }, 'router listening');
@@ -317,6 +336,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       await metricsEndpoint.close();
       await subscriptions.close();
       await apollo.stop(); // drains and closes the HTTP server, stops the gateway (and its file watch)
+      untrackCircuits();
+      await fetchLayer.close();
     },
   };
 }

@@ -35,6 +35,7 @@ import {
 } from './policies/persisted-queries/policy.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimitOptions } from './policies/rate-limit.js';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from './subgraph-source.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, fetchConfigFromEnv } from './fetch/config.js';
 import { SESSION_REVOCATION_DEFAULTS } from './policies/session-revocations.js';
 
 /** Production entry point of the router (`npm start -w router`); configuration from the environment. */
@@ -56,6 +57,8 @@ runMain(async () => {
     routerSecret: readSecret(env, 'ROUTER_SHARED_SECRET'),
     subgraphUrls,
     subgraphTimeouts: subgraphTimeoutsFromEnv(env),
+    requestTimeoutMs: readInteger(env, 'ROUTER_REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 1, 600_000),
+    fetch: fetchConfigFromEnv(env), // pools, retries, breakers, bulkheads (router/src/fetch/)
     jwksUrl: readUrl(env, 'IDENTITY_JWKS_URL', jwksUrlOf(identityUrl)),
     logger: createLogger('router'),
     limits: limitsFromEnv(env),

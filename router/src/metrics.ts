@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { httpServerMetrics, processMetricsRegistry } from '@commerce/kit';
+import { FetchMetrics } from './fetch/metrics.js';
 
 /**
  * The router's Prometheus metrics, served at `GET /metrics`: one RouterMetrics (and registry) per router,
@@ -120,6 +121,8 @@ export class RouterMetrics {
   private readonly graphqlSeconds: Histogram<'graphql_operation_type' | 'graphql_operation_name' | 'error_type'>;
   /** Times every HTTP request (OpenTelemetry's http_server_request_duration_seconds); mount it first. */
   readonly http: RequestHandler;
+  /** The subgraph fetch layer's attempts, retries, shared fetches and circuit states (fetch/metrics.ts). */
+  readonly fetches: FetchMetrics;
 
   constructor(limits: MetricsLimits = METRICS_LIMITS) {
     const own = new Registry();
@@ -214,6 +217,7 @@ export class RouterMetrics {
       registers,
     });
     this.http = httpServerMetrics(registers, ROUTER_ROUTES);
+    this.fetches = new FetchMetrics(registers);
     this.registry = Registry.merge([processMetricsRegistry(), own]);
     live.add(this);
   }

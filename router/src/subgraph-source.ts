@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { clientAddressHeaders, currentTraceContext, principalHeaders, tracingEnabled, type Logger } from '@commerce/kit';
 import { context, SpanKind, trace } from '@opentelemetry/api';
-import type { GraphQLError } from 'graphql';
 import type { RouterContext } from './context.js';
+import { SubgraphFetchError } from './fetch/errors.js';
+import { SubgraphFetchLayer } from './fetch/layer.js';
 import type { SubgraphOutcome } from './metrics.js';
 import { LogThrottle } from './policies/persisted-queries/log-throttle.js';
-import { classifyFetchFailure, retrySafe, SubgraphHttpError, subgraphFetchError } from './subgraph-errors.js';
+import { retrySafe, SUBGRAPH_ERROR_CODES, subgraphFetchError, type FetchFailure } from './subgraph-errors.js';
 import { endSpan, routerTracer } from './tracing.js';
 
-const signedPrincipals = new WeakMap<RouterContext, { headers: Record<string, string>; signedAt: number }>();
+const signedPrincipals = new WeakMap<RouterContext, { headers: Record<string, string>; signedAt: number; shareKey: string }>();
 /**
  * A signature is reused within a request, but subgraphs refuse one older than 5 minutes, and a subscription's
  * context outlives that (its events fetch entities with it): re-signed after a minute.
@@ -18,6 +19,8 @@ const signedPrincipals = new WeakMap<RouterContext, { headers: Record<string, st
 const RESIGN_AFTER_MS = 60_000;
 /** Requests (by context) with a mutation fetch that may have reached a subgraph: retrying them is not safe. */
 const mutationsSent = new WeakSet<RouterContext>();
+/** Who an anonymous request is, for sharing fetches (fetch/layer.ts): everyone without a principal alike. */
+const ANONYMOUS = 'anonymous';
 
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 30_000;
 
@@ -28,42 +31,48 @@ export interface SubgraphSourceOptions {
   routerSecret: string;
   /** Longest wait for a subgraph's complete answer (headers and body), default DEFAULT_SUBGRAPH_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * The router's HTTP client for subgraphs (pools, retries, breakers, de-duplication): the subgraph is registered
+   * with it under `name`. Default: one of the source's own, with FETCH_DEFAULTS.
+   */
+  fetchLayer?: SubgraphFetchLayer;
   /** Times each fetch of an operation (health checks are not timed). */
   observe?: (outcome: SubgraphOutcome, seconds: number) => void;
   logger: Logger;
 }
 
 /**
- * How the router calls a subgraph: the verified principal and the client's address travel as HMAC-signed
- * headers (identity throttles log-ins per address). Nothing from
- * the client's request is forwarded (the gateway builds a fresh request), in particular not its token.
- * A fetch that fails (unreachable, timed out, non-2xx, not GraphQL) becomes an error with a code the client
- * can act on (see subgraph-errors.ts); the gateway keeps what the other fetches returned.
+ * How the gateway calls a subgraph: every fetch of an operation (root fields, mutations, entity fetches) goes
+ * through the router's fetch layer (fetch/layer.ts), with the client request's deadline (RouterContext.deadline).
+ * The verified principal and the client's address travel as HMAC-signed headers (identity throttles log-ins per
+ * address). Nothing from the client's request is forwarded, in particular not its token.
+ * A fetch that fails (unreachable, circuit open, timed out, non-2xx, not GraphQL) becomes an error with a code
+ * the client can act on and whether resending the operation is safe (see subgraph-errors.ts); the gateway keeps
+ * what the other fetches returned.
  */
-export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
+export class SubgraphSource implements GraphQLDataSource<RouterContext> {
   private readonly name: string;
   private readonly routerSecret: string;
   private readonly timeoutMs: number;
+  private readonly layer: SubgraphFetchLayer;
   private readonly observe?: (outcome: SubgraphOutcome, seconds: number) => void;
   private readonly logger: Logger;
   // A subgraph that is down fails every request: one log line per code per interval, with the count held back.
   private readonly failureLogs = new LogThrottle(10_000, 10);
 
   constructor(options: SubgraphSourceOptions) {
-    super({ url: options.url });
     this.name = options.name;
     this.routerSecret = options.routerSecret;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_SUBGRAPH_TIMEOUT_MS;
     this.observe = options.observe;
     this.logger = options.logger;
-    const fetcher = this.fetcher;
-    // The signal also bounds reading the body: a subgraph that sends headers and then freezes times out too.
-    this.fetcher = (url, init) => fetcher(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    this.layer = options.fetchLayer ?? new SubgraphFetchLayer();
+    this.layer.register(this.name, { url: options.url, timeoutMs: this.timeoutMs });
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
+  async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
     if (!tracingEnabled()) return this.timed(options);
-    // a client span per fetch; willSendRequest puts its traceparent on the request
+    // a client span per fetch; its traceparent goes on the request
     const parent = context.active();
     const span = routerTracer().startSpan(
       `fetch ${this.name}`,
@@ -80,12 +89,6 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
     }
   }
 
-  /** A non-2xx answer: its status only (the body is the subgraph's business, and drained so the socket is reused). */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
-    await response.text().catch(() => undefined);
-    return new SubgraphHttpError(response.status, response.statusText);
-  }
-
   private async timed(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
     if (!this.observe || !('incomingRequestContext' in options)) return this.fetch(options);
     const started = performance.now();
@@ -100,18 +103,28 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   private async fetch(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
-    const requestContext = options.context;
-    const mutation = /^\s*mutation\b/.test(options.request.query ?? '');
+    const { http: _http, ...request } = options.request;
+    const mutation = /^\s*mutation\b/.test(request.query ?? '');
+    // Health checks and schema loads carry no client request: no principal, no deadline.
+    const requestContext = 'incomingRequestContext' in options ? options.context : undefined;
+    const signed = requestContext ? this.signed(requestContext) : undefined;
+    const headers = tracingEnabled() ? { ...signed?.headers, ...currentTraceContext() } : signed?.headers;
     try {
-      const response = await super.process(options);
-      if (mutation) mutationsSent.add(requestContext);
-      return response;
+      const answer = await this.layer.fetch(this.name, {
+        body: JSON.stringify(request),
+        headers,
+        operation: mutation ? 'mutation' : 'query',
+        shareKey: signed?.shareKey ?? ANONYMOUS,
+        deadline: requestContext?.deadline,
+      });
+      if (mutation && requestContext) mutationsSent.add(requestContext);
+      return graphqlResponse(answer.contentType, answer.body);
     } catch (error) {
-      const failure = classifyFetchFailure(error, this.timeoutMs);
+      const failure = failureOf(error);
       if (!failure) throw error;
+      if (mutation && failure.mayHaveReached && requestContext) mutationsSent.add(requestContext);
       const operation = 'incomingRequestContext' in options ? options.incomingRequestContext.operation?.operation : undefined;
-      const safe = retrySafe(operation, failure, mutationsSent.has(requestContext));
-      if (mutation && failure.mayHaveReached) mutationsSent.add(requestContext);
+      const safe = retrySafe(operation, failure, requestContext !== undefined && mutationsSent.has(requestContext));
       const held = this.failureLogs.take(failure.code);
       if (held !== undefined)
         this.logger.warn({ subgraph: this.name, code: failure.code, reason: failure.reason, held }, 'subgraph fetch failed');
@@ -119,13 +132,16 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
     }
   }
 
-  override willSendRequest({ request, context: requestContext }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+  /** Puts the signed principal, client address and trace context on a request's headers (anything with `set`). */
+  willSendRequest({ request, context: requestContext }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     const headers = request.http?.headers;
     if (!headers) return;
     if (tracingEnabled()) for (const [name, value] of Object.entries(currentTraceContext())) headers.set(name, value);
-    const context = requestContext;
-    if (!context.principal && !context.clientAddress) return;
-    // Signed once per request, however many subgraph fetches it makes.
+    for (const [name, value] of Object.entries(this.signed(requestContext).headers)) headers.set(name, value);
+  }
+
+  /** The request's signed headers, signed once per request however many subgraph fetches it makes. */
+  private signed(context: RouterContext): { headers: Record<string, string>; shareKey: string } {
     const now = Date.now();
     let signed = signedPrincipals.get(context);
     if (!signed || now - signed.signedAt > RESIGN_AFTER_MS) {
@@ -134,9 +150,41 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RouterContext> {
         // identity throttles log-ins per client address (the subgraph would otherwise see only the router's)
         ...(context.clientAddress ? clientAddressHeaders(context.clientAddress, this.routerSecret) : {}),
       };
-      signed = { headers, signedAt: now };
+      // Queries share a fetch only between requests of the same principal (its identity, not its signature).
+      const shareKey = context.principal ? JSON.stringify(context.principal) : ANONYMOUS;
+      signed = { headers, signedAt: now, shareKey };
       signedPrincipals.set(context, signed);
     }
-    for (const [name, value] of Object.entries(signed.headers)) headers.set(name, value);
+    return signed;
   }
+}
+
+/** The failure of a fetch the layer could not complete, or of an answer that is not GraphQL JSON. */
+function failureOf(error: unknown): FetchFailure | undefined {
+  if (error instanceof SubgraphFetchError) return error.failure;
+  if (error instanceof MalformedAnswer) return MALFORMED_ANSWER;
+  return undefined;
+}
+
+const MALFORMED_ANSWER: FetchFailure = {
+  code: SUBGRAPH_ERROR_CODES.malformed,
+  reason: 'the answer is not a GraphQL JSON response',
+  mayHaveReached: true,
+};
+
+class MalformedAnswer extends Error {}
+
+/** A 2xx answer as a GraphQL response: JSON with `data` or `errors`, else MalformedAnswer. */
+function graphqlResponse(contentType: string | undefined, body: string): GatewayGraphQLResponse {
+  if (!contentType || !/\bjson\b/i.test(contentType)) throw new MalformedAnswer();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new MalformedAnswer();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('data' in parsed || 'errors' in parsed)) {
+    throw new MalformedAnswer();
+  }
+  return parsed as GatewayGraphQLResponse; // checked above: an object with data or errors; the gateway reads the rest
 }
