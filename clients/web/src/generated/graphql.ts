@@ -155,7 +155,7 @@ export type OrderUpdatedSubscriptionVariables = Exact<{
 
 export type OrderUpdatedSubscription = { orderUpdated: { __typename: 'Order', id: string, status: OrderStatus, failureReason: string | null, total: { __typename: 'Money', amount: string, currencyCode: string }, lines: Array<{ __typename: 'OrderLine', quantity: number, product: { __typename: 'Product', id: string, name: string } }> } };
 
-export type ProductCardFragment = { __typename: 'Product', id: string, name: string, inStock: boolean, price: { __typename: 'Money', amount: string, currencyCode: string }, stock: { __typename: 'StockLevel', available: number }, rating: { __typename: 'RatingSummary', average: number | null, count: number }, category: { __typename: 'Category', id: string, name: string, slug: string } };
+export type ProductCardFragment = { __typename: 'Product', id: string, name: string, inStock: boolean, price: { __typename: 'Money', amount: string, currencyCode: string }, stock: { __typename: 'StockLevel', available: number }, rating: { __typename: 'RatingSummary', average: number | null, count: number } | null, category: { __typename: 'Category', id: string, name: string, slug: string } };
 
 export type ProductDetailQueryVariables = Exact<{
   id: string | number;
@@ -164,7 +164,7 @@ export type ProductDetailQueryVariables = Exact<{
 }>;
 
 
-export type ProductDetailQuery = { __typename: 'Query', product: { __typename: 'Product', description: string, createdAt: string, id: string, name: string, inStock: boolean, vendor: { __typename: 'Vendor', id: string, name: string, slug: string }, reviews: { __typename: 'ReviewConnection', edges: Array<{ __typename: 'ReviewEdge', cursor: string, node: { __typename: 'Review', id: string, rating: number, body: string, createdAt: string, author: { __typename: 'User', id: string, name: string } } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } }, price: { __typename: 'Money', amount: string, currencyCode: string }, stock: { __typename: 'StockLevel', available: number }, rating: { __typename: 'RatingSummary', average: number | null, count: number }, category: { __typename: 'Category', id: string, name: string, slug: string } } | null };
+export type ProductDetailQuery = { __typename: 'Query', product: { __typename: 'Product', description: string, createdAt: string, id: string, name: string, inStock: boolean, vendor: { __typename: 'Vendor', id: string, name: string, slug: string }, reviews: { __typename: 'ReviewConnection', edges: Array<{ __typename: 'ReviewEdge', cursor: string, node: { __typename: 'Review', id: string, rating: number, body: string, createdAt: string, author: { __typename: 'User', id: string, name: string } } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } | null, price: { __typename: 'Money', amount: string, currencyCode: string }, stock: { __typename: 'StockLevel', available: number }, rating: { __typename: 'RatingSummary', average: number | null, count: number } | null, category: { __typename: 'Category', id: string, name: string, slug: string } } | null };
 
 export type ProductListQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -174,7 +174,7 @@ export type ProductListQueryVariables = Exact<{
 }>;
 
 
-export type ProductListQuery = { __typename: 'Query', products: { __typename: 'ProductConnection', edges: Array<{ __typename: 'ProductEdge', cursor: string, node: { __typename: 'Product', id: string, name: string, inStock: boolean, price: { __typename: 'Money', amount: string, currencyCode: string }, stock: { __typename: 'StockLevel', available: number }, rating: { __typename: 'RatingSummary', average: number | null, count: number }, category: { __typename: 'Category', id: string, name: string, slug: string } } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+export type ProductListQuery = { __typename: 'Query', products: { __typename: 'ProductConnection', edges: Array<{ __typename: 'ProductEdge', cursor: string, node: { __typename: 'Product', id: string, name: string, inStock: boolean, price: { __typename: 'Money', amount: string, currencyCode: string }, stock: { __typename: 'StockLevel', available: number }, rating: { __typename: 'RatingSummary', average: number | null, count: number } | null, category: { __typename: 'Category', id: string, name: string, slug: string } } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
 
 export type RefreshSessionMutationVariables = Exact<{
   refreshToken: string;

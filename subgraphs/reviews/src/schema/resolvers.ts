@@ -12,7 +12,11 @@ function connection(rows: ReviewRecord[], first: number, after: string | null | 
 @Resolver(() => Product)
 export class ProductReviewsResolver {
   @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
-  @FieldResolver(() => ReviewConnection, { description: 'Newest first.' })
+  // Nullable, as rating: if reviews cannot answer, the router returns the rest of the product (graceful degradation).
+  @FieldResolver(() => ReviewConnection, {
+    nullable: true,
+    description: 'Newest first. Null only when the reviews service cannot answer: the rest of the product still comes back.',
+  })
   async reviews(
     @Root() product: Product,
     @Ctx() ctx: ReviewsContext,
@@ -23,7 +27,10 @@ export class ProductReviewsResolver {
     return connection(await ctx.loaders.reviewsOfProduct.load(key), key.first, after);
   }
 
-  @FieldResolver(() => RatingSummary)
+  @FieldResolver(() => RatingSummary, {
+    nullable: true,
+    description: 'Null only when the reviews service cannot answer: the rest of the product still comes back.',
+  })
   rating(@Root() product: Product, @Ctx() ctx: ReviewsContext) {
     return ctx.loaders.rating.load(product.id);
   }
