@@ -92,6 +92,42 @@ describe('circuit breaker', () => {
   });
 });
 
+describe('circuit breaker: what does not count, and the probe', () => {
+  test("fetches cut short by the client request's deadline do not open the circuit", async () => {
+    const { server, layer } = await setUp({ breakerFailures: 2 });
+    server.answer(() => {}); // never answers
+    for (let i = 0; i < 4; i += 1) {
+      const error = await fetchError(layer.fetch('reviews', query('{ ok }', { deadline: performance.now() + 30 })));
+      assert.equal(error.failure.code, 'SUBREQUEST_TIMEOUT');
+    }
+    assert.deepEqual(layer.circuits(), [['reviews', 'closed']]);
+  });
+
+  test('while the half-open probe is in flight, other fetches fail fast instead of waiting for it', async () => {
+    const held: [Received, ServerResponse][] = [];
+    const { server, layer } = await setUp({ breakerFailures: 1, breakerHalfOpenAfterMs: 50 });
+    server.answer((_req, res) => res.writeHead(503).end());
+    await fetchError(layer.fetch('reviews', query()));
+    assert.equal(layer.circuits()[0]?.[1], 'open');
+    server.answer((req, res) => held.push([req, res]));
+    let probe: Promise<unknown> | undefined;
+    await waitFor('the probe', async () => {
+      const attempt = layer.fetch('reviews', query());
+      if (layer.circuits()[0]?.[1] === 'half_open') probe = attempt;
+      else await attempt.catch(() => undefined);
+      return probe !== undefined;
+    });
+    await waitFor('the probe at the subgraph', () => held.length === 1);
+    const started = performance.now();
+    const other = await fetchError(layer.fetch('reviews', query('{ other }')));
+    assert.equal(other.failure.reason, 'circuit open after repeated failures');
+    assert.ok(performance.now() - started < 50, 'it did not wait for the probe');
+    for (const [req, res] of held.splice(0)) ok(req, res, 0);
+    await probe;
+    assert.equal(layer.circuits()[0]?.[1], 'closed');
+  });
+});
+
 describe('bulkhead', () => {
   test('beyond maxConcurrent in flight and maxQueued waiting, a fetch fails at once with SUBGRAPH_UNAVAILABLE', async () => {
     const held: [Received, ServerResponse][] = [];

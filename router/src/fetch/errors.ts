@@ -7,6 +7,8 @@ import { SUBGRAPH_ERROR_CODES, type FetchFailure } from '../subgraph-errors.js';
  */
 export class SubgraphFetchError extends Error {
   override name = 'SubgraphFetchError';
+  /** The failure comes from the client request (its deadline cut the fetch short), not from the subgraph: the circuit breaker ignores it. */
+  requestsFault = false;
 
   constructor(
     readonly subgraph: string,

@@ -129,7 +129,7 @@ class SubgraphClient {
 }
 
 function countsAgainstSubgraph(error: SubgraphFetchError): boolean {
-  if (error.failure === DEADLINE_PASSED || error.failure === BULKHEAD_FULL) return false;
+  if (error.requestsFault || error.failure === DEADLINE_PASSED || error.failure === BULKHEAD_FULL) return false;
   if (error.failure.code === SUBGRAPH_ERROR_CODES.http) return error.status === undefined || error.status >= 500;
   return true;
 }
@@ -233,7 +233,11 @@ export class SubgraphFetchLayer implements SubgraphTransport {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const send = () => client.bulkhead.execute(() => this.send(client, request, controller.signal, timeoutMs), controller.signal);
+      // Half-open: one probe is in flight; the others fail fast rather than wait for it (cockatiel would hold them).
+      if (client.breaker?.state === CircuitState.HalfOpen) throw new SubgraphFetchError(client.name, CIRCUIT_OPEN);
+      const cutShort = timeoutMs < client.endpoint.timeoutMs;
+      const send = () =>
+        client.bulkhead.execute(() => this.send(client, request, controller.signal, timeoutMs, cutShort), controller.signal);
       const response = await (client.breaker ? client.breaker.execute(send) : send());
       this.observer?.attempt(client.name, 'success');
       return response;
@@ -246,7 +250,13 @@ export class SubgraphFetchLayer implements SubgraphTransport {
     }
   }
 
-  private async send(client: SubgraphClient, request: SubgraphRequest, signal: AbortSignal, timeoutMs: number): Promise<SubgraphResponse> {
+  private async send(
+    client: SubgraphClient,
+    request: SubgraphRequest,
+    signal: AbortSignal,
+    timeoutMs: number,
+    cutShort: boolean,
+  ): Promise<SubgraphResponse> {
     try {
       const response = await client.pool.request({
         path: client.path,
@@ -283,7 +293,12 @@ export class SubgraphFetchLayer implements SubgraphTransport {
       return { status, contentType: headerValue(headers['content-type']), body: body.toString('utf8') };
     } catch (error) {
       if (error instanceof SubgraphFetchError) throw error;
-      if (signal.aborted) throw new SubgraphFetchError(client.name, timeoutFailure(timeoutMs, true));
+      if (signal.aborted) {
+        const timedOut = new SubgraphFetchError(client.name, timeoutFailure(timeoutMs, true));
+        // Out of the client request's budget before the subgraph's own timeout: not the subgraph's fault.
+        timedOut.requestsFault = cutShort;
+        throw timedOut;
+      }
       const failure = classifyFetchFailure(undiciCode(error), timeoutMs);
       throw new SubgraphFetchError(
         client.name,
