@@ -189,16 +189,20 @@ export class SubgraphFetchLayer implements SubgraphTransport {
     return fetched;
   }
 
+  /** Closes every pool at once (the router calls it after draining its requests: what is left is abandoned). */
   async close(): Promise<void> {
     const pools = [...[...this.clients.values()].map((client) => client.pool), ...this.retired];
     this.clients.clear();
     this.retired.clear();
-    await Promise.all(pools.map((pool) => pool.close().catch(() => pool.destroy())));
+    await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 
   private retire(pool: Pool): void {
     this.retired.add(pool);
-    void pool.close().finally(() => this.retired.delete(pool));
+    void pool
+      .close()
+      .catch(() => undefined)
+      .finally(() => this.retired.delete(pool));
   }
 
   private async withRetries(client: SubgraphClient, request: SubgraphRequest): Promise<SubgraphResponse> {
