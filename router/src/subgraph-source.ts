@@ -5,10 +5,11 @@ import { clientAddressHeaders, currentTraceContext, principalHeaders, tracingEna
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { RouterContext } from './context.js';
 import { SubgraphFetchError } from './fetch/errors.js';
+import { graphqlFetcher, isMutation } from './fetch/graphql.js';
 import { SubgraphFetchLayer } from './fetch/layer.js';
 import type { SubgraphOutcome } from './metrics.js';
 import { LogThrottle } from './policies/persisted-queries/log-throttle.js';
-import { retrySafe, SUBGRAPH_ERROR_CODES, subgraphFetchError, type FetchFailure } from './subgraph-errors.js';
+import { retrySafe, subgraphFetchError } from './subgraph-errors.js';
 import { endSpan, routerTracer } from './tracing.js';
 
 const signedPrincipals = new WeakMap<RouterContext, { headers: Record<string, string>; signedAt: number; shareKey: string }>();
@@ -104,24 +105,19 @@ export class SubgraphSource implements GraphQLDataSource<RouterContext> {
 
   private async fetch(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
     const { http: _http, ...request } = options.request;
-    const mutation = /^\s*mutation\b/.test(request.query ?? '');
+    const mutation = isMutation(request.query ?? '');
     // Health checks and schema loads carry no client request: no principal, no deadline.
     const requestContext = 'incomingRequestContext' in options ? options.context : undefined;
     const signed = requestContext ? this.signed(requestContext) : undefined;
     const headers = tracingEnabled() ? { ...signed?.headers, ...currentTraceContext() } : signed?.headers;
     try {
-      const answer = await this.layer.fetch(this.name, {
-        body: JSON.stringify(request),
-        headers,
-        operation: mutation ? 'mutation' : 'query',
-        shareKey: signed?.shareKey ?? ANONYMOUS,
-        deadline: requestContext?.deadline,
-      });
+      const scope = { headers, shareKey: signed?.shareKey ?? ANONYMOUS, deadline: requestContext?.deadline };
+      const response = await graphqlFetcher(this.layer, scope).fetch(this.name, { ...request, query: request.query ?? '' });
       if (mutation && requestContext) mutationsSent.add(requestContext);
-      return graphqlResponse(answer.contentType, answer.body);
+      return response;
     } catch (error) {
-      const failure = failureOf(error);
-      if (!failure) throw error;
+      if (!(error instanceof SubgraphFetchError)) throw error;
+      const { failure } = error;
       if (mutation && failure.mayHaveReached && requestContext) mutationsSent.add(requestContext);
       const operation = 'incomingRequestContext' in options ? options.incomingRequestContext.operation?.operation : undefined;
       const safe = retrySafe(operation, failure, requestContext !== undefined && mutationsSent.has(requestContext));
@@ -157,34 +153,4 @@ export class SubgraphSource implements GraphQLDataSource<RouterContext> {
     }
     return signed;
   }
-}
-
-/** The failure of a fetch the layer could not complete, or of an answer that is not GraphQL JSON. */
-function failureOf(error: unknown): FetchFailure | undefined {
-  if (error instanceof SubgraphFetchError) return error.failure;
-  if (error instanceof MalformedAnswer) return MALFORMED_ANSWER;
-  return undefined;
-}
-
-const MALFORMED_ANSWER: FetchFailure = {
-  code: SUBGRAPH_ERROR_CODES.malformed,
-  reason: 'the answer is not a GraphQL JSON response',
-  mayHaveReached: true,
-};
-
-class MalformedAnswer extends Error {}
-
-/** A 2xx answer as a GraphQL response: JSON with `data` or `errors`, else MalformedAnswer. */
-function graphqlResponse(contentType: string | undefined, body: string): GatewayGraphQLResponse {
-  if (!contentType || !/\bjson\b/i.test(contentType)) throw new MalformedAnswer();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new MalformedAnswer();
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('data' in parsed || 'errors' in parsed)) {
-    throw new MalformedAnswer();
-  }
-  return parsed as GatewayGraphQLResponse; // checked above: an object with data or errors; the gateway reads the rest
 }
