@@ -90,11 +90,16 @@ export function retrySafe(
 }
 
 export function subgraphFetchError(service: string, failure: FetchFailure, safe: boolean): GraphQLError {
-  const message =
-    failure.code === SUBGRAPH_ERROR_CODES.timeout
-      ? `Subgraph '${service}' did not answer in time (${failure.reason})`
-      : failure.code === SUBGRAPH_ERROR_CODES.unavailable
-        ? `Subgraph '${service}' is unavailable (${failure.reason})`
-        : `HTTP fetch failed from '${service}': ${failure.reason}`;
-  return new GraphQLError(message, { extensions: { code: failure.code, service, reason: failure.reason, retrySafe: safe } });
+  return new GraphQLError(fetchFailureMessage(service, failure), {
+    extensions: { code: failure.code, service, reason: failure.reason, retrySafe: safe },
+  });
+}
+
+/** What a client reads about a failed fetch, e.g. `Subgraph 'reviews' is unavailable (connection refused)`. */
+export function fetchFailureMessage(service: string, failure: FetchFailure): string {
+  return failure.code === SUBGRAPH_ERROR_CODES.timeout
+    ? `Subgraph '${service}' did not answer in time (${failure.reason})`
+    : failure.code === SUBGRAPH_ERROR_CODES.unavailable
+      ? `Subgraph '${service}' is unavailable (${failure.reason})`
+      : `HTTP fetch failed from '${service}': ${failure.reason}`;
 }

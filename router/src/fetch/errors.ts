@@ -1,27 +1,39 @@
-import { SUBGRAPH_ERROR_CODES, type FetchFailure } from '../subgraph-errors.js';
+import { fetchFailureMessage, SUBGRAPH_ERROR_CODES, type FetchFailure } from '../subgraph-errors.js';
 
 /**
  * What the fetch layer throws when a subgraph fetch fails: the failure (code, reason, whether the subgraph may
- * have received the request) for the caller to turn into a GraphQL error (subgraph-errors.ts: subgraphFetchError
- * with `retrySafe`). No stack is captured: a subgraph that is down fails every request, and the failure says all.
+ * have received the request), with the message and extensions a client gets; the caller adds `retrySafe`
+ * (subgraph-errors.ts: subgraphFetchError). No stack is captured: a subgraph that is down fails every request, and
+ * the failure says all.
  */
 export class SubgraphFetchError extends Error {
   override name = 'SubgraphFetchError';
   /** The failure comes from the client request (its deadline cut the fetch short), not from the subgraph: the circuit breaker ignores it. */
   requestsFault = false;
 
-  constructor(
-    readonly subgraph: string,
-    readonly failure: FetchFailure,
-    /** The HTTP status, for SUBREQUEST_HTTP_ERROR. */
-    readonly status?: number,
-  ) {
-    super(`${subgraph}: ${failure.reason}`);
+  readonly subgraph: string;
+  readonly failure: FetchFailure;
+  /** The HTTP status, for SUBREQUEST_HTTP_ERROR. */
+  readonly status?: number;
+
+  constructor(subgraph: string, failure: FetchFailure, status?: number) {
+    // Failures are common and expected (a subgraph that is down fails every request): no stack trace to build.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(fetchFailureMessage(subgraph, failure));
+    Error.stackTraceLimit = limit;
+    this.subgraph = subgraph;
+    this.failure = failure;
+    this.status = status;
   }
 
-  static {
-    // Failures are common and expected: skip building a stack trace for each (see the class comment).
-    Object.defineProperty(SubgraphFetchError.prototype, 'stack', { value: undefined, writable: true });
+  /**
+   * The client-facing code, service and reason, as an executor copies them onto the errors of the fields this fetch
+   * would have filled. Whether resending the operation is safe (`retrySafe`) depends on the whole operation: the
+   * caller adds it (subgraph-errors.ts, retrySafe).
+   */
+  get extensions(): Record<string, unknown> {
+    return { code: this.failure.code, service: this.subgraph, reason: this.failure.reason };
   }
 }
 
