@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,7 @@ import { openExplorer } from './explorer-driver.js';
 import { startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const ROUTER_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = join(REPO_ROOT, 'test-artifacts', 'explorer.png');
 const sdl = (extra = '') => `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@inaccessible"])
 type Query {
@@ -171,6 +172,23 @@ describe('partners: /schema.graphql and the schema explorer', () => {
       assert.doesNotMatch(body, /url\((["']?)(https?:)?\/\//, `${asset} loads nothing from another origin`);
     }
     assert.equal((await fetch(`${open.router.baseUrl}/explorer/assets/missing.js`)).status, 404);
+  });
+
+  test("the explorer's packages are build-time only: devDependencies, imported by no production code", async () => {
+    const manifest = JSON.parse(await readFile(join(ROUTER_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    const buildTime = ['graphiql', '@graphiql/react', '@graphiql/toolkit', 'monaco-editor', 'monaco-graphql', 'react', 'react-dom'];
+    for (const name of buildTime) {
+      assert.ok(manifest.devDependencies?.[name], `${name} is a devDependency`);
+      assert.equal(manifest.dependencies?.[name], undefined, `${name} is not a production dependency`);
+    }
+    const compiled = (await readdir(join(ROUTER_ROOT, 'dist', 'src'), { recursive: true })).filter((file) => file.endsWith('.js'));
+    assert.ok(compiled.includes('index.js') && compiled.includes(join('explorer', 'routes.js')));
+    for (const file of compiled) {
+      const text = await readFile(join(ROUTER_ROOT, 'dist', 'src', file), 'utf8');
+      const imported = [...text.matchAll(/(?:from\s*|import\s*\(?\s*)['"]([^'"]+)['"]/g)].map((match) => match[1] ?? '');
+      const forbidden = imported.filter((specifier) => /^(graphiql|@graphiql\/|monaco-|react(-dom)?(\/|$))/.test(specifier));
+      assert.deepEqual(forbidden, [], `${file} imports build-time packages`);
+    }
   });
 
   test('in Chromium: without schema:read the page shows the router error; with an Authorization header, docs, a query and a subscription (over graphql-ws) run', async () => {
