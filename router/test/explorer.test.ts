@@ -234,6 +234,16 @@ describe('partners: /schema.graphql and the schema explorer', () => {
         0,
         'no HTTP request for the subscription',
       );
+      // A subscription the router refuses shows the router's errors.
+      const invalid = await explorer.run('subscription Removed {\n  categoryRemoved {\n    name\n  }\n}', 'GRAPHQL_VALIDATION_FAILED');
+      assert.deepEqual(invalid, {
+        errors: [
+          {
+            message: 'Cannot query field "categoryRemoved" on type "Subscription". Did you mean "categoryAdded"?',
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          },
+        ],
+      });
 
       // Monaco's workers came from the router, and nothing keeps the token.
       for (const worker of ['editor', 'graphql', 'json']) {

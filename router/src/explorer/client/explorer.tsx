@@ -1,8 +1,8 @@
 import { useGraphiQL } from '@graphiql/react';
 import { createGraphiQLFetcher, type Storage } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
-import { buildSchema, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import { buildSchema, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { createClient, type Client, type Sink, type SubscribePayload } from 'graphql-ws';
 import { StrictMode, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import './explorer.css';
@@ -61,12 +61,28 @@ const readableFetch: typeof fetch = async (input, init) => {
 };
 
 function webSocketFor(authorization: string): Client {
-  return createClient({
+  const client = createClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
     connectionParams: { ...(authorization ? { authorization } : {}), ...CLIENT_NAME },
     lazy: true,
     retryAttempts: 0,
   });
+  // graphql-ws hands a refusal (the router's GraphQL errors, e.g. a validation error) to `error`, which GraphiQL
+  // leaves uncaught; shown as the result instead, as over HTTP.
+  return {
+    ...client,
+    subscribe<Data, Extensions>(payload: SubscribePayload, sink: Sink<FormattedExecutionResult<Data, Extensions>>) {
+      return client.subscribe<Data, Extensions>(payload, {
+        next: (value) => sink.next(value),
+        complete: () => sink.complete(),
+        error: (error) => {
+          if (!Array.isArray(error)) return sink.error(error);
+          sink.next({ errors: error as GraphQLFormattedError[] });
+          sink.complete();
+        },
+      });
+    },
+  };
 }
 
 /** The Authorization header in the headers editor's JSON; undefined while the text is not valid JSON. */
@@ -253,8 +269,13 @@ function Explorer() {
   const [authorization, setAuthorization] = useState('');
   const [granted, setGranted] = useState<Granted>();
   const [schema, setSchema] = useState<SchemaState>({ schema: null });
-  const webSocket = useMemo(() => webSocketFor(authorization), [authorization]);
-  useEffect(() => () => void webSocket.dispose(), [webSocket]);
+  // One graphql-ws client per Authorization header, disposed (its socket closed) when the header changes.
+  const [webSocket, setWebSocket] = useState<Client>();
+  useEffect(() => {
+    const client = webSocketFor(authorization);
+    setWebSocket(client);
+    return () => void client.dispose();
+  }, [authorization]);
   const fetcher = useMemo(
     () =>
       createGraphiQLFetcher({
