@@ -245,6 +245,13 @@ describe('partners: /schema.graphql and the schema explorer', () => {
         ],
       });
 
+      // A token the router refuses closes the WebSocket (4403); the page says so.
+      await explorer.setEditor('request-headers.json', JSON.stringify({ Authorization: 'Bearer forged.token.value' }));
+      await status.getByText(/^Authorization header set; schema not loaded/).waitFor();
+      const closed = await explorer.run('subscription Added {\n  categoryAdded {\n    name\n  }\n}', '4403');
+      assert.deepEqual(closed, { errors: [{ message: 'The WebSocket closed: 4403 Forbidden' }] });
+      await explorer.setEditor('request-headers.json', JSON.stringify({ Authorization: `Bearer ${reader}` }));
+
       // Monaco's workers came from the router, and nothing keeps the token.
       for (const worker of ['editor', 'graphql', 'json']) {
         assert.ok(explorer.requests.includes(`${gated.router.baseUrl}/explorer/assets/${worker}.worker.js`), `${worker} worker`);

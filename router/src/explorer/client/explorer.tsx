@@ -67,8 +67,9 @@ function webSocketFor(authorization: string): Client {
     lazy: true,
     retryAttempts: 0,
   });
-  // graphql-ws hands a refusal (the router's GraphQL errors, e.g. a validation error) to `error`, which GraphiQL
-  // leaves uncaught; shown as the result instead, as over HTTP.
+  // graphql-ws hands a refusal (the router's GraphQL errors, e.g. a validation error) or a closed socket (4403: the
+  // router refused the token) to `error`, which GraphiQL shows with a stack and also leaves uncaught: shown as
+  // the result instead, as the router's refusals over HTTP are.
   return {
     ...client,
     subscribe<Data, Extensions>(payload: SubscribePayload, sink: Sink<FormattedExecutionResult<Data, Extensions>>) {
@@ -76,8 +77,10 @@ function webSocketFor(authorization: string): Client {
         next: (value) => sink.next(value),
         complete: () => sink.complete(),
         error: (error) => {
-          if (!Array.isArray(error)) return sink.error(error);
-          sink.next({ errors: error as GraphQLFormattedError[] });
+          const errors = Array.isArray(error)
+            ? (error as GraphQLFormattedError[])
+            : [{ message: error instanceof CloseEvent ? `The WebSocket closed: ${error.code} ${error.reason}`.trim() : String(error) }];
+          sink.next({ errors });
           sink.complete();
         },
       });
