@@ -12,6 +12,7 @@ import {
   type Database,
   type Logger,
   type RunningSubgraph,
+  type SubgraphDefinition,
 } from '@commerce/kit';
 import { provideEventTransport, type EventTransport } from '@commerce/events';
 import { startRouter, type RunningRouter } from '@commerce/router';
@@ -40,6 +41,8 @@ export interface PlatformOptions {
   env?: Record<string, string | undefined>;
   /** Told each step of the start (a subgraph up, seeding, the router up), for a progress display. */
   onProgress?: (step: string) => void;
+  /** Used instead of the platform's subgraph of the same name (tests: e.g. an identity with a clock they move). */
+  replaceSubgraphs?: readonly SubgraphDefinition[];
 }
 
 export interface RunningPlatform {
@@ -79,23 +82,25 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
   try {
     await Promise.all(
-      SUBGRAPHS.map(async (definition) => {
-        const location = options.databases[definition.name];
-        if (!location) throw new Error(`no database given for ${definition.name}`);
-        const db = await openDatabase(location);
-        databases[definition.name] = db;
-        await applyMigrations(db, migrationsDir(definition.name));
-        subgraphs[definition.name] = await startSubgraphServer(definition, {
-          db,
-          logger: loggerFor(definition.name),
-          routerSecret,
-          port: options.subgraphPorts?.[definition.name] ?? 0,
-          host,
-          shared,
-          env: options.env,
-        });
-        progress(`${definition.name} up (database migrated)`);
-      }),
+      SUBGRAPHS.map((standard) => options.replaceSubgraphs?.find((other) => other.name === standard.name) ?? standard).map(
+        async (definition) => {
+          const location = options.databases[definition.name];
+          if (!location) throw new Error(`no database given for ${definition.name}`);
+          const db = await openDatabase(location);
+          databases[definition.name] = db;
+          await applyMigrations(db, migrationsDir(definition.name));
+          subgraphs[definition.name] = await startSubgraphServer(definition, {
+            db,
+            logger: loggerFor(definition.name),
+            routerSecret,
+            port: options.subgraphPorts?.[definition.name] ?? 0,
+            host,
+            shared,
+            env: options.env,
+          });
+          progress(`${definition.name} up (database migrated)`);
+        },
+      ),
     );
     const seeded: string[] = [];
     if (options.seedDemoData) {

@@ -1,3 +1,4 @@
+import { activeSecrets, type ClientSecretRecord } from './client-secrets.js';
 import { decoySecretHash, grantScopes, verifyClientSecret, type PartnerClientRecord } from './partners.js';
 
 /** The OAuth2 client credentials grant (RFC 6749 §4.4) as rules: parse, authenticate, grant. No HTTP, no Prisma. */
@@ -117,14 +118,23 @@ export interface ClientAuthThrottle {
 
 export interface StoredClient {
   client: PartnerClientRecord;
-  secretHash: string;
+  /** Every secret of the client, active or not. */
+  secrets: (Pick<ClientSecretRecord, 'id' | 'expiresAt' | 'retiredAt'> & { secretHash: string })[];
+}
+
+/** An authenticated client, and which of its secrets it used. */
+export interface AuthenticatedClient {
+  client: PartnerClientRecord;
+  secretId: string;
 }
 
 export interface ClientCredentialsDeps {
   findClient(clientId: string): Promise<StoredClient | undefined>;
-  signToken(client: PartnerClientRecord, scopes: string[]): Promise<string>;
+  signToken(authenticated: AuthenticatedClient, scopes: string[]): Promise<string>;
   throttle: ClientAuthThrottle;
   tokenTtlSeconds: number;
+  /** Decides which secrets are still active. */
+  clock(): Date;
 }
 
 export interface TokenResponse {
@@ -149,19 +159,22 @@ export async function clientCredentialsGrant(
       : new OAuthError('unauthorized_client', 'This client holds no scope it may use');
   }
   return {
-    access_token: await deps.signToken(stored.client, grant.scopes),
+    access_token: await deps.signToken(stored, grant.scopes),
     token_type: 'Bearer',
     expires_in: deps.tokenTtlSeconds,
     scope: grant.scopes.join(' '),
   };
 }
 
-/** The client, when its secret is right and it is not revoked; failures count towards the throttle. */
+/**
+ * The client, when the secret is one of its active ones and it is not revoked; failures count towards the
+ * throttle. An expired or retired secret fails exactly like a wrong one.
+ */
 export async function authenticateClient(
   request: ClientCredentials,
   address: string,
-  deps: Pick<ClientCredentialsDeps, 'findClient' | 'throttle'>,
-): Promise<StoredClient | OAuthError> {
+  deps: Pick<ClientCredentialsDeps, 'findClient' | 'throttle' | 'clock'>,
+): Promise<AuthenticatedClient | OAuthError> {
   const retryAfter = await deps.throttle.retryAfterSeconds(request.clientId, address);
   if (retryAfter > 0) {
     return new OAuthError(
@@ -171,12 +184,25 @@ export async function authenticateClient(
     );
   }
   const stored = await deps.findClient(request.clientId);
-  // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.
-  const matches = await verifyClientSecret(request.clientSecret, stored?.secretHash ?? (await decoySecretHash()));
-  if (!stored || !matches || stored.client.revokedAt) {
+  const matched = await matchingSecret(request.clientSecret, stored ? activeSecrets(stored.secrets, deps.clock()) : []);
+  if (!stored || !matched || stored.client.revokedAt) {
     await deps.throttle.failed(request.clientId, address);
     return new OAuthError('invalid_client', 'Client authentication failed');
   }
   await deps.throttle.succeeded(request.clientId, address);
-  return stored;
+  return { client: stored.client, secretId: matched };
+}
+
+/** The id of the active secret that matches, if any. */
+async function matchingSecret(secret: string, active: StoredClient['secrets']): Promise<string | undefined> {
+  // Without an active secret (an unknown client id, or none left) a decoy hash is checked, so the timing does not
+  // tell which client ids exist.
+  if (active.length === 0) {
+    await verifyClientSecret(secret, await decoySecretHash());
+    return undefined;
+  }
+  for (const candidate of active) {
+    if (await verifyClientSecret(secret, candidate.secretHash)) return candidate.id;
+  }
+  return undefined;
 }
