@@ -267,6 +267,13 @@ describe(`partner client secret rotation (${testMode()})`, () => {
     for (const secret of [client.secret, second.clientSecret!]) await tokenFor(client.clientId, secret);
   });
 
+  it('two rotations at once: one succeeds, the other gets TOO_MANY_ACTIVE_SECRETS (never three active secrets)', async () => {
+    const client = await createClient('Concurrent');
+    const answers = await Promise.all([rotate(client.id), rotate(client.id)]);
+    assert.deepEqual(answers.map((answer) => answer.userErrors.map((error) => error.code)).sort(), [[], ['TOO_MANY_ACTIVE_SECRETS']]);
+    assert.equal((await secretRows(client.id)).length, 2);
+  });
+
   it('refuses partners and vendors (at the router and again in identity) and changes nothing', async () => {
     const client = await createClient('Not yours');
     const [secret] = await secretRows(client.id);

@@ -1,4 +1,4 @@
-import { activeSecrets, type ClientSecretRecord } from './client-secrets.js';
+import { activeSecrets, type ClientSecretRecord, MAX_ACTIVE_SECRETS } from './client-secrets.js';
 import { decoySecretHash, grantScopes, verifyClientSecret, type PartnerClientRecord } from './partners.js';
 
 /** The OAuth2 client credentials grant (RFC 6749 §4.4) as rules: parse, authenticate, grant. No HTTP, no Prisma. */
@@ -193,16 +193,18 @@ export async function authenticateClient(
   return { client: stored.client, secretId: matched };
 }
 
-/** The id of the active secret that matches, if any. */
+/**
+ * The id of the active secret that matches, if any. Always MAX_ACTIVE_SECRETS checks, padded with a decoy hash
+ * (an unknown client id has no secret at all), so the timing tells neither which client ids exist nor how many
+ * secrets a client holds.
+ */
 async function matchingSecret(secret: string, active: StoredClient['secrets']): Promise<string | undefined> {
-  // Without an active secret (an unknown client id, or none left) a decoy hash is checked, so the timing does not
-  // tell which client ids exist.
-  if (active.length === 0) {
-    await verifyClientSecret(secret, await decoySecretHash());
-    return undefined;
+  const decoy = await decoySecretHash();
+  let matched: string | undefined;
+  for (let index = 0; index < Math.max(MAX_ACTIVE_SECRETS, active.length); index += 1) {
+    const candidate = active[index];
+    const matches = await verifyClientSecret(secret, candidate?.secretHash ?? decoy);
+    if (matches && candidate) matched ??= candidate.id;
   }
-  for (const candidate of active) {
-    if (await verifyClientSecret(secret, candidate.secretHash)) return candidate.id;
-  }
-  return undefined;
+  return matched;
 }
