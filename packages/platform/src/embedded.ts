@@ -80,27 +80,26 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await shared.close();
     await Promise.allSettled(Object.values(databases).map((db) => db.close()));
   };
+  const definitions = SUBGRAPHS.map((standard) => options.replaceSubgraphs?.find((other) => other.name === standard.name) ?? standard);
   try {
     await Promise.all(
-      SUBGRAPHS.map((standard) => options.replaceSubgraphs?.find((other) => other.name === standard.name) ?? standard).map(
-        async (definition) => {
-          const location = options.databases[definition.name];
-          if (!location) throw new Error(`no database given for ${definition.name}`);
-          const db = await openDatabase(location);
-          databases[definition.name] = db;
-          await applyMigrations(db, migrationsDir(definition.name));
-          subgraphs[definition.name] = await startSubgraphServer(definition, {
-            db,
-            logger: loggerFor(definition.name),
-            routerSecret,
-            port: options.subgraphPorts?.[definition.name] ?? 0,
-            host,
-            shared,
-            env: options.env,
-          });
-          progress(`${definition.name} up (database migrated)`);
-        },
-      ),
+      definitions.map(async (definition) => {
+        const location = options.databases[definition.name];
+        if (!location) throw new Error(`no database given for ${definition.name}`);
+        const db = await openDatabase(location);
+        databases[definition.name] = db;
+        await applyMigrations(db, migrationsDir(definition.name));
+        subgraphs[definition.name] = await startSubgraphServer(definition, {
+          db,
+          logger: loggerFor(definition.name),
+          routerSecret,
+          port: options.subgraphPorts?.[definition.name] ?? 0,
+          host,
+          shared,
+          env: options.env,
+        });
+        progress(`${definition.name} up (database migrated)`);
+      }),
     );
     const seeded: string[] = [];
     if (options.seedDemoData) {

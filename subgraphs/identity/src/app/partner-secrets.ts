@@ -1,7 +1,7 @@
 import { userError, type UserError } from '@commerce/kit';
 import type { IdentityDb } from '../data/client.js';
 import { changeClientSecrets, findPartnerClient } from '../data/partner-store.js';
-import { checkRetirement, newClientSecret, planRotation, type ClientSecretRecord } from '../domain/client-secrets.js';
+import { checkRetirement, newClientSecret, planRotation, validateGracePeriod, type ClientSecretRecord } from '../domain/client-secrets.js';
 import { hashClientSecret, type PartnerClientRecord } from '../domain/partners.js';
 
 /** Use cases of partner client secrets: rotation (a second secret, the first expiring after a grace period) and retirement. */
@@ -24,6 +24,8 @@ const notFound = () => ({ userErrors: [userError('PARTNER_CLIENT_NOT_FOUND', 'No
 
 /** A new secret (returned once) beside the current one, which then expires after `gracePeriodHours`. */
 export async function rotateClientSecret(deps: SecretDeps, clientKey: string, gracePeriodHours: number): Promise<RotationResult> {
+  const invalid = validateGracePeriod(gracePeriodHours); // planRotation checks it too; this spares a hash and a lock
+  if (invalid.length) return { userErrors: invalid };
   const client = await findPartnerClient(deps.db, clientKey);
   if (!client) return notFound();
   const { id, secret, hint } = newClientSecret();

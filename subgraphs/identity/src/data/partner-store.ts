@@ -16,7 +16,7 @@ export interface NewSecret {
 
 export async function createPartnerClient(
   db: IdentityDb,
-  data: { clientId: string; name: string; scopes: string[]; createdById: string; secret: NewSecret },
+  data: { clientId: string; name: string; scopes: string[]; createdById: string | null; secret: NewSecret },
 ): Promise<PartnerClientRecord> {
   const { secret, ...client } = data;
   return db.partnerClient.create({
@@ -100,31 +100,41 @@ export async function changeClientSecrets<Outcome>(
       // The legacy column stops holding a secret: an instance of the previous release refuses the client rather
       // than accept a secret this one may retire.
       await tx.partnerClient.update({ where: { id }, data: { secretHash: null } });
+      // The client's expired tokens are forgotten (real time: tokens expire by it, not by the secrets' clock).
+      await tx.partnerToken.deleteMany({ where: { secret: { partnerClientId: id }, expiresAt: { lt: new Date() } } });
     }
     if (change.retire) {
       const { id: secretId, at } = change.retire;
       await tx.partnerClientSecret.update({ where: { id: secretId }, data: { retiredAt: at } });
       // Its tokens still alive join the revocation feed the router polls (revoked_at: the database's clock, as the feed's).
-      const live = await tx.partnerToken.findMany({ where: { secretId, expiresAt: { gt: at } } });
+      const live = await tx.partnerToken.findMany({ where: { secretId, expiresAt: { gt: new Date() } } });
       const { count } = await tx.partnerTokenRevocation.createMany({
         data: live.map((token) => ({ tokenId: token.tokenId, clientId: client.clientId, expiresAt: token.expiresAt })),
         skipDuplicates: true,
       });
       revokedTokens = count;
+      // Listed as revoked until they expire: the record of them is no longer needed.
+      await tx.partnerToken.deleteMany({ where: { secretId } });
     }
     return { outcome, revokedTokens };
   });
 }
 
 /**
- * Records a token issued with a secret, so retiring that secret can revoke it, and forgets the secret's tokens
- * that have expired (the table holds live tokens only).
+ * Records a token obtained with a secret, so retiring that secret revokes it, and forgets the secret's expired
+ * tokens (the table holds live tokens only). False, recording nothing, when the secret was retired since it was
+ * checked: the token must not be handed out. (The secret's row is share-locked: a retirement running at the same
+ * time either finds this token and revokes it, or commits first and is seen here.)
  */
-export async function recordPartnerToken(db: IdentityDb, token: { tokenId: string; secretId: string; expiresAt: Date }): Promise<void> {
-  await db.$transaction([
-    db.partnerToken.deleteMany({ where: { secretId: token.secretId, expiresAt: { lt: new Date() } } }),
-    db.partnerToken.create({ data: token }),
-  ]);
+export async function recordPartnerToken(db: IdentityDb, token: { tokenId: string; secretId: string; expiresAt: Date }): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const [secret] = await tx.$queryRaw<{ retired_at: Date | null }[]>`
+      SELECT retired_at FROM partner_client_secrets WHERE id = ${token.secretId}::uuid FOR SHARE`;
+    if (!secret || secret.retired_at) return false;
+    await tx.partnerToken.deleteMany({ where: { secretId: token.secretId, expiresAt: { lt: new Date() } } });
+    await tx.partnerToken.create({ data: token });
+    return true;
+  });
 }
 
 /** `first + 1` rows, newest first, after the cursor. */

@@ -130,7 +130,8 @@ export interface AuthenticatedClient {
 
 export interface ClientCredentialsDeps {
   findClient(clientId: string): Promise<StoredClient | undefined>;
-  signToken(authenticated: AuthenticatedClient, scopes: string[]): Promise<string>;
+  /** Undefined when the secret was retired since it was checked: nothing is issued. */
+  signToken(authenticated: AuthenticatedClient, scopes: string[]): Promise<string | undefined>;
   throttle: ClientAuthThrottle;
   tokenTtlSeconds: number;
   /** Decides which secrets are still active. */
@@ -158,8 +159,10 @@ export async function clientCredentialsGrant(
       ? new OAuthError('invalid_scope', 'The requested scope is not granted to this client')
       : new OAuthError('unauthorized_client', 'This client holds no scope it may use');
   }
+  const token = await deps.signToken(stored, grant.scopes);
+  if (token === undefined) return new OAuthError('invalid_client', 'Client authentication failed');
   return {
-    access_token: await deps.signToken(stored, grant.scopes),
+    access_token: token,
     token_type: 'Bearer',
     expires_in: deps.tokenTtlSeconds,
     scope: grant.scopes.join(' '),

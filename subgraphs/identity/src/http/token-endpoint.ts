@@ -60,8 +60,8 @@ export function tokenEndpoint({
       const tokenId = randomUUID();
       const token = await signPartnerToken(client, scopes, config.tokenTtlSeconds, await signingKeys.active(), tokenId);
       // Recorded with its secret before it is handed out: retiring the secret revokes it (its expiry is the token's own).
-      await recordPartnerToken(db, { tokenId, secretId, expiresAt: new Date(Date.now() + config.tokenTtlSeconds * 1000) });
-      return token;
+      const expiresAt = new Date(Date.now() + config.tokenTtlSeconds * 1000);
+      return (await recordPartnerToken(db, { tokenId, secretId, expiresAt })) ? token : undefined;
     },
     throttle,
     tokenTtlSeconds: config.tokenTtlSeconds,
