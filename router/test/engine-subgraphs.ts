@@ -38,6 +38,7 @@ const REVIEWS: Row[] = [
   { id: 'r4', body: 'Gone.', authorId: 'u3', upc: 'p-missing', stars: 1 },
   { id: 'r5', body: 'Again.', authorId: 'u2', upc: 'p1', stars: 3 },
   { id: 'r6', body: 'Bright.', authorId: 'u-missing', upc: 'p4', stars: 4 },
+  { id: 'r7', body: 'Dim.', authorId: 'u3', upc: 'p4', stars: 2 },
 ];
 
 const MEDIA: Row[] = [
@@ -156,6 +157,10 @@ function reviews(): Definition {
         reviews: [Review]
         review(id: ID!): Review
       }
+      type Mutation {
+        "Answers the review it would add (nothing is stored: tests stay independent)."
+        addReview(upc: String!, body: String!): Review
+      }
       type Review @key(fields: "id") {
         id: ID!
         body: String!
@@ -163,8 +168,9 @@ function reviews(): Definition {
         "Provides the username: no fetch to accounts for it."
         author: User @provides(fields: "username")
         product: Product
-        "Non-null product: a missing product nulls the review."
         strictProduct: Product!
+        "Non-null author: an author accounts cannot resolve nulls the review (User.name is non-null)."
+        strictAuthor: User!
       }
       type User @key(fields: "id") {
         id: ID!
@@ -182,11 +188,15 @@ function reviews(): Definition {
         reviews: () => REVIEWS,
         review: (_: unknown, { id }: { id: string }) => byKey(REVIEWS, 'id', id) ?? null,
       },
+      Mutation: {
+        addReview: (_: unknown, { upc, body }: { upc: string; body: string }) => ({ id: 'r-new', body, stars: 5, authorId: 'u1', upc }),
+      },
       Review: {
         __resolveReference: (ref: { id: string }) => byKey(REVIEWS, 'id', ref.id) ?? null,
         author: (review: Row) => ({ id: review.authorId, username: byKey(USERS, 'id', review.authorId)?.username ?? null }),
         product: (review: Row) => ({ upc: review.upc }),
         strictProduct: (review: Row) => ({ upc: review.upc }),
+        strictAuthor: (review: Row) => ({ id: review.authorId }),
       },
       User: {
         __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
@@ -253,7 +263,28 @@ function ratings(): Definition {
   };
 }
 
-const DEFINITIONS: Record<string, () => Definition> = { accounts, products, inventory, reviews, media, ratings };
+function catalog(): Definition {
+  return {
+    typeDefs: parse(`${LINK(['@key', '@shareable'])}
+      type Variation @shareable { id: ID! }
+      "Only the compound, nested key: reached from the other subgraphs through products."
+      type Product @key(fields: "sku variation { id }") {
+        sku: String!
+        variation: Variation!
+        color: String
+      }`),
+    resolvers: {
+      Product: {
+        __resolveReference: (ref: { sku: string; variation: { id: string } }) => ({
+          ...ref,
+          color: `${ref.sku}/${ref.variation.id}`,
+        }),
+      },
+    },
+  };
+}
+
+const DEFINITIONS: Record<string, () => Definition> = { accounts, products, inventory, reviews, media, ratings, catalog };
 
 /** The edge-case subgraphs' schemas and their supergraph. */
 export function buildEdgeCases(): { schemas: Record<string, GraphQLSchema>; supergraphSdl: string } {

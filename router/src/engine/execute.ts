@@ -147,8 +147,8 @@ async function runFetch(fetch: FetchNode, state: RunState, cursor: Cursor): Prom
   // An entity fetch: one representation per distinct entity (identical ones are sent once and answered to all).
   const representations: JsonObject[] = [];
   const targets: JsonObject[][] = [];
-  // The index (in cursor.objects) of the first entity of each representation: errors are re-pathed to it.
-  const firstIndexes: number[] = [];
+  // The indexes (in cursor.objects) of each representation's entities: its errors are re-pathed to each of them.
+  const indexes: number[][] = [];
   const byKey = new Map<string, number>();
   const objects = cursor.objects;
   for (let index = 0; index < objects.length; index++) {
@@ -160,12 +160,13 @@ async function runFetch(fetch: FetchNode, state: RunState, cursor: Cursor): Prom
     const known = byKey.get(key);
     if (known !== undefined) {
       targets[known]?.push(entity);
+      indexes[known]?.push(index);
       continue;
     }
     byKey.set(key, representations.length);
     representations.push(representation);
     targets.push([entity]);
-    firstIndexes.push(index);
+    indexes.push([index]);
   }
   if (representations.length === 0) return;
   if (Object.hasOwn(variables, 'representations')) throw new Error('Variables cannot contain key "representations"');
@@ -174,17 +175,19 @@ async function runFetch(fetch: FetchNode, state: RunState, cursor: Cursor): Prom
   if (response.errors?.length) {
     let paths: (string | number)[][] | undefined;
     for (const error of response.errors) {
-      let path: (string | number)[] | undefined;
       const errorPath = error.path;
-      if (errorPath && errorPath[0] === '_entities' && typeof errorPath[1] === 'number') {
+      const owners = errorPath && errorPath[0] === '_entities' && typeof errorPath[1] === 'number' ? indexes[errorPath[1]] : undefined;
+      if (errorPath && owners) {
+        // One error per entity the representation stood for (identical entities at several places).
         paths ??= concretePaths(state, cursor.path);
-        const first = firstIndexes[errorPath[1]];
-        path = (first === undefined ? undefined : paths[first]) ?? cursor.path.filter((key) => key !== '@');
-        path = path.concat(errorPath.slice(2));
-      } else if (errorPath) {
-        path = cursor.path.filter((key) => key !== '@').concat(errorPath);
+        for (const owner of owners) {
+          const base = paths[owner] ?? cursor.path.filter((key) => key !== '@');
+          state.errors.push(subgraphError(error, fetch.serviceName, base.concat(errorPath.slice(2))));
+        }
+      } else {
+        const path = errorPath ? cursor.path.filter((key) => key !== '@').concat(errorPath) : undefined;
+        state.errors.push(subgraphError(error, fetch.serviceName, path));
       }
-      state.errors.push(subgraphError(error, fetch.serviceName, path));
     }
   }
   const data = response.data;
