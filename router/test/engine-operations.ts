@@ -5,8 +5,8 @@ export interface EdgeOperation {
   variables?: Record<string, unknown>;
 }
 
-export const DEEP_QUERY = `query Deep {
-  topProducts {
+export const DEEP_QUERY = `query Deep($first: Int = 5) {
+  topProducts(first: $first) {
     upc name price weight inStock shippingEstimate color
     reviews {
       id body stars

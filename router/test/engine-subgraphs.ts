@@ -47,9 +47,54 @@ const MEDIA: Row[] = [
   { __typename: 'Book', id: 'm3', title: 'Emma', pages: 400 },
 ];
 
+interface Dataset {
+  users: Row[];
+  products: Row[];
+  reviews: Row[];
+  media: Row[];
+}
+
+/**
+ * The rows above, plus `scale` generated products (each with 3 reviews by generated users) for benchmarks:
+ * every generated row is valid (no errors, no missing entities).
+ */
+function dataset(scale: number): Dataset {
+  const users = [...USERS];
+  const products = [...PRODUCTS];
+  const reviews = [...REVIEWS];
+  for (let index = 0; index < scale; index++) {
+    users.push({
+      id: `gu${index}`,
+      name: `User ${index}`,
+      username: `@user${index}`,
+      email: `user${index}@example.com`,
+      legacyReviewCount: 0,
+    });
+    products.push({
+      upc: `gp${index}`,
+      sku: `GS${index}`,
+      variation: { id: `gv${index % 7}` },
+      name: `Product ${index}`,
+      price: 100 + index,
+      weight: 1 + (index % 9),
+      category: 'FURNITURE',
+    });
+  }
+  for (let index = 0; index < scale * 3; index++) {
+    reviews.push({
+      id: `gr${index}`,
+      body: `Review number ${index} of a generated product.`,
+      authorId: `gu${(index * 7) % scale}`,
+      upc: `gp${index % scale}`,
+      stars: 1 + (index % 5),
+    });
+  }
+  return { users, products, reviews, media: [...MEDIA] };
+}
+
 const byKey = <T extends Row>(rows: T[], key: string, value: unknown): T | undefined => rows.find((row) => row[key] === value);
 
-function accounts(): Definition {
+function accounts(data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@shareable', '@inaccessible'])}
       type Query {
@@ -68,19 +113,19 @@ function accounts(): Definition {
       }`),
     resolvers: {
       Query: {
-        me: () => USERS[0],
-        user: (_: unknown, { id }: { id: string }) => byKey(USERS, 'id', id) ?? null,
-        users: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => byKey(USERS, 'id', id) ?? null),
+        me: () => data.users[0],
+        user: (_: unknown, { id }: { id: string }) => byKey(data.users, 'id', id) ?? null,
+        users: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => byKey(data.users, 'id', id) ?? null),
       },
       User: {
-        __resolveReference: (ref: { id: string }) => byKey(USERS, 'id', ref.id) ?? null,
+        __resolveReference: (ref: { id: string }) => byKey(data.users, 'id', ref.id) ?? null,
         reviewCount: (user: Row) => user.legacyReviewCount,
       },
     },
   };
 }
 
-function products(): Definition {
+function products(data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@shareable', '@inaccessible'])}
       enum Category { FURNITURE LIGHTING SECRET @inaccessible }
@@ -101,14 +146,14 @@ function products(): Definition {
       }`),
     resolvers: {
       Query: {
-        topProducts: (_: unknown, { first }: { first: number }) => PRODUCTS.slice(0, first),
-        product: (_: unknown, { upc }: { upc: string }) => byKey(PRODUCTS, 'upc', upc) ?? null,
+        topProducts: (_: unknown, { first }: { first: number }) => data.products.slice(0, first),
+        product: (_: unknown, { upc }: { upc: string }) => byKey(data.products, 'upc', upc) ?? null,
       },
       Product: {
         __resolveReference: (ref: { upc?: string; sku?: string; variation?: { id: string } }) =>
           (ref.upc !== undefined
-            ? byKey(PRODUCTS, 'upc', ref.upc)
-            : PRODUCTS.find((row) => row.sku === ref.sku && (row.variation as Row).id === ref.variation?.id)) ?? null,
+            ? byKey(data.products, 'upc', ref.upc)
+            : data.products.find((row) => row.sku === ref.sku && (row.variation as Row).id === ref.variation?.id)) ?? null,
         price: (product: Row) => {
           if (product.price === null) throw new Error(`No price for ${String(product.upc)}`);
           return product.price;
@@ -119,7 +164,7 @@ function products(): Definition {
   };
 }
 
-function inventory(): Definition {
+function inventory(_data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@external', '@requires'])}
       enum WeightUnit { KILOGRAM POUND }
@@ -150,7 +195,7 @@ function inventory(): Definition {
   };
 }
 
-function reviews(): Definition {
+function reviews(data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@external', '@provides', '@shareable', '@override'])}
       type Query {
@@ -185,33 +230,33 @@ function reviews(): Definition {
       }`),
     resolvers: {
       Query: {
-        reviews: () => REVIEWS,
-        review: (_: unknown, { id }: { id: string }) => byKey(REVIEWS, 'id', id) ?? null,
+        reviews: () => data.reviews,
+        review: (_: unknown, { id }: { id: string }) => byKey(data.reviews, 'id', id) ?? null,
       },
       Mutation: {
         addReview: (_: unknown, { upc, body }: { upc: string; body: string }) => ({ id: 'r-new', body, stars: 5, authorId: 'u1', upc }),
       },
       Review: {
-        __resolveReference: (ref: { id: string }) => byKey(REVIEWS, 'id', ref.id) ?? null,
-        author: (review: Row) => ({ id: review.authorId, username: byKey(USERS, 'id', review.authorId)?.username ?? null }),
+        __resolveReference: (ref: { id: string }) => byKey(data.reviews, 'id', ref.id) ?? null,
+        author: (review: Row) => ({ id: review.authorId, username: byKey(data.users, 'id', review.authorId)?.username ?? null }),
         product: (review: Row) => ({ upc: review.upc }),
         strictProduct: (review: Row) => ({ upc: review.upc }),
         strictAuthor: (review: Row) => ({ id: review.authorId }),
       },
       User: {
         __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-        reviews: (user: Row) => REVIEWS.filter((review) => review.authorId === user.id),
-        reviewCount: (user: Row) => REVIEWS.filter((review) => review.authorId === user.id).length,
+        reviews: (user: Row) => data.reviews.filter((review) => review.authorId === user.id),
+        reviewCount: (user: Row) => data.reviews.filter((review) => review.authorId === user.id).length,
       },
       Product: {
         __resolveReference: (ref: { upc: string }) => ({ upc: ref.upc }),
-        reviews: (product: Row) => REVIEWS.filter((review) => review.upc === product.upc),
+        reviews: (product: Row) => data.reviews.filter((review) => review.upc === product.upc),
       },
     },
   };
 }
 
-function media(): Definition {
+function media(data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@shareable'])}
       type Query {
@@ -231,21 +276,21 @@ function media(): Definition {
       type User @key(fields: "id", resolvable: false) { id: ID! }`),
     resolvers: {
       Query: {
-        media: () => MEDIA,
-        search: () => [byKey(MEDIA, 'id', 'm3'), { __typename: 'Product', upc: 'p2' }, { __typename: 'User', id: 'u3' }],
+        media: () => data.media,
+        search: () => [byKey(data.media, 'id', 'm3'), { __typename: 'Product', upc: 'p2' }, { __typename: 'User', id: 'u3' }],
       },
       Media: {
-        __resolveReference: (ref: { id: string }) => byKey(MEDIA, 'id', ref.id) ?? null,
+        __resolveReference: (ref: { id: string }) => byKey(data.media, 'id', ref.id) ?? null,
         __resolveType: (row: Row) => row.__typename,
       },
-      Book: { __resolveReference: (ref: { id: string }) => byKey(MEDIA, 'id', ref.id) ?? null },
-      Movie: { __resolveReference: (ref: { id: string }) => byKey(MEDIA, 'id', ref.id) ?? null },
+      Book: { __resolveReference: (ref: { id: string }) => byKey(data.media, 'id', ref.id) ?? null },
+      Movie: { __resolveReference: (ref: { id: string }) => byKey(data.media, 'id', ref.id) ?? null },
       SearchResult: { __resolveType: (row: Row) => row.__typename },
     },
   };
 }
 
-function ratings(): Definition {
+function ratings(_data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@interfaceObject'])}
       type Query { topRated: [Media] }
@@ -263,7 +308,7 @@ function ratings(): Definition {
   };
 }
 
-function catalog(): Definition {
+function catalog(_data: Dataset): Definition {
   return {
     typeDefs: parse(`${LINK(['@key', '@shareable'])}
       type Variation @shareable { id: ID! }
@@ -284,13 +329,14 @@ function catalog(): Definition {
   };
 }
 
-const DEFINITIONS: Record<string, () => Definition> = { accounts, products, inventory, reviews, media, ratings, catalog };
+const DEFINITIONS: Record<string, (data: Dataset) => Definition> = { accounts, products, inventory, reviews, media, ratings, catalog };
 
-/** The edge-case subgraphs' schemas and their supergraph. */
-export function buildEdgeCases(): { schemas: Record<string, GraphQLSchema>; supergraphSdl: string } {
+/** The edge-case subgraphs' schemas and their supergraph; `scale` adds generated rows (benchmarks). */
+export function buildEdgeCases(options: { scale?: number } = {}): { schemas: Record<string, GraphQLSchema>; supergraphSdl: string } {
+  const data = dataset(options.scale ?? 0);
   const schemas: Record<string, GraphQLSchema> = {};
   const services = Object.entries(DEFINITIONS).map(([name, define]) => {
-    const definition = define();
+    const definition = define(data);
     schemas[name] = buildSubgraphSchema(definition);
     return { name, url: `http://${name}.invalid/graphql`, typeDefs: definition.typeDefs };
   });
