@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { graphql, parse } from 'graphql';
 import { type Engine, HttpSubgraphFetcher, prepare, type SubgraphFetcher } from '../src/engine/index.js';
-import { buildEdgeCases, InProcessFetcher } from './engine-subgraphs.js';
+import { buildContextCase, buildEdgeCases, InProcessFetcher } from './engine-subgraphs.js';
 
 /**
  * The engine's federation edge cases, each on the small subgraphs of engine-subgraphs.ts, each asserting the
@@ -352,6 +352,43 @@ describe('engine: federation edge cases', () => {
       },
       errors: [{ message: 'inventory is down', extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'inventory' } }],
     });
+  });
+
+  test("@fromContext: each entity gets its ancestor's value; different values are fetched separately", async () => {
+    // @apollo/gateway 2.14.4 refuses this supergraph ("feature https://specs.apollo.dev/context/v0.1 is for:
+    // SECURITY but is unsupported") and its executor has no contextRewrites: no differential case for it.
+    const { schemas: contextSchemas, supergraphSdl } = buildContextCase();
+    const fetcher = new InProcessFetcher(contextSchemas);
+    const result = await prepare(supergraphSdl).execute({ document: parse('{ stores { id products { upc price } } }') }, fetcher);
+    assert.deepEqual(result, {
+      data: {
+        stores: [
+          {
+            id: 's1',
+            products: [
+              { upc: 'p1', price: '10 EUR' },
+              { upc: 'p2', price: '20 EUR' },
+            ],
+          },
+          { id: 's2', products: [{ upc: 'p1', price: '10 USD' }] },
+        ],
+      },
+    });
+    assert.deepEqual(
+      fetched(fetcher)
+        .slice(1)
+        .map(({ variables }) => variables),
+      [
+        {
+          contextualArgument_1_0: 'EUR',
+          representations: [
+            { __typename: 'Product', upc: 'p1' },
+            { __typename: 'Product', upc: 'p2' },
+          ],
+        },
+        { contextualArgument_1_0: 'USD', representations: [{ __typename: 'Product', upc: 'p1' }] },
+      ],
+    );
   });
 
   test('plans are prepared once per document and operation', () => {

@@ -388,3 +388,49 @@ export async function startGatewayOracle(
     stop: () => server.stop(),
   };
 }
+
+/**
+ * @context / @fromContext (federation 2.8): a product's price is in its store's currency, and the same product is
+ * sold by two stores. A supergraph of its own, since @apollo/gateway's executor ignores `contextRewrites`.
+ */
+export function buildContextCase(): { schemas: Record<string, GraphQLSchema>; supergraphSdl: string } {
+  const link = (imports: string[]) =>
+    `extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: [${imports.map((name) => `"${name}"`).join(', ')}])`;
+  const stores = [
+    { id: 's1', currency: 'EUR', products: [{ upc: 'p1' }, { upc: 'p2' }] },
+    { id: 's2', currency: 'USD', products: [{ upc: 'p1' }] },
+  ];
+  const definitions: Record<string, Definition> = {
+    stores: {
+      typeDefs: parse(`${link(['@key', '@shareable'])}
+        type Query { stores: [Store] }
+        type Store @key(fields: "id") { id: ID! currency: String! @shareable products: [Product] @shareable }
+        type Product @key(fields: "upc") { upc: String! }`),
+      resolvers: { Query: { stores: () => stores } },
+    },
+    prices: {
+      typeDefs: parse(`${link(['@key', '@context', '@fromContext', '@shareable'])}
+        type Store @key(fields: "id") @context(name: "store") { id: ID! currency: String! @shareable products: [Product] @shareable }
+        type Product @key(fields: "upc") {
+          upc: String!
+          price(currency: String @fromContext(field: "$store { currency }")): String
+        }`),
+      resolvers: {
+        Store: { __resolveReference: (ref: { id: string }) => stores.find((store) => store.id === ref.id) ?? null },
+        Product: {
+          __resolveReference: (ref: { upc: string }) => ({ upc: ref.upc }),
+          price: (product: Row, { currency }: { currency: string | null }) =>
+            `${product.upc === 'p1' ? 10 : 20} ${currency ?? 'NO CURRENCY'}`,
+        },
+      },
+    },
+  };
+  const schemas: Record<string, GraphQLSchema> = {};
+  const services = Object.entries(definitions).map(([name, definition]) => {
+    schemas[name] = buildSubgraphSchema(definition);
+    return { name, url: `http://${name}.invalid/graphql`, typeDefs: definition.typeDefs };
+  });
+  const result = composeServices(services);
+  if (result.errors) throw new Error(result.errors.map((error) => error.message).join('\n'));
+  return { schemas, supergraphSdl: result.supergraphSdl };
+}

@@ -144,16 +144,50 @@ async function runFetch(fetch: FetchNode, state: RunState, cursor: Cursor): Prom
     return;
   }
 
-  // An entity fetch: one representation per distinct entity (identical ones are sent once and answered to all).
+  if (!fetch.contextRewrites?.length) {
+    await fetchEntities(fetch, state, cursor, undefined, variables);
+    return;
+  }
+  // @fromContext: each entity's contextual arguments come from its ancestors; entities with different values
+  // are fetched separately (one fetch per distinct set of values, in parallel).
+  const chains = ancestorChains(state, cursor.path);
+  const groups = new Map<string, { indexes: number[]; values: Record<string, unknown> }>();
+  cursor.objects.forEach((entity, index) => {
+    const values: Record<string, unknown> = {};
+    for (const rewrite of fetch.contextRewrites ?? []) {
+      if (values[rewrite.renameKeyTo] !== undefined) continue;
+      const value = contextValue(state.types, chains[index] ?? [], entity, rewrite.path);
+      if (value !== undefined) values[rewrite.renameKeyTo] = value;
+    }
+    const key = JSON.stringify(values);
+    const group = groups.get(key);
+    if (group) group.indexes.push(index);
+    else groups.set(key, { indexes: [index], values });
+  });
+  await Promise.all(
+    [...groups.values()].map((group) => fetchEntities(fetch, state, cursor, group.indexes, { ...variables, ...group.values })),
+  );
+}
+
+/** One `_entities` fetch for the cursor's entities (or those at `only`): identical representations sent once. */
+async function fetchEntities(
+  fetch: FetchNode,
+  state: RunState,
+  cursor: Cursor,
+  only: number[] | undefined,
+  variables: Record<string, unknown>,
+): Promise<void> {
   const representations: JsonObject[] = [];
   const targets: JsonObject[][] = [];
   // The indexes (in cursor.objects) of each representation's entities: its errors are re-pathed to each of them.
   const indexes: number[][] = [];
   const byKey = new Map<string, number>();
   const objects = cursor.objects;
-  for (let index = 0; index < objects.length; index++) {
+  const count = only ? only.length : objects.length;
+  for (let at = 0; at < count; at++) {
+    const index = only ? (only[at] as number) : at;
     const entity = objects[index] as JsonObject;
-    const representation = select(state.types, entity, fetch.requires);
+    const representation = select(state.types, entity, fetch.requires ?? []);
     if (representation === null || typeof representation.__typename !== 'string') continue;
     applyRewrites(state.types, fetch.inputRewrites, representation);
     const key = JSON.stringify(representation);
@@ -170,8 +204,7 @@ async function runFetch(fetch: FetchNode, state: RunState, cursor: Cursor): Prom
   }
   if (representations.length === 0) return;
   if (Object.hasOwn(variables, 'representations')) throw new Error('Variables cannot contain key "representations"');
-  variables.representations = representations;
-  const response = await send(fetch, state, variables);
+  const response = await send(fetch, state, { ...variables, representations });
   if (response.errors?.length) {
     let paths: (string | number)[][] | undefined;
     for (const error of response.errors) {
@@ -206,6 +239,51 @@ async function runFetch(fetch: FetchNode, state: RunState, cursor: Cursor): Prom
     applyRewrites(state.types, fetch.outputRewrites, entity);
     for (const owner of owners) mergeInto(owner, entity);
   }
+}
+
+/** For every object at `path` (in collect's order), its ancestor objects from the root down (lists skipped). */
+function ancestorChains(state: RunState, path: ResponsePath): JsonObject[][] {
+  const chains: JsonObject[][] = [];
+  const walk = (value: unknown, at: number, chain: JsonObject[]): void => {
+    if (value === null || value === undefined || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      const next = path[at] === '@' ? at + 1 : at;
+      for (const element of value) walk(element, next, chain);
+      return;
+    }
+    const object = value as JsonObject;
+    if (at === path.length) {
+      chains.push(chain.slice());
+      return;
+    }
+    const key = path[at];
+    if (typeof key !== 'string' || key === '@' || !Object.hasOwn(object, key)) return;
+    chain.push(object);
+    walk(object[key], at + 1, chain);
+    chain.pop();
+  };
+  walk(state.data, 0, []);
+  return chains;
+}
+
+/** A contextual argument's value: `..` climbs to the parent object, `... on T` checks its type, names descend. */
+function contextValue(types: TypeRelations, chain: JsonObject[], entity: JsonObject, path: readonly string[]): unknown {
+  let level = chain.length;
+  let current: unknown = entity;
+  for (const element of path) {
+    if (element === '..') {
+      level--;
+      current = chain[level];
+    } else if (element.startsWith(FRAGMENT_PREFIX)) {
+      if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+      if (!isOfType(types, current as JsonObject, element.slice(FRAGMENT_PREFIX.length))) return undefined;
+    } else {
+      if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+      current = (current as JsonObject)[element];
+    }
+    if (current === undefined) return undefined;
+  }
+  return current;
 }
 
 /** The concrete response path of every object the cursor holds, in the cursor's order (walked from the root). */
