@@ -50,6 +50,16 @@ describe('engine vs @apollo/gateway on the edge-case subgraphs', () => {
   });
   after(() => oracle.stop());
 
+  test("documented difference: @requires with an argument next to the client's own selection of the field", async () => {
+    // Apollo's planner merges the required weight(unit: POUND) into the client's weight (in kilograms), so the
+    // gateway sends inventory 40 as the weight in pounds and answers 40; 40 kg is 88 lb. The engine plans the
+    // client's field under an alias of its own (src/engine/requires-arguments.ts) and answers 88.
+    const query = '{ product(upc: "p1") { weight shippingInPounds(zone: 1) } }';
+    assert.deepEqual(await oracle.execute(query), { data: { product: { weight: 40, shippingInPounds: 40 } } });
+    const actual = await engine.execute({ document: parse(query) }, new InProcessFetcher(fetcherSchemas));
+    assert.deepEqual(actual, { data: { product: { weight: 40, shippingInPounds: 88 } } });
+  });
+
   for (const operation of EDGE_OPERATIONS) {
     test(`identical answers: ${operation.name}`, async () => {
       const expected = (await oracle.execute(operation.query, operation.variables)) as Answer;

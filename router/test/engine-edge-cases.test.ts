@@ -61,19 +61,37 @@ describe('engine: federation edge cases', () => {
     });
   });
 
-  test(
-    '@requires on a field with an argument, with the client selecting that field with another argument',
-    {
-      todo:
-        'Apollo query planner 2.14.4 (the one @apollo/gateway uses, so the gateway answers the same wrong value) ' +
-        "merges the required weight(unit: POUND) into the client's weight (KILOGRAM): inventory receives 40 instead of 88 " +
-        'and answers shippingInPounds 40. Fixing it needs a plan rewrite (alias the required field) or a newer planner.',
-    },
-    async () => {
-      const { result } = await run('{ product(upc: "p1") { weight shippingInPounds(zone: 1) } }');
-      assert.deepEqual(result, { data: { product: { weight: 40, shippingInPounds: 88 } } });
-    },
-  );
+  test('@requires on a field with an argument, with the client selecting that field with other arguments', async () => {
+    // Apollo's planner (2.14.4) merges the required weight(unit: POUND) into the client's weight (KILOGRAM), and
+    // the other way round: @apollo/gateway answers shippingInPounds 40 and shippingEstimate 44 here (see the
+    // differential test). The engine plans the client's weight under an alias of its own (requires-arguments.ts).
+    const { result, fetcher } = await run(
+      '{ product(upc: "p1") { weight shippingInPounds(zone: 1) } topProducts(first: 1) { weight(unit: POUND) shippingEstimate } }',
+    );
+    assert.deepEqual(result, {
+      data: { product: { weight: 40, shippingInPounds: 88 }, topProducts: [{ weight: 88, shippingEstimate: 20 }] },
+    });
+    assert.deepEqual(
+      fetcher.requests.filter((request) => request.subgraph === 'inventory').map((request) => request.request.variables),
+      [
+        { representations: [{ __typename: 'Product', upc: 'p1', weight: 88 }] },
+        { representations: [{ __typename: 'Product', upc: 'p1', price: 900, weight: 40 }] },
+      ],
+    );
+  });
+
+  test("fields aliased for planning answer under the client's names and in its order, errors on its paths", async () => {
+    const { result } = await run('{ topProducts { upc weight(unit: POUND) shippingEstimate } }');
+    assert.deepEqual(result.errors, [
+      {
+        message: 'No price for p4',
+        path: ['topProducts', 3, 'price'],
+        extensions: { serviceName: 'products', code: 'DOWNSTREAM_SERVICE_ERROR' },
+      },
+    ]);
+    assert.deepEqual(result.data.topProducts[0], { upc: 'p1', weight: 88, shippingEstimate: 20 });
+    assert.deepEqual(Object.keys(result.data.topProducts[0]), ['upc', 'weight', 'shippingEstimate']);
+  });
 
   test('compound, nested and multiple @key: catalog is reached through the sku + variation key', async () => {
     const { result, fetcher } = await run('{ product(upc: "p3") { upc color variation { id } } }');

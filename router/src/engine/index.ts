@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import { type EngineError, type JsonObject, type RunState, runPlanNode, runSubscriptionEvent, type TypeRelations } from './execute.js';
 import type { SubgraphFetcher } from './fetcher.js';
+import { aliasFieldsRequiredWithArguments, clientName, fieldsRequiredWithArguments } from './requires-arguments.js';
 import { conditionVariables, SelectionShape, shapeRoot } from './shape.js';
 
 export type { EngineError, JsonObject } from './execute.js';
@@ -42,6 +43,8 @@ export interface PreparedOperation {
   /** The variables @skip/@include read. */
   readonly conditionVariables: readonly string[];
   readonly shapes: Map<string, SelectionShape>;
+  /** Whether fields were aliased for planning (requires-arguments.ts): error paths are mapped back. */
+  readonly renamed: boolean;
 }
 
 /** A request the engine refuses before any fetch (invalid document, unknown operation, bad variables). */
@@ -62,6 +65,7 @@ export class Engine {
   private readonly planner: QueryPlanner;
   private readonly types: TypeRelations;
   private readonly plans = new WeakMap<DocumentNode, Map<string, PreparedOperation>>();
+  private readonly requiredWithArguments: Map<string, Set<string>>;
 
   constructor(supergraphSdl: string) {
     // Every feature is accepted: authorization directives are enforced by the router's own pipeline.
@@ -69,6 +73,7 @@ export class Engine {
     this.apiSchema = this.supergraph.apiSchema().toGraphQLJSSchema();
     this.planner = new QueryPlanner(this.supergraph, { incrementalDelivery: { enableDefer: false } });
     this.types = typeRelations(this.supergraph.schema.toGraphQLJSSchema());
+    this.requiredWithArguments = fieldsRequiredWithArguments(supergraphSdl);
   }
 
   /** The prepared operation of a document (validated against the API schema), planned on first use. */
@@ -91,7 +96,9 @@ export class Engine {
     if (invalid.length > 0) {
       throw new EngineRequestError(invalid.map((error) => ({ message: error.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
     }
-    const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+    // Planned and shaped: the client's document, with the work-around of requires-arguments.ts applied.
+    const planned = aliasFieldsRequiredWithArguments(this.apiSchema, document, this.requiredWithArguments);
+    const operations = planned.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
     const operation =
       operationName === undefined
         ? operations.length === 1
@@ -106,7 +113,7 @@ export class Engine {
       throw new EngineRequestError([{ message, extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } }]);
     }
     const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of document.definitions) {
+    for (const definition of planned.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
     }
     const rootType = this.apiSchema.getRootType(operation.operation);
@@ -116,9 +123,17 @@ export class Engine {
       ]);
     }
     const plan = this.planner.buildQueryPlan(
-      operationFromDocument(this.supergraph.apiSchema(), document, { operationName, validate: false }),
+      operationFromDocument(this.supergraph.apiSchema(), planned, { operationName, validate: false }),
     );
-    return { plan, operation, fragments, rootType, conditionVariables: conditionVariables(operation, fragments), shapes: new Map() };
+    return {
+      plan,
+      operation,
+      fragments,
+      rootType,
+      conditionVariables: conditionVariables(operation, fragments),
+      shapes: new Map(),
+      renamed: planned !== document,
+    };
   }
 
   /**
@@ -183,6 +198,9 @@ export class Engine {
       prepared.shapes.set(key, shape);
     }
     const errors = state.errors;
+    if (prepared.renamed) {
+      for (const error of errors) if (error.path) error.path = error.path.map((key) => (typeof key === 'string' ? clientName(key) : key));
+    }
     const data = shapeRoot(shape, prepared.rootType, state.data, {
       schema: this.apiSchema,
       errors,

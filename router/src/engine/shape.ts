@@ -18,6 +18,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { EngineError, JsonObject } from './execute.js';
+import { clientName } from './requires-arguments.js';
 
 /**
  * The response shape of one operation for one set of @skip/@include values, prepared once and reused: for every
@@ -32,7 +33,10 @@ type TypeStep =
   | { kind: 'composite'; nonNull: boolean; objectType: GraphQLObjectType | undefined; sub: SelectionShape };
 
 interface FieldStep {
+  /** The client's response name. */
   responseName: string;
+  /** The key of the field in the merged data (differs when aliased for planning: requires-arguments.ts). */
+  dataKey: string;
   /** `__typename`: answered from the runtime type, whatever the data holds. */
   typename: boolean;
   /** `__schema` / `__type`: answered by introspection of the API schema. */
@@ -74,19 +78,21 @@ export class SelectionShape {
     for (const selectionSet of this.selectionSets) this.collect(type, selectionSet, grouped, new Set());
     const steps: FieldStep[] = [];
     const fields = type.getFields();
-    for (const [responseName, nodes] of grouped) {
+    for (const [dataKey, nodes] of grouped) {
+      const responseName = clientName(dataKey);
       const name = (nodes[0] as FieldNode).name.value;
       const coordinate = `${type.name}.${name}`;
       if (name === '__typename') {
-        steps.push({ responseName, typename: true, introspection: undefined, coordinate, type: undefined });
+        steps.push({ responseName, dataKey, typename: true, introspection: undefined, coordinate, type: undefined });
       } else if (name === '__schema' || name === '__type') {
-        steps.push({ responseName, typename: false, introspection: nodes, coordinate, type: undefined });
+        steps.push({ responseName, dataKey, typename: false, introspection: nodes, coordinate, type: undefined });
       } else {
         const field: GraphQLField<unknown, unknown> | undefined = fields[name];
         if (!field) continue;
         const subSets = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
         steps.push({
           responseName,
+          dataKey,
           typename: false,
           introspection: undefined,
           coordinate,
@@ -251,7 +257,7 @@ function completeObject(
     }
     const fieldType = step.type as TypeStep;
     path.push(responseName);
-    const value = complete(fieldType, input[responseName], run, path, step.coordinate);
+    const value = complete(fieldType, input[step.dataKey], run, path, step.coordinate);
     path.pop();
     if (value === NULLED) return NULLED;
     output[responseName] = value;
