@@ -409,6 +409,45 @@ describe('engine: federation edge cases', () => {
     );
   });
 
+  test("subscriptions: the plan's primary fetch is the subscription, each event runs the entity fetches", async () => {
+    const document = parse(
+      'subscription ($upc: String) { reviewAdded(upc: $upc) { __typename id body product { name price } author { name } } }',
+    );
+    const prepared = engine.plan(document);
+    const node = prepared.plan.node;
+    assert.equal(node?.kind, 'Subscription');
+    assert.equal(node?.kind === 'Subscription' && node.primary.serviceName, 'reviews');
+    const refused = await engine.execute({ document, variables: { upc: 'p1' } }, new InProcessFetcher(schemas));
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_REQUEST');
+    // What the primary fetch's subscription delivers for one event (its operation selects the entities' keys).
+    const event = {
+      data: {
+        reviewAdded: {
+          __typename: 'Review',
+          id: 'r9',
+          body: 'New!',
+          product: { __typename: 'Product', upc: 'p4' },
+          author: { __typename: 'User', id: 'u2' },
+        },
+      },
+    };
+    const fetcher = new InProcessFetcher(schemas);
+    const result = await engine.executeSubscriptionEvent(prepared, { upc: 'p4' }, event, fetcher);
+    assert.deepEqual(JSON.parse(JSON.stringify(result)), {
+      data: {
+        reviewAdded: { __typename: 'Review', id: 'r9', body: 'New!', product: { name: 'Lamp', price: null }, author: { name: 'Grace' } },
+      },
+      errors: [
+        {
+          message: 'No price for p4',
+          path: ['reviewAdded', 'product', 'price'],
+          extensions: { serviceName: 'products', code: 'DOWNSTREAM_SERVICE_ERROR' },
+        },
+      ],
+    });
+    assert.deepEqual(fetcher.requests.map((request) => request.subgraph).sort(), ['accounts', 'products']);
+  });
+
   test('plans are prepared once per document and operation', () => {
     const document = parse('query A { me { name } } query B { me { id } }');
     assert.equal(engine.plan(document, 'A'), engine.plan(document, 'A'));

@@ -206,6 +206,10 @@ function reviews(data: Dataset): Definition {
         "Answers the review it would add (nothing is stored: tests stay independent)."
         addReview(upc: String!, body: String!): Review
       }
+      type Subscription {
+        "Events are simulated by the tests (the engine runs a subscription's entity fetches per event)."
+        reviewAdded(upc: String): Review
+      }
       type Review @key(fields: "id") {
         id: ID!
         body: String!
@@ -232,6 +236,13 @@ function reviews(data: Dataset): Definition {
       Query: {
         reviews: () => data.reviews,
         review: (_: unknown, { id }: { id: string }) => byKey(data.reviews, 'id', id) ?? null,
+      },
+      Subscription: {
+        reviewAdded: {
+          subscribe: async function* () {
+            // Never yields: the tests hand events to the engine directly.
+          },
+        },
       },
       Mutation: {
         addReview: (_: unknown, { upc, body }: { upc: string; body: string }) => ({ id: 'r-new', body, stars: 5, authorId: 'u1', upc }),
