@@ -14,6 +14,8 @@ export interface EngineError {
 /** Whether an object of the result (by its `__typename`) is of a type condition: answered from the supergraph. */
 export interface TypeRelations {
   isObjectOfType(typename: string, typeCondition: string): boolean;
+  /** Whether a type name is an interface or a union of the supergraph. */
+  isAbstract(typename: string): boolean;
 }
 
 /** One execution of a plan: the merged data, the errors so far and what the fetches need. */
@@ -237,7 +239,15 @@ async function fetchEntities(
     const owners = targets[index] ?? [];
     if (entity.__typename === undefined) entity.__typename = owners[0]?.__typename;
     applyRewrites(state.types, fetch.outputRewrites, entity);
-    for (const owner of owners) mergeInto(owner, entity);
+    // A subgraph with an @interfaceObject answers the interface's name: it must not replace the concrete type
+    // another subgraph already gave (fragments on that type would no longer apply).
+    const answeredType = entity.__typename;
+    const keepTypename = typeof answeredType === 'string' && state.types.isAbstract(answeredType);
+    for (const owner of owners) {
+      const before = owner.__typename;
+      mergeInto(owner, entity);
+      if (keepTypename && typeof before === 'string' && !state.types.isAbstract(before)) owner.__typename = before;
+    }
   }
 }
 

@@ -235,6 +235,10 @@ export function prepare(supergraphSdl: string): Engine {
 function typeRelations(schema: GraphQLSchema): TypeRelations {
   const cache = new Map<string, boolean>();
   return {
+    isAbstract(typename) {
+      const type = schema.getType(typename);
+      return type !== undefined && isAbstractType(type);
+    },
     isObjectOfType(typename, typeCondition) {
       const key = `${typename}\u0000${typeCondition}`;
       let known = cache.get(key);
