@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Principal, principalHeaders, REPO_ROOT, type Role } from '@commerce/kit';
 // The engine is not wired into the router yet (issue 12): reached through the router's build output.
 import { type Engine, HttpSubgraphFetcher, prepare } from '@commerce/router/dist/src/engine/index.js';
+import { generateCorpus } from '@commerce/router/dist/test/engine-corpus.js';
 import { parse } from 'graphql';
 import { SUPERGRAPH_PATH } from '../src/embedded.js';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
@@ -83,6 +84,71 @@ describe(`engine vs the router on the platform (${process.env.TEST_DATABASE ?? '
   };
   const PUBLIC = new Set(['Categories', 'ProductDetail', 'ProductList', 'ProductFeed', 'ProductScreen', 'SearchProducts']);
   const AS: Record<string, 'customer' | 'vendor'> = { Me: 'customer', MyOrders: 'customer', MyReviews: 'customer', VendorStock: 'vendor' };
+
+  it('a generated corpus of queries, as a customer: identical data and errors where no router policy intervenes', async () => {
+    const customer = signedIn.customer;
+    assert.ok(customer);
+    const ids = productIds.map((id) => JSON.stringify(id));
+    const corpus = generateCorpus(engine.apiSchema, {
+      count: Number(process.env.ENGINE_PLATFORM_CORPUS_SIZE ?? 200),
+      seed: Number(process.env.ENGINE_CORPUS_SEED ?? 7),
+      argumentValues: {
+        'Query.product.id': ids,
+        'Query.products.first': ['1', '3'],
+        'Query.products.search': ['"a"', '"chair"'],
+        'Product.reviews.first': ['2'],
+      },
+      maxDepth: 3,
+      // Fields a customer may not read (admin, inventory scopes, vendor_owns_product, self_or_admin on other users):
+      // the router's authorization redacts them, which is the pipeline's work, not the executor's.
+      exclude: new Set([
+        'Query.partnerClients',
+        'Query.warehouses',
+        'StockLevel.reserved',
+        'StockLevel.onHand',
+        'StockLevel.warehouses',
+        'User.email',
+        'User.notifications',
+        'User.orders',
+      ]),
+    });
+    // Refusals and redactions of the router's policies (limits, cost, authorization, rate limit) are not the
+    // executor's business: those operations are counted, not compared.
+    const POLICY_CODES = new Set([
+      'UNAUTHORIZED_FIELD_OR_TYPE',
+      'COST_ESTIMATED_TOO_EXPENSIVE',
+      'MAX_DEPTH_EXCEEDED',
+      'MAX_ALIASES_EXCEEDED',
+      'MAX_ROOT_FIELDS_EXCEEDED',
+      'MAX_FIELDS_EXCEEDED',
+      'RATE_LIMITED',
+      'PERSISTED_QUERY_NOT_IN_SAFELIST',
+      'INTROSPECTION_DISABLED',
+    ]);
+    const mismatches: string[] = [];
+    const skipped = new Map<string, number>();
+    let compared = 0;
+    for (const operation of corpus) {
+      const expected = await platform.graphql(operation.query, operation.variables, { token: customer.token });
+      const codes = (expected.body.errors ?? []).map((error) => String(error.extensions?.code ?? ''));
+      const policy =
+        codes.find((code) => POLICY_CODES.has(code)) ?? (expected.body.data ? undefined : `HTTP ${expected.status} ${codes[0]}`);
+      if (policy) {
+        skipped.set(policy, (skipped.get(policy) ?? 0) + 1);
+        continue;
+      }
+      compared++;
+      const actual = await engine.execute({ document: parse(operation.query), variables: operation.variables }, customer.fetcher);
+      const errorsOf = (errors: readonly { message: string; path?: readonly unknown[] }[] | undefined) =>
+        (errors ?? []).map((error) => JSON.stringify({ message: error.message, path: error.path })).sort();
+      const want = JSON.stringify({ data: sorted(expected.body.data), errors: errorsOf(expected.body.errors) });
+      const got = JSON.stringify({ data: sorted(actual.data), errors: errorsOf(actual.errors) });
+      if (want !== got) mismatches.push(`${operation.query} ${JSON.stringify(operation.variables)}\n  router: ${want}\n  engine: ${got}`);
+    }
+    process.stdout.write(`# corpus: ${compared} compared, skipped for router policies: ${JSON.stringify([...skipped])}\n`);
+    assert.deepEqual(mismatches.slice(0, 3), [], `${mismatches.length} of ${compared} operations differ`);
+    assert.ok(compared >= corpus.length / 2, `only ${compared} of ${corpus.length} operations compared`);
+  });
 
   for (const client of ['web', 'mobile']) {
     for (const operation of manifest(client)) {
