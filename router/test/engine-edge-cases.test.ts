@@ -326,6 +326,16 @@ describe('engine: federation edge cases', () => {
     assert.deepEqual(bySubgraph, { products: ['first', 'upc'], reviews: ['representations'], inventory: ['representations', 'zone'] });
   });
 
+  test('aliases starting with __ are refused before any fetch', async () => {
+    const { result, fetcher } = await run('{ me { __proto__: name } }');
+    assert.deepEqual(result, {
+      errors: [
+        { message: 'Alias "__proto__" is reserved: aliases cannot start with "__".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      ],
+    });
+    assert.equal(fetcher.requests.length, 0);
+  });
+
   test('invalid variables are refused before any fetch', async () => {
     const { result, fetcher } = await run('query ($upc: String!) { product(upc: $upc) { name } }', { upc: 5 });
     assert.equal(result.data, undefined);

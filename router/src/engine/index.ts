@@ -1,7 +1,10 @@
 import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
 import { type QueryPlan, QueryPlanner, type SubscriptionNode } from '@apollo/query-planner';
 import {
+  type ASTVisitor,
   type DocumentNode,
+  GraphQLError,
+  type ValidationContext,
   executeSync,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -92,7 +95,7 @@ export class Engine {
   }
 
   private prepareOperation(document: DocumentNode, operationName: string | undefined): PreparedOperation {
-    const invalid = validate(this.apiSchema, document, specifiedRules);
+    const invalid = validate(this.apiSchema, document, [...specifiedRules, NoReservedAliasesRule]);
     if (invalid.length > 0) {
       throw new EngineRequestError(invalid.map((error) => ({ message: error.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
     }
@@ -225,6 +228,20 @@ export class Engine {
     });
     return result.data?.[responseName] ?? null;
   }
+}
+
+/**
+ * Aliases starting with `__` are refused: they are reserved (`__typename`, and the engine's own planning aliases,
+ * requires-arguments.ts), and `__proto__` would reach the prototype of a response object.
+ */
+function NoReservedAliasesRule(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      if (node.alias?.value.startsWith('__')) {
+        context.reportError(new GraphQLError(`Alias "${node.alias.value}" is reserved: aliases cannot start with "__".`, { nodes: node }));
+      }
+    },
+  };
 }
 
 /** Builds the engine for a supergraph (schema, API schema and query planner built once). */
