@@ -125,9 +125,14 @@ export class Engine {
         { message: `Schema is not configured for ${operation.operation}s.`, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
       ]);
     }
-    const plan = this.planner.buildQueryPlan(
-      operationFromDocument(this.supergraph.apiSchema(), planned, { operationName, validate: false }),
-    );
+    let plan: QueryPlan;
+    try {
+      plan = this.planner.buildQueryPlan(operationFromDocument(this.supergraph.apiSchema(), planned, { operationName, validate: false }));
+    } catch (error) {
+      // A valid operation the planner cannot plan: the client gets an error with a code, not an exception.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new EngineRequestError([{ message: `Query planning failed: ${message}`, extensions: { code: 'QUERY_PLANNING_FAILED' } }]);
+    }
     return {
       plan,
       operation,
