@@ -34,6 +34,8 @@ npm run build -- --filter="@commerce/$SERVICE..."
 for ws in packages/* "$dir"; do
   if [ -d "$ws/dist/src" ]; then mkdir -p "/out/$ws/dist" && cp -r "$ws/dist/src" "/out/$ws/dist/"; fi
 done
+# The router's schema explorer (/explorer): the page, its bundle and Monaco's workers, built by router/scripts/bundle-explorer.mjs.
+if [ -d "$dir/dist/explorer" ]; then cp -r "$dir/dist/explorer" "/out/$dir/dist/"; fi
 cp -r prisma schema /out/
 printf "import './%s/dist/src/main.js';\n" "$dir" > /out/main.js
 EOF
