@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { SubgraphFetcher } from '../src/engine/index.js';
 import { graphqlFetcher } from '../src/fetch/graphql.js';
 import type { SubgraphRequest, SubgraphResponse, SubgraphTransport } from '../src/fetch/layer.js';
 import { fetchError } from './fetch-support.js';
@@ -20,7 +21,8 @@ function recording(answer: SubgraphResponse): { transport: SubgraphTransport; se
 
 test('a query goes out as a shareable query with the scope of its client request; the answer comes back parsed', async () => {
   const { transport, sent } = recording({ status: 200, contentType: 'application/json; charset=utf-8', body: '{"data":{"ok":true}}' });
-  const fetcher = graphqlFetcher(transport, { headers: { 'x-principal': 'signed' }, shareKey: 'u1', deadline: 1234 });
+  // The engine's transport (router/src/engine): one such fetcher per client request.
+  const fetcher: SubgraphFetcher = graphqlFetcher(transport, { headers: { 'x-principal': 'signed' }, shareKey: 'u1', deadline: 1234 });
   assert.deepEqual(await fetcher.fetch('catalog', { query: '{ ok }', variables: { a: 1 } }), { data: { ok: true } });
   assert.deepEqual(sent, [
     [
@@ -56,6 +58,13 @@ test('an answer that is not GraphQL JSON: SUBREQUEST_MALFORMED_RESPONSE', async 
       code: 'SUBREQUEST_MALFORMED_RESPONSE',
       reason: 'the answer is not a GraphQL JSON response',
       mayHaveReached: true,
+    });
+    // What an executor copies onto the fields the fetch would have filled.
+    assert.equal(error.message, "HTTP fetch failed from 'catalog': the answer is not a GraphQL JSON response");
+    assert.deepEqual(error.extensions, {
+      code: 'SUBREQUEST_MALFORMED_RESPONSE',
+      service: 'catalog',
+      reason: 'the answer is not a GraphQL JSON response',
     });
   }
 });
