@@ -97,7 +97,7 @@ export function quantity(value: string | number | undefined): number {
     Gi: 2 ** 30,
     Ti: 2 ** 40,
   };
-  const unit = units[match[2]!];
+  const unit = units[match[2] ?? ''];
   return unit === undefined ? Number.NaN : Number(match[1]) * unit;
 }
 

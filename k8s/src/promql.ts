@@ -61,7 +61,7 @@ function lookup(name: string): { metric: Metric; labels: string[] } | undefined 
   const plain = METRICS[name];
   if (plain && !plain.histogram) return { metric: plain, labels: plain.labels };
   const match = /^(.*)_(bucket|sum|count)$/.exec(name);
-  const base = match ? METRICS[match[1]!] : undefined;
+  const base = match ? METRICS[match[1] ?? ''] : undefined;
   if (!match || !base?.histogram) return undefined;
   return { metric: base, labels: match[2] === 'bucket' ? [...base.labels, 'le'] : base.labels };
 }
@@ -134,7 +134,7 @@ function readUntil(source: string, token: RegExp, close: string): string {
 }
 
 function labelsIn(selector: string): string[] {
-  return [...selector.matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((match) => match[1]!);
+  return [...selector.matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((match) => match[1] ?? '');
 }
 
 /** A Grafana template variable's query: `label_values(<selector>, <label>)` or a plain expression. */
