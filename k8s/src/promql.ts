@@ -78,7 +78,7 @@ export function promqlProblems(expr: string, where: string): string[] {
       problems.push(`${where}: unknown metric "${name}" (known: ${Object.keys(METRICS).join(', ')})`);
       continue;
     }
-    series.labels.forEach((label) => known.add(label));
+    for (const label of series.labels) known.add(label);
     for (const label of labels) {
       if (!series.labels.includes(label) && !TARGET_LABELS.includes(label)) problems.push(`${where}: ${name} has no label "${label}"`);
     }
@@ -116,9 +116,8 @@ function scan(expr: string) {
           .map((label) => label.trim())
           .filter(Boolean),
       );
-    } else if (next === '(' || KEYWORDS.has(name)) {
-      continue; // a function call or an operator
-    } else {
+    } else if (next !== '(' && !KEYWORDS.has(name)) {
+      // not a function call nor an operator
       metrics.push({ name, labels: next === '{' ? labelsIn(readUntil(source, token, '}')) : [] });
     }
   }

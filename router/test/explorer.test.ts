@@ -193,6 +193,7 @@ describe('partners: /schema.graphql and the schema explorer', () => {
         if (message.type() === 'error') problems.push(message.text());
       });
       await page.addInitScript(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a script for the page, its template evaluated there
         'document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective}`))',
       );
       const status = page.locator('.explorer-status');

@@ -188,6 +188,7 @@ function Explorer() {
           onChange={(event) => setDraft(event.target.value)}
         />
         <button type="submit">Use token</button>
+        {/* biome-ignore lint/a11y/useSemanticElements: a status line, not a form's <output> */}
         <span className="explorer-status" role="status">
           {token ? 'Token in use' : 'Anonymous'}
           {schema.problem ? `; schema not loaded: ${schema.problem}. Operations still run.` : schema.schema ? '; schema loaded' : ''}
@@ -206,7 +207,9 @@ function Explorer() {
   );
 }
 
-createRoot(document.getElementById('explorer')!).render(
+const container = document.getElementById('explorer');
+if (!container) throw new Error('the page has no #explorer element');
+createRoot(container).render(
   <StrictMode>
     <Explorer />
   </StrictMode>,
