@@ -336,7 +336,7 @@ for (const overlay of ['dev', 'prod'] as const) {
 
       for (const name of SERVICES) {
         if (!redis.get(name)?.length) problems.push(`Deployment/${name}: REDIS_URL leads to no Redis pod`);
-        redis.get(name)!.forEach((endpoint) => expect(name, pod(name), endpoint, true));
+        for (const endpoint of redis.get(name) ?? []) expect(name, pod(name), endpoint, true);
         expect(name, pod(name), dns, true);
         // Traces: OTLP/HTTP to the collector that OTEL_EXPORTER_OTLP_ENDPOINT names, and no other port there.
         const otlp = settingOf(objects, find(objects, 'Deployment', name)!, 'OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -354,7 +354,7 @@ for (const overlay of ['dev', 'prod'] as const) {
           expect('the ingress controller', outside, endpoint, false);
           expect('a pod in another namespace', stranger, endpoint, false);
         });
-        service(name).forEach((endpoint) => expect('Prometheus', prometheus, endpoint, false));
+        for (const endpoint of service(name)) expect('Prometheus', prometheus, endpoint, false);
       }
       service('router').forEach((router) => {
         expect('the ingress controller', outside, router, true);
@@ -376,9 +376,9 @@ for (const overlay of ['dev', 'prod'] as const) {
         // In prod each subgraph has its own database server; no subgraph reaches another's.
         for (const [other, endpoints] of databases) {
           if (other === name) continue;
-          endpoints
-            .filter((endpoint) => !own.some((mine) => mine.target === endpoint.target))
-            .forEach((endpoint) => expect(name, pod(name), endpoint, false));
+          for (const endpoint of endpoints.filter((endpoint) => !own.some((mine) => mine.target === endpoint.target))) {
+            expect(name, pod(name), endpoint, false);
+          }
         }
       }
       noProblems(problems);

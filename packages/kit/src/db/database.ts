@@ -136,7 +136,9 @@ async function openPostgres(url: string, connectionLost: (error: Error) => void)
     client.on('error', onError);
     return {
       client,
-      markBroken: (error: Error) => void (broken ??= error),
+      markBroken: (error: Error) => {
+        broken ??= error;
+      },
       release: () => {
         client.removeListener('error', onError);
         client.release(broken);
