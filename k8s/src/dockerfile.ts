@@ -41,13 +41,15 @@ export function dockerfileProblems(source: string): string[] {
     const image = from.args.split(/\s+/).find((word) => !word.startsWith('--')) ?? '';
     const resolved = image.replace(/\$\{?(\w+)\}?/g, (_, name: string) => argDefaults.get(name) ?? `<ARG ${name} without default>`);
     if (stages.has(resolved)) continue;
-    if (!/^node:20\.\d+\.\d+-[\w.-]*slim(@sha256:[0-9a-f]{64})?$/.test(resolved)) {
-      problems.push(`Dockerfile: FROM ${resolved} is not a pinned node:20 slim image (like node:20.19.5-bookworm-slim)`);
+    if (!/^node:24\.\d+\.\d+-[\w.-]*slim(@sha256:[0-9a-f]{64})?$/.test(resolved)) {
+      problems.push(`Dockerfile: FROM ${resolved} is not a pinned node:24 slim image (like node:24.22.3-bookworm-slim)`);
     }
   }
   if (!argDefaults.has('SERVICE')) problems.push('Dockerfile: no ARG SERVICE selecting the service to build');
   if (!all.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args)))
     problems.push('Dockerfile: dependencies are not installed with npm ci');
+  else if (!all.some((i) => i.keyword === 'RUN' && /\bnpm ci\b(?=.*--omit=dev)(?=.*--omit=optional)/.test(i.args)))
+    problems.push('Dockerfile: no npm ci --omit=dev --omit=optional installs the production dependencies alone');
   if (!all.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args))) problems.push('Dockerfile: nothing runs npm run build');
   const last = all.filter((i) => i.stage === froms.length - 1);
   const user = last
