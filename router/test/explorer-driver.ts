@@ -65,6 +65,7 @@ export async function openExplorer(url: string): Promise<ExplorerPage> {
       if (message.type() === 'error') problems.push(message.text());
     });
     await page.addInitScript(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a script for the page, its template evaluated there
       'document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`))',
     );
     await page.goto(url);

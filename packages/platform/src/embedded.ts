@@ -13,6 +13,7 @@ import {
   type Logger,
   type RunningSubgraph,
   type SubgraphDefinition,
+  defined,
 } from '@commerce/kit';
 import { provideEventTransport, type EventTransport } from '@commerce/events';
 import { startRouter, type RunningRouter } from '@commerce/router';
@@ -114,7 +115,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         }),
       );
     }
-    const identityUrl = subgraphs.identity!.url;
+    const identityUrl = defined(subgraphs.identity, 'the identity subgraph').url;
     const router = await startRouter({
       supergraphPath: options.supergraphPath ?? SUPERGRAPH_PATH,
       watchSupergraph: options.watchSupergraph ?? false,

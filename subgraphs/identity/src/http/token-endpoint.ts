@@ -109,7 +109,7 @@ export async function readParams(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = ((req.headers['content-type'] ?? '').split(';')[0] ?? '').trim().toLowerCase();
   if (type === 'application/x-www-form-urlencoded') {
     const params: Record<string, string | string[]> = {};
     for (const [name, value] of new URLSearchParams(text)) {
