@@ -147,7 +147,7 @@ describe(`graceful degradation: the reviews subgraph stops and comes back (${tes
     await new Promise<void>((resolve) => counter.listen(reviewsPort, '127.0.0.1', resolve));
     try {
       const before = await scrape();
-      const pages = [];
+      const pages: ProductPage[] = [];
       for (let i = 0; i < 10; i += 1) pages.push(await productPage());
       const afterwards = await scrape();
       assert.equal(connections, 0, 'no connection reached the reviews port');
