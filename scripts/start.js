@@ -1,5 +1,6 @@
 // npm start: builds with progress on the terminal, then runs the platform in this same process, so a
 // SIGINT or SIGTERM sent to `npm start` (npm passes it on to this process) stops the whole platform.
+import './require-node24.js'; // first: on an older Node.js, runs this script again under Node 24
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';

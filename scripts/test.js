@@ -1,5 +1,6 @@
 // Runs every compiled test file of every workspace with node's test runner.
 // TEST_DATABASE=postgres runs the same tests against PostgreSQL (see packages/platform/src/testing.ts).
+import './require-node24.js'; // first: on an older Node.js, runs this script again under Node 24
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
