@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pingRedis } from '@commerce/kit';
-import { BenchError } from './errors.js';
+import { pingRedis, waitFor } from '@commerce/kit';
+import { BenchError, benchError } from './errors.js';
 import { freePort } from './processes.js';
 
 /**
@@ -15,8 +15,6 @@ const cleanups = new Set<() => void>();
 process.on('exit', () => {
   for (const cleanup of cleanups) cleanup();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** redis-server with an append-only file: a kill -9 loses nothing it acknowledged (written before replying). */
 export class OwnRedis {
@@ -75,17 +73,19 @@ export class OwnRedis {
       if (!this.planned && child === this.child) this.unplannedExits += 1;
     });
     child.once('error', () => undefined); // reported by the wait below
-    const until = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new BenchError(`redis-server exited: ${this.output}`);
-      try {
-        await pingRedis(this.url);
-        return;
-      } catch {
-        if (Date.now() > until) throw new BenchError(`redis-server did not answer within 20 s: ${this.output}`);
-        await sleep(100);
-      }
-    }
+    await waitFor(
+      'redis-server to answer',
+      async () => {
+        if (child.exitCode !== null) throw new BenchError(`redis-server exited: ${this.output}`);
+        return pingRedis(this.url).then(
+          () => true,
+          () => false,
+        );
+      },
+      20_000,
+      () => this.output,
+      100,
+    ).catch(benchError);
   }
 
   /** kill -9, and wait for the exit. */

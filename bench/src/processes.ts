@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT } from '@commerce/kit';
-import { BenchError } from './errors.js';
+import { REPO_ROOT, waitFor } from '@commerce/kit';
+import { BenchError, benchError } from './errors.js';
 
 /**
  * The service processes a benchmark starts (subgraphs, router, the fake payment provider): each a Node script of the
@@ -125,20 +125,23 @@ export class ServiceProcess {
 
   /** Generous: on a busy 2-core machine nine processes starting at once take a while. */
   async waitReady(url: string, timeoutMs = 180_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.alive)
-        throw new BenchError(
-          `${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`,
-        );
-      try {
-        if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > until) throw new BenchError(`${this.name} was not ready within ${timeoutMs / 1000} s: ${this.recentOutput()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      `${this.name} to be ready`,
+      async () => {
+        if (!this.alive)
+          throw new BenchError(
+            `${this.name} exited while starting (${this.child.exitCode ?? this.child.signalCode}): ${this.recentOutput()}`,
+          );
+        try {
+          return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+        } catch {
+          return false; // not listening yet
+        }
+      },
+      timeoutMs,
+      () => this.recentOutput(),
+      100,
+    ).catch(benchError);
   }
 
   /** Ends the process with `signal` (kill -9 by default) and waits for its exit; planned, so not counted. */

@@ -4,10 +4,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createLogger, DEMO_PASSWORD, demoData, LOG_LEVELS, REPO_ROOT, type DemoData, defined } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, demoData, defined, LOG_LEVELS, REPO_ROOT, waitFor, type DemoData } from '@commerce/kit';
 import { startPlatform, SUBGRAPHS, SUPERGRAPH_PATH, type RunningPlatform } from '@commerce/platform';
 import { startRouter, type RouterOptions, type RunningRouter } from '@commerce/router';
-import { BenchError } from './errors.js';
+import { BenchError, benchError } from './errors.js';
 import { envReaders } from './settings.js';
 import { BenchClient, type TimedResponse } from './http.js';
 import { machineInfo } from './machine.js';
@@ -752,9 +752,7 @@ function describe(options: RouterOptions, caller: string) {
 }
 
 async function waitReady(router: RunningRouter): Promise<void> {
-  const until = Date.now() + 30_000;
-  while (router.supergraphVersion() === 0) {
-    if (Date.now() > until) throw new BenchError(`router ${router.url} loaded no supergraph within 30 s`);
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
-  }
+  await waitFor(`router ${router.url} to load a supergraph`, () => router.supergraphVersion() !== 0, 30_000, undefined, 50).catch(
+    benchError,
+  );
 }

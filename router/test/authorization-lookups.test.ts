@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createLogger, type Principal } from '@commerce/kit';
+import { createLogger, waitFor, type Principal } from '@commerce/kit';
 import { subgraphLookups } from '../src/policies/authorization/lookups.js';
 import { POLICIES, type EntityLookups } from '../src/policies/authorization/policies.js';
 import { listenOnAnyPort, TEST_SECRET } from './support.js';
@@ -61,12 +61,14 @@ async function text(req: IncomingMessage): Promise<string> {
 }
 
 /** Waits until the stub has received `count` requests (they are held until released). */
-async function requestsReached(stub: OrdersStub, count: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (stub.requests.length < count) {
-    if (Date.now() > deadline) throw new Error(`the stub got ${stub.requests.length} requests, not ${count}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+function requestsReached(stub: OrdersStub, count: number): Promise<void> {
+  return waitFor(
+    `the stub to get ${count} requests`,
+    () => stub.requests.length >= count,
+    5000,
+    () => `(it got ${stub.requests.length})`,
+    5,
+  );
 }
 
 describe('authorization lookups: concurrent lookups of an entity share one request', () => {

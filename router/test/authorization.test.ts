@@ -18,6 +18,7 @@ import {
   type StubSubgraph,
   type TestRouter,
 } from './support.js';
+import { waitFor } from '@commerce/kit';
 
 const LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])';
@@ -354,7 +355,7 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
         }),
       );
       const next = events.map((iterator) => iterator.next());
-      await waitUntil(() => changes.listenerCount('p1') === 1 && changes.listenerCount('p2') === 1, 'both subscribed upstream');
+      await waitFor('both subscribed upstream', () => changes.listenerCount('p1') === 1 && changes.listenerCount('p2') === 1);
       changes.emit('p1', 8);
       changes.emit('p2', 9);
       const [own, foreign] = await Promise.all(next);
@@ -378,7 +379,7 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
         alias,
       );
       await Promise.all(events.map((iterator) => iterator.return?.()));
-      await waitUntil(() => changes.listenerCount('p1') + changes.listenerCount('p2') === 0, 'released upstream');
+      await waitFor('released upstream', () => changes.listenerCount('p1') + changes.listenerCount('p2') === 0);
     }
   });
 
@@ -459,14 +460,6 @@ describe('field-level authorization (@authenticated, @requiresScopes, @policy)',
     assert.doesNotMatch(JSON.stringify(mutation.body), /v2|vendor/i);
   });
 });
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('authorization plan: entity keys the router reads back', () => {
   const schema = buildSchema(`

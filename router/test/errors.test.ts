@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { createLogger, readPrincipal, type Logger, type Principal } from '@commerce/kit';
+import { createLogger, readPrincipal, waitFor, type Logger, type Principal } from '@commerce/kit';
 import type { RouterContext } from '../src/context.js';
 import { SubgraphSource } from '../src/subgraph-source.js';
 import {
@@ -58,14 +58,6 @@ async function rawSubgraph(name: string, sdl: string, handle: (req: IncomingMess
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** One operation over graphql-ws: what arrived, and the error (a refusal is a list of GraphQL errors). */
@@ -177,12 +169,12 @@ describe('router errors a client can act on', () => {
           { query: 'subscription { counted }' },
           { next: (value) => void received.push(value as Result), error: () => {}, complete: () => {} },
         );
-        await until(() => received.length >= 2, 'two events');
+        await waitFor('two events', () => received.length >= 2);
         assert.deepEqual(received[0], { data: { counted: 1 } });
         unsubscribe();
-        await until(
-          () => router.router.subscriptionStats().subscribers === 0 && router.router.subscriptionStats().upstreams === 0,
+        await waitFor(
           'the subscription released',
+          () => router.router.subscriptionStats().subscribers === 0 && router.router.subscriptionStats().upstreams === 0,
         );
       } finally {
         await client.dispose();
@@ -405,7 +397,7 @@ describe('router errors a client can act on', () => {
     });
 
     test('logged as warnings (throttled per subgraph and code), never as errors', async () => {
-      await until(() => capture.lines.some((line) => line.msg === 'subgraph fetch failed'), 'the warning');
+      await waitFor('the warning', () => capture.lines.some((line) => line.msg === 'subgraph fetch failed'));
       const failures = capture.lines.filter((line) => line.msg === 'subgraph fetch failed');
       assert.ok(failures.every((line) => line.level === 'warn'));
       assert.deepEqual(

@@ -9,6 +9,7 @@ import { parse, printSchema } from 'graphql';
 import { explorerCsp } from '../src/explorer/routes.js';
 import { openExplorer } from './explorer-driver.js';
 import { startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
+import { waitFor } from '@commerce/kit';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ROUTER_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -107,11 +108,7 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     const next = composeServices([{ name: 'catalog', url: subgraph.url, typeDefs: parse(sdl('featured: Category')) }]);
     assert.ok(next.supergraphSdl);
     await writeFile(open.supergraphPath, next.supergraphSdl);
-    const deadline = Date.now() + 5000;
-    while (open.router.supergraphVersion() === version) {
-      assert.ok(Date.now() < deadline, 'the router did not reload the supergraph');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitFor('the router to reload the supergraph', () => open.router.supergraphVersion() !== version, 5000, undefined, 25);
     const text = await (await fetch(`${open.router.baseUrl}/schema.graphql`)).text();
     assert.match(text, /featured: Category/);
   });

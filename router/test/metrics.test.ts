@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createSubgraphRegistry } from '@commerce/kit';
+import { createSubgraphRegistry, waitFor } from '@commerce/kit';
 import { RouterMetrics } from '../src/metrics.js';
 import { postQuery, startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
@@ -268,14 +268,6 @@ function webSocketWith(headers: Record<string, string>): typeof WebSocket {
   } as typeof WebSocket;
 }
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('router metrics: subscriptions and process metrics', () => {
   let issuer: Issuer;
   let subgraph: StubSubgraph;
@@ -352,7 +344,7 @@ describe('router metrics: subscriptions and process metrics', () => {
     assert.equal(stopped.events.length, 2);
     const failed = await subscribe(connect(), 'subscription Failing { failing { n } }');
     assert.equal(failed.events.at(-1)?.errors?.length, 1, 'the upstream error reaches the client');
-    await until(async () => router.router.subscriptionStats().subscribers === 0, 'every subscription ended');
+    await waitFor('every subscription ended', async () => router.router.subscriptionStats().subscribers === 0);
     const after = await scrape(router);
 
     const ops = 'router_operations_total';

@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { createClient } from 'redis';
-import { ConfigError, type Logger, requireTestRedis } from '@commerce/kit';
+import { ConfigError, requireTestRedis, waitFor, type Logger } from '@commerce/kit';
 import { routerOptions, startStubSubgraph, type StubSubgraph, TEST_SECRET, testLogger } from './support.js';
 import { startRouter, type RunningRouter } from '../src/index.js';
 import { normalizeBody, parseManifest, PersistedQueryList, redactedBody } from '../src/policies/persisted-queries/manifest.js';
@@ -93,15 +93,6 @@ function capturingLogger(): Capture {
     return created;
   }) as Logger['child'];
   return { logger, lines };
-}
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 type Subgraph = StubSubgraph;
@@ -223,7 +214,7 @@ describe('persisted queries', () => {
       assert.equal(registered.status, 200, JSON.stringify(registered.body));
       assert.deepEqual(registered.body, { data: { greet: 'hi apq' } });
       // Apollo Server stores the registration without waiting for the store.
-      await eventually(async () => codes(await post(router.url, byHash(sha256(query)))).length === 0, 'the registration to land');
+      await waitFor('the registration to land', async () => codes(await post(router.url, byHash(sha256(query)))).length === 0);
       const viaPost = await post(router.url, byHash(sha256(query)));
       assert.deepEqual(viaPost.body, { data: { greet: 'hi apq' } });
       const viaGet = await get(router.url, byHash(sha256(query)));
@@ -258,7 +249,7 @@ describe('persisted queries', () => {
       await redis.connect();
       try {
         const key = `${redisPrefix}apq:${sha256(query)}`;
-        await eventually(async () => (await redis.get(key)) === query, 'the key in Redis');
+        await waitFor('the key in Redis', async () => (await redis.get(key)) === query);
         const ttl = await redis.ttl(key);
         assert.ok(ttl > 0 && ttl <= 600, `ttl ${ttl}`);
       } finally {
@@ -453,13 +444,12 @@ describe('persisted queries', () => {
       assert.deepEqual(codes(await post(router.url, byHash(sha256(ADDED)))), ['PERSISTED_QUERY_NOT_IN_LIST']);
 
       await writeFile(watched, manifest(HELLO, ADDED));
-      await eventually(async () => (await post(router.url, byHash(sha256(ADDED)))).status === 200, 'the new operation');
+      await waitFor('the new operation', async () => (await post(router.url, byHash(sha256(ADDED)))).status === 200);
       assert.deepEqual((await post(router.url, byHash(sha256(ADDED)))).body, { data: { hello: 'world', greet: 'hi added' } });
 
       await writeFile(watched, '{ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [ broken');
-      await eventually(
-        () => lines.some((line) => line.level === 'error' && /manifest rejected/.test(line.msg)),
-        'the broken manifest to be rejected',
+      await waitFor('the broken manifest to be rejected', () =>
+        lines.some((line) => line.level === 'error' && /manifest rejected/.test(line.msg)),
       );
       assert.deepEqual((await post(router.url, byHash(sha256(ADDED)))).body, { data: { hello: 'world', greet: 'hi added' } });
       assert.deepEqual((await post(router.url, byHash(sha256(HELLO)))).body, { data: { hello: 'world' } });
@@ -469,15 +459,17 @@ describe('persisted queries', () => {
       const signalled = join(await mkdtemp(join(dir, 'signalled-')), 'web.json');
       await writeFile(signalled, manifest(HELLO));
       const router = await start({ manifests: [signalled], reloadSignal: 'SIGHUP', modes: { default: 'safelist' } });
+      // a router that watches the same file shows when the change could have been seen
+      const watching = await start({ manifests: [signalled], watch: true, modes: { default: 'safelist' } });
       await writeFile(signalled, manifest(HELLO, ADDED));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor('the watching router to reload', async () => (await post(watching.url, { query: ADDED })).status === 200);
       assert.deepEqual(
         codes(await post(router.url, { query: ADDED })),
         ['PERSISTED_QUERY_NOT_IN_LIST'],
         'not watched: unchanged until the signal',
       );
       process.emit('SIGHUP', 'SIGHUP');
-      await eventually(async () => (await post(router.url, { query: ADDED })).status === 200, 'the reload after SIGHUP');
+      await waitFor('the reload after SIGHUP', async () => (await post(router.url, { query: ADDED })).status === 200);
     });
 
     test('a missing or invalid manifest stops the start with a one-line ConfigError', async () => {

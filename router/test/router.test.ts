@@ -10,7 +10,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { generateKeyPair } from 'jose';
-import { readClientAddress, readPrincipal, type Logger } from '@commerce/kit';
+import { readClientAddress, readPrincipal, waitFor, type Logger } from '@commerce/kit';
 import { listenOnAnyPort, routerOptions, startIssuer, type Issuer, TEST_SECRET, testLogger } from './support.js';
 import { startRouter, type RouterOptions, type RunningRouter } from '../src/index.js';
 
@@ -63,14 +63,6 @@ async function post(url: string, query: string, headers: Record<string, string> 
     errors?: { message: string; extensions?: { code?: string } }[];
   };
   return { status: response.status, body };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('router', () => {
@@ -246,18 +238,18 @@ describe('router', () => {
       assert.equal(before.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
 
       await writeFile(path, supergraphFor(['hello', 'goodbye']));
-      await until(() => watched.supergraphVersion() === 2, 'the edited supergraph to load');
+      await waitFor('the edited supergraph to load', () => watched.supergraphVersion() === 2);
       assert.deepEqual((await post(watched.url, '{ hello goodbye }')).body, { data: { hello: 'world', goodbye: 'moon' } });
 
       await writeFile(path, 'this is not a supergraph {');
-      await until(() => rejected.length === 1, 'the broken supergraph to be rejected');
+      await waitFor('the broken supergraph to be rejected', () => rejected.length === 1);
       assert.equal(watched.supergraphVersion(), 2);
       assert.deepEqual((await post(watched.url, '{ hello goodbye }')).body, { data: { hello: 'world', goodbye: 'moon' } });
       assert.equal((await fetch(`${watched.baseUrl}/health/ready`)).status, 200);
 
       // The watch survives a rejected file.
       await writeFile(path, supergraphFor(['hello', 'goodbye', 'later']));
-      await until(() => watched.supergraphVersion() === 3, 'the repaired supergraph to load');
+      await waitFor('the repaired supergraph to load', () => watched.supergraphVersion() === 3);
       assert.deepEqual((await post(watched.url, '{ later }')).body, { data: { later: 'soon' } });
     } finally {
       await watched.close();

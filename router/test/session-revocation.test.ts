@@ -12,6 +12,7 @@ import {
   type StubSubgraph,
   type TestRouter,
 } from './support.js';
+import { waitFor } from '@commerce/kit';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
 type Query { hello: String! }
@@ -34,14 +35,6 @@ function ticks(): AsyncIterableIterator<number> {
     [Symbol.asyncIterator]: () => iterator,
   };
   return iterator;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** identity's revocation feed, as the router polls it: the test revokes sessions by adding them. */
@@ -154,7 +147,7 @@ describe('revoked sessions', () => {
     for (const bearer of [first, rotated, other, partner]) assert.equal((await hello(router, bearer)).status, 200); // now in the verified-token cache
     const revokedAt = Date.now();
     feed.revoke('s-a');
-    await until(async () => (await hello(router, first)).status === 401, 'the revocation to reach the router');
+    await waitFor('the revocation to reach the router', async () => (await hello(router, first)).status === 401);
     const seconds = (Date.now() - revokedAt) / 1000;
     assert.ok(seconds < 3, `took ${seconds} s`);
     for (const bearer of [first, rotated]) {
@@ -186,10 +179,10 @@ describe('revoked sessions', () => {
     });
     assert.equal(sse.status, 200);
     const unaffected = subscribe(connect(theirs));
-    await until(() => router.router.subscriptionStats().subscribers === 3, 'three subscribers');
+    await waitFor('three subscribers', () => router.router.subscriptionStats().subscribers === 3);
 
     feed.revoke('s-c');
-    await until(() => overWebSocket.state.completed, 'the WebSocket subscription to end');
+    await waitFor('the WebSocket subscription to end', () => overWebSocket.state.completed);
     assert.equal(overWebSocket.received.at(-1)?.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
     let text = '';
     const reader = sse.body!.getReader();
@@ -200,18 +193,18 @@ describe('revoked sessions', () => {
     }
     assert.match(text, /"code":"UNAUTHENTICATED"/);
     assert.match(text, /event: complete/);
-    await until(() => router.router.subscriptionStats().subscribers === 1, 'only the other session subscribed');
+    await waitFor('only the other session subscribed', () => router.router.subscriptionStats().subscribers === 1);
     assert.equal(unaffected.state.completed, false);
 
     const again = subscribe(socket);
-    await until(() => again.state.completed, 'the refusal of a new subscription');
+    await waitFor('the refusal of a new subscription', () => again.state.completed);
     assert.equal((again.state.error as { extensions?: { code?: string } }[])[0]?.extensions?.code, 'UNAUTHENTICATED');
     const query = subscribe(socket, '{ hello }');
-    await until(() => query.state.completed, 'the refusal of a query');
+    await waitFor('the refusal of a query', () => query.state.completed);
     assert.equal((query.state.error as { extensions?: { code?: string } }[])[0]?.extensions?.code, 'UNAUTHENTICATED');
     // A new connection with the token is refused like any bad token: 4403.
     const reconnected = subscribe(connect(mine));
-    await until(() => reconnected.state.completed, 'the refused connection');
+    await waitFor('the refused connection', () => reconnected.state.completed);
     assert.equal((reconnected.state.error as { code?: number }).code, 4403);
   });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createLogger, SubscriberQueue } from '@commerce/kit';
+import { createLogger, SubscriberQueue, waitFor } from '@commerce/kit';
 import { startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated"])';
@@ -51,14 +51,6 @@ class StockFeed {
     });
     this.listeners.add(listener);
     return queue;
-  }
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -152,11 +144,11 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
       'subscription($id: ID!) { stockChanged(productId: $id) { available product { id name } } }',
       { id: 'p1' },
     );
-    await until(() => feed.active === 1, 'the upstream subscription');
+    await waitFor('the upstream subscription', () => feed.active === 1);
     feed.publish('p2', 1); // another product: not delivered
     feed.publish('p1', 7);
     feed.publish('p1', 6);
-    await until(() => sub.received.length === 2, 'two events');
+    await waitFor('two events', () => sub.received.length === 2);
     assert.deepEqual(sub.received, [
       { data: { stockChanged: { available: 7, product: { id: 'p1', name: 'Tent' } } } },
       { data: { stockChanged: { available: 6, product: { id: 'p1', name: 'Tent' } } } },
@@ -166,7 +158,7 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
       'the product name was fetched from catalog',
     );
     sub.unsubscribe();
-    await until(() => feed.active === 0, 'the upstream to be released');
+    await waitFor('the upstream to be released', () => feed.active === 0);
   });
 
   test('identical subscriptions share one upstream, released when the last client leaves', async () => {
@@ -174,27 +166,27 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     const first = subscribeOverWebSocket(connect(test_), query);
     const second = subscribeOverWebSocket(connect(test_), query);
     const other = subscribeOverWebSocket(connect(test_), 'subscription { stockChanged(productId: "p1") { at } }');
-    await until(() => test_.router.subscriptionStats().subscribers === 3, 'three subscribers');
-    await until(() => feed.active === 2, 'two upstreams (two distinct subgraph operations)');
+    await waitFor('three subscribers', () => test_.router.subscriptionStats().subscribers === 3);
+    await waitFor('two upstreams (two distinct subgraph operations)', () => feed.active === 2);
     assert.equal(test_.router.subscriptionStats().upstreams, 2);
     feed.publish('p1', 5);
-    await until(() => first.received.length === 1 && second.received.length === 1 && other.received.length === 1, 'fan-out');
+    await waitFor('fan-out', () => first.received.length === 1 && second.received.length === 1 && other.received.length === 1);
     assert.deepEqual(first.received[0], { data: { stockChanged: { available: 5 } } });
     first.unsubscribe();
-    await until(() => test_.router.subscriptionStats().subscribers === 2, 'one subscriber fewer');
+    await waitFor('one subscriber fewer', () => test_.router.subscriptionStats().subscribers === 2);
     assert.equal(feed.active, 2, 'the shared upstream stays while a client needs it');
     second.unsubscribe();
     other.unsubscribe();
-    await until(() => feed.active === 0, 'every upstream released');
+    await waitFor('every upstream released', () => feed.active === 0);
     assert.deepEqual(test_.router.subscriptionStats(), { subscribers: 0, upstreams: 0 });
   });
 
   test('closing the client connection releases the upstream', async () => {
     const client = connect(test_);
     subscribeOverWebSocket(client, 'subscription { stockChanged(productId: "p2") { available } }');
-    await until(() => feed.active === 1, 'the upstream');
+    await waitFor('the upstream', () => feed.active === 1);
     await client.dispose();
-    await until(() => feed.active === 0, 'the upstream to be released after the socket closed');
+    await waitFor('the upstream to be released after the socket closed', () => feed.active === 0);
   });
 
   test('an unauthorized field comes back null with UNAUTHORIZED_FIELD_OR_TYPE in every event', async () => {
@@ -207,10 +199,10 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
       connect(test_, { authorization: `Bearer ${token}` }),
       'subscription { stockChanged(productId: "p1") { available product { name secret } } }',
     );
-    await until(() => test_.router.subscriptionStats().subscribers === 2, 'both subscribed');
-    await until(() => feed.active === 1, 'one shared upstream: the primary fetch is the same for both');
+    await waitFor('both subscribed', () => test_.router.subscriptionStats().subscribers === 2);
+    await waitFor('one shared upstream: the primary fetch is the same for both', () => feed.active === 1);
     feed.publish('p1', 4);
-    await until(() => anonymous.received.length === 1 && signedIn.received.length === 1, 'the event');
+    await waitFor('the event', () => anonymous.received.length === 1 && signedIn.received.length === 1);
     assert.deepEqual(anonymous.received[0], {
       data: { stockChanged: { available: 4, product: { name: 'Tent', secret: null } } },
       errors: [
@@ -226,7 +218,7 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     assert.equal(entityFetches.filter((query) => query.includes('secret')).length, 1, "only the signed-in group's fetch asked for secret");
     anonymous.unsubscribe();
     signedIn.unsubscribe();
-    await until(() => feed.active === 0, 'released');
+    await waitFor('released', () => feed.active === 0);
   });
 
   test('policies refuse before anything is subscribed upstream: validation, aliases, cost, bad token', async () => {
@@ -235,7 +227,7 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     const invalid = subscribeOverWebSocket(connect(test_), 'subscription { stockChanged(productId: "p1") { nope } }');
     const aliases = subscribeOverWebSocket(connect(test_), 'subscription { stockChanged(productId: "p1") { a: available b: available } }');
     const costly = subscribeOverWebSocket(connect(limited), 'subscription { stockChanged(productId: "p1") { product { id } } }');
-    await until(() => invalid.state.completed && aliases.state.completed && costly.state.completed, 'three refusals');
+    await waitFor('three refusals', () => invalid.state.completed && aliases.state.completed && costly.state.completed);
     assert.deepEqual(
       [codeOf(invalid), codeOf(aliases), codeOf(costly)],
       ['GRAPHQL_VALIDATION_FAILED', 'MAX_ALIASES_LIMIT', 'COST_ESTIMATED_TOO_EXPENSIVE'],
@@ -263,18 +255,18 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     const query = 'subscription { stockChanged(productId: "p1") { available } }';
     const first = subscribeOverWebSocket(client, query);
     const second = subscribeOverWebSocket(client, query);
-    await until(() => limited.router.subscriptionStats().subscribers === 2, 'two subscribers');
+    await waitFor('two subscribers', () => limited.router.subscriptionStats().subscribers === 2);
     const third = subscribeOverWebSocket(client, query);
-    await until(() => third.state.completed, 'the refusal');
+    await waitFor('the refusal', () => third.state.completed);
     assert.equal((third.state.error as { extensions?: { code?: string } }[])[0]?.extensions?.code, 'REQUEST_RATE_LIMITED');
     // per principal (here the anonymous caller's IP): 3 over all connections
     const elsewhere = subscribeOverWebSocket(connect(limited), query);
-    await until(() => limited.router.subscriptionStats().subscribers === 3, 'a third on another connection');
+    await waitFor('a third on another connection', () => limited.router.subscriptionStats().subscribers === 3);
     const fourth = subscribeOverWebSocket(connect(limited), query);
-    await until(() => fourth.state.completed, 'the per-principal refusal');
+    await waitFor('the per-principal refusal', () => fourth.state.completed);
     assert.equal((fourth.state.error as { extensions?: { code?: string } }[])[0]?.extensions?.code, 'REQUEST_RATE_LIMITED');
     for (const sub of [first, second, elsewhere]) sub.unsubscribe();
-    await until(() => feed.active === 0, 'released');
+    await waitFor('released', () => feed.active === 0);
   });
 
   test('a token that expires ends the subscription with UNAUTHENTICATED', async () => {
@@ -283,15 +275,15 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
       connect(test_, { authorization: `Bearer ${token}` }),
       'subscription { stockChanged(productId: "p1") { available } }',
     );
-    await until(() => feed.active === 1, 'subscribed');
-    await until(() => sub.state.completed, 'the end at expiry', 6000);
+    await waitFor('subscribed', () => feed.active === 1);
+    await waitFor('the end at expiry', () => sub.state.completed, 6000);
     assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
-    await until(() => feed.active === 0, 'the upstream released');
+    await waitFor('the upstream released', () => feed.active === 0);
   });
 
   test('queries work over the WebSocket too', async () => {
     const sub = subscribeOverWebSocket(connect(test_), '{ product(id: "p2") { name } }');
-    await until(() => sub.state.completed, 'the result');
+    await waitFor('the result', () => sub.state.completed);
     assert.deepEqual(sub.received, [{ data: { product: { name: 'Kettle' } } }]);
   });
 
@@ -305,7 +297,7 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-    await until(() => feed.active === 1, 'the upstream');
+    await waitFor('the upstream', () => feed.active === 1);
     feed.publish('p2', 9);
     const reader = response.body!.getReader();
     let text = '';
@@ -313,7 +305,7 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
     const data = /data: (.*)\n/.exec(text.slice(text.indexOf('event: next')))?.[1];
     assert.deepEqual(JSON.parse(data!), { data: { stockChanged: { available: 9, product: { name: 'Kettle' } } } });
     controller.abort();
-    await until(() => feed.active === 0, 'the upstream released when the HTTP client left');
+    await waitFor('the upstream released when the HTTP client left', () => feed.active === 0);
 
     const refused = await fetch(`${test_.router.baseUrl}/graphql/stream`, {
       method: 'POST',
@@ -326,28 +318,28 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
 
   test('a subgraph that restarts: the router subscribes again and the client keeps receiving', async () => {
     const sub = subscribeOverWebSocket(connect(test_), 'subscription { stockChanged(productId: "p1") { available } }');
-    await until(() => feed.active === 1, 'subscribed');
+    await waitFor('subscribed', () => feed.active === 1);
     const port = Number(new URL(inventory.url).port);
     await inventory.stop();
-    await until(() => feed.active === 0, 'the old upstream gone');
+    await waitFor('the old upstream gone', () => feed.active === 0);
     inventory = await startStubSubgraph('inventory', INVENTORY_SDL, inventoryResolvers(), port);
-    await until(() => feed.active === 1, 'the router to subscribe again', 10_000);
+    await waitFor('the router to subscribe again', () => feed.active === 1, 10_000);
     feed.publish('p1', 3);
-    await until(() => sub.received.length === 1, 'the event after the restart');
+    await waitFor('the event after the restart', () => sub.received.length === 1);
     assert.deepEqual(sub.received[0], { data: { stockChanged: { available: 3 } } });
     assert.equal(sub.state.completed, false, 'the client noticed nothing');
     sub.unsubscribe();
-    await until(() => feed.active === 0, 'released');
+    await waitFor('released', () => feed.active === 0);
   });
 
   test('a subgraph that stays away: the client gets SUBGRAPH_UNAVAILABLE and the stream completes', async () => {
     const fragile = await startTestRouter([inventory, catalog], issuer, { subscriptions: { upstream: { retryAttempts: 1 } } });
     try {
       const sub = subscribeOverWebSocket(connect(fragile), 'subscription { stockChanged(productId: "p1") { available } }');
-      await until(() => feed.active === 1, 'subscribed');
+      await waitFor('subscribed', () => feed.active === 1);
       const port = Number(new URL(inventory.url).port);
       await inventory.stop();
-      await until(() => sub.state.completed, 'the end of the stream', 10_000);
+      await waitFor('the end of the stream', () => sub.state.completed, 10_000);
       assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.code, 'SUBGRAPH_UNAVAILABLE');
       assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.service, 'inventory');
       assert.equal(sub.received.at(-1)?.errors?.[0]?.extensions?.retrySafe, true);
@@ -379,15 +371,15 @@ describe('federated subscriptions (graphql-ws and graphql-sse)', () => {
         { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: id } } },
         { next: (result) => void received.push(result as Result), error: () => {}, complete: () => {} },
       );
-      await until(() => feed.active === 1, 'the subscription by id');
+      await waitFor('the subscription by id', () => feed.active === 1);
       feed.publish('p2', 11);
-      await until(() => received.length === 1, 'the event');
+      await waitFor('the event', () => received.length === 1);
       assert.deepEqual(received[0], { data: { stockChanged: { available: 11 } } });
       byId();
       const freeForm = subscribeOverWebSocket(client, body);
-      await until(() => freeForm.state.completed, 'the refusal');
+      await waitFor('the refusal', () => freeForm.state.completed);
       assert.equal((freeForm.state.error as { extensions?: { code?: string } }[])[0]?.extensions?.code, 'PERSISTED_QUERY_ID_REQUIRED');
-      await until(() => feed.active === 0, 'released');
+      await waitFor('released', () => feed.active === 0);
     } finally {
       await strict.stop();
       await rm(dir, { recursive: true, force: true });

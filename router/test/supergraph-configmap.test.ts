@@ -7,6 +7,7 @@ import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { startRouter, type RunningRouter } from '../src/index.js';
 import { postQuery, routerOptions, startIssuer, startStubSubgraph, type Issuer, type StubSubgraph } from './support.js';
+import { waitFor } from '@commerce/kit';
 
 // In Kubernetes the supergraph is a ConfigMap mounted as a volume (k8s/base/router.yaml). The kubelet lays it
 // out as `<dir>/supergraph.graphql -> ..data/supergraph.graphql` and `..data -> ..<timestamp>/`, and updates it
@@ -14,14 +15,6 @@ import { postQuery, routerOptions, startIssuer, startStubSubgraph, type Issuer, 
 // never changes. The router must still notice.
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 const sdl = (fields: string[]) => `${LINK}\ntype Query {\n${fields.map((field) => `  ${field}: String!`).join('\n')}\n}`;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('supergraph from a ConfigMap volume', () => {
   let issuer: Issuer;
@@ -74,11 +67,11 @@ describe('supergraph from a ConfigMap volume', () => {
     assert.equal(router.supergraphVersion(), 1);
     assert.equal((await postQuery(router.url, '{ goodbye }')).body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
     await publish(['hello', 'goodbye']);
-    await until(() => router.supergraphVersion() === 2, 'the swapped supergraph to load');
+    await waitFor('the swapped supergraph to load', () => router.supergraphVersion() === 2);
     assert.deepEqual((await postQuery(router.url, '{ hello goodbye }')).body, { data: { hello: 'world', goodbye: 'moon' } });
     // And again: the watch outlives the directory it first read from.
     await publish(['goodbye']);
-    await until(() => router.supergraphVersion() === 3, 'the second update to load');
+    await waitFor('the second update to load', () => router.supergraphVersion() === 3);
     assert.equal((await postQuery(router.url, '{ hello }')).body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
   });
 });

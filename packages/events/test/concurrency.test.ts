@@ -12,8 +12,8 @@ import {
 } from '../src/index.js';
 import { MemoryStreamStore } from '../src/transport/memory-stream-store.js';
 import { StreamConsumer } from '../src/transport/stream-consumer.js';
-import { delay, deleteRedisKeys, REDIS_URL, silentLogger, uniquePrefix, waitFor } from './support.js';
-import { requireTestRedis } from '@commerce/kit';
+import { deleteRedisKeys, drain, REDIS_URL, silentLogger, uniquePrefix, waitFor, within, work } from './support.js';
+import { letTimePass, requireTestRedis } from '@commerce/kit';
 
 before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
@@ -131,8 +131,7 @@ for (const pair of transports) {
       const subscription = subscribe(stream, group, { concurrency: parties }, async (e) => {
         arrived += 1;
         if (arrived === parties) open();
-        const timeout = delay(3000).then(() => 'timeout' as const);
-        if ((await Promise.race([barrier, timeout])) === 'timeout') timedOut.push(label(e));
+        await within('the other three in flight', barrier, 3000).catch(() => timedOut.push(label(e)));
       });
       await subscription.ready;
       await transport.publish(
@@ -151,14 +150,14 @@ for (const pair of transports) {
         const track = tracker();
         const subscription = subscribe(stream, group, { concurrency }, async (e) => {
           track.begin(e);
-          await delay(15);
+          await work(15);
           track.end(e);
         });
         await subscription.ready;
         const events = interleaved(['a', 'b', 'c', 'd', 'e'], 4);
         await transport.publish(stream, events);
         await waitFor('20 handled', () => subscription.stats().handled === 20, 5000);
-        await delay(50);
+        await drain({ transport, streams: [stream], group, subscriptions: [subscription] });
         assert.equal(track.most, concurrency, 'the limit is reached and never passed');
         assert.deepEqual(track.overlaps, []);
         assert.deepEqual(subscription.stats(), { handled: 20, failed: 0, deadLettered: 0, malformed: 0, reclaimed: 0 });
@@ -173,7 +172,7 @@ for (const pair of transports) {
       const subscription = subscribe(stream, group, { concurrency: 8, batchSize: 20 }, async (e, delivery) => {
         track.begin(e);
         if (delivery.attempt === 1) starts.push(label(e));
-        await delay(e.aggregateId === 'a' ? 10 : 3); // a is slower, so others overtake it
+        await work(e.aggregateId === 'a' ? 10 : 3); // a is slower, so others overtake it
         track.end(e);
         if (e.version === 2 && delivery.attempt === 1) throw new Error(`${label(e)} fails once`);
       });
@@ -343,14 +342,14 @@ for (const pair of transports) {
           const readingStopped = async () =>
             held() === heldWhileBlocked && (await transport.groupLag(stream, group)).pending === heldWhileBlocked;
           await waitFor(`${heldWhileBlocked} held`, readingStopped);
-          await delay(100);
+          await letTimePass(100, 'a consumer that can read does so within blockMs');
           const lag = await transport.groupLag(stream, group);
           assert.equal(held(), heldWhileBlocked, 'reading stopped');
           assert.equal(lag.pending, heldWhileBlocked);
           assert.ok(lag.undelivered === null || lag.undelivered > 0, 'messages left in the stream');
           slow.open();
           await waitFor('all 51', () => consumer.stats().handled === 51, 5000);
-          await delay(50);
+          await drain({ transport, streams: [stream], group, subscriptions: [consumer] });
         } finally {
           clearInterval(sampler);
         }
@@ -379,7 +378,7 @@ for (const pair of transports) {
       const subscription = subscribe(stream, group, { concurrency: 4 }, async (e) => {
         starts.push(label(e));
         if (label(e) === 'a1') await slow.opened;
-        await delay(5);
+        await work(5);
       });
       await subscription.ready;
       await transport.publish(stream, [event('a', 1)]);
@@ -391,9 +390,9 @@ for (const pair of transports) {
       const stopping = subscription.stop().then(() => {
         stopped = true;
       });
-      await delay(50); // the read waiting when stop() was called has returned (a message appended before that is read)
+      await letTimePass(50, 'the read waiting when stop() was called returns (a message appended before that is read)');
       await transport.publish(stream, [event('c', 1)]); // not read any more
-      await delay(100);
+      await letTimePass(100, 'stop() would resolve once nothing runs');
       assert.equal(stopped, false, 'stop() waits for a1 and what waits behind it');
       slow.open();
       await stopping;
@@ -417,7 +416,7 @@ for (const pair of transports) {
       await waitFor('a2 read', async () => (await transport.groupLag(stream, group)).pending === 2);
       await subscription.abort();
       slow.open();
-      await delay(100);
+      await letTimePass(100, 'an aborted consumer that went on would start a2 once a1 returns');
       assert.deepEqual(starts, ['a1']);
       assert.equal(subscription.stats().handled, 0);
       assert.deepEqual(await transport.groupLag(stream, group), { pending: 2, undelivered: 0 });
@@ -429,12 +428,12 @@ for (const pair of transports) {
       // 200 ms: ten times the retry backoff (20 ms), below claimIdleMs (300 ms); maintenance runs every 20 ms.
       const subscription = subscribe(stream, group, { concurrency: 2 }, async (e, delivery) => {
         deliveries.push(`${label(e)}#${delivery.attempt}`);
-        await delay(200);
+        await work(200);
       });
       await subscription.ready;
       await transport.publish(stream, [event('a', 1), event('a', 2)]);
       await waitFor('both', () => subscription.stats().handled === 2, 3000);
-      await delay(100);
+      await drain({ transport, streams: [stream], group, subscriptions: [subscription] });
       assert.deepEqual(deliveries, ['a1#1', 'a2#1']);
       assert.deepEqual(subscription.stats(), { handled: 2, failed: 0, deadLettered: 0, malformed: 0, reclaimed: 0 });
       assert.deepEqual(await transport.groupLag(stream, group), { pending: 0, undelivered: 0 });
@@ -487,7 +486,7 @@ describe('concurrent consumer (a store failing to settle a message)', () => {
       store.failAcks = 1; // a1's
       await transport.publish(stream, [event('a', 1), event('b', 1), event('a', 2)]);
       await waitFor('a1 and b1 to start', () => deliveries.length === 2);
-      await delay(100);
+      await letTimePass(100, 'a retry would come after the backoff (20 ms)');
       assert.deepEqual(deliveries, ['a1#1', 'b1#1'], 'after the failed ack nothing starts, and nothing is retried, while b1 runs');
       release();
       await waitFor('all three acknowledged', () => subscription.stats().handled === 3, 3000);

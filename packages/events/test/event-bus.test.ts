@@ -20,8 +20,8 @@ import {
 } from '../src/index.js';
 import {
   DATABASE_MODE,
-  delay,
   deleteRedisKeys,
+  drain,
   openTestDatabase,
   REDIS_URL,
   silentLogger,
@@ -172,8 +172,7 @@ for (const pair of pairs) {
       await subscription.ready;
       relay.start();
       await waitFor('4 events', () => received.length >= 4);
-      await waitFor('the round to commit', async () => (await relay.lag()).unpublished === 0);
-      await delay(150); // anything more would show up now
+      await drain({ transport, streams: [stream], group, subscriptions: [subscription], relays: [relay] }); // anything more is handled now
       assert.deepEqual(
         received,
         [first, second, third, fourth].map((e) => e.id),
@@ -196,7 +195,7 @@ for (const pair of pairs) {
       const subscription = subscribed(transport.subscribe({ group, streams: [stream], handler: async (e) => void received.push(e.id) }));
       await subscription.ready;
       relay.start();
-      await delay(50); // the first round found nothing; the next poll is a minute away
+      await waitFor('the first round (it finds nothing; the next poll is a minute away)', () => relay.stats().rounds === 1);
       const e = event('n', 1);
       await commit(db, stream, [e]);
       relay.nudge();
@@ -206,7 +205,8 @@ for (const pair of pairs) {
       await relay.stop();
       await commit(db, stream, [event('n', 2)]);
       relay.nudge();
-      await delay(100);
+      // the outbox keeps the row: drain what could have reached the stream
+      await drain({ transport, streams: [stream], group, subscriptions: [subscription], relays: [relay], outbox: false });
       assert.equal(received.length, 1, 'a stopped relay publishes nothing');
       assert.equal((await relay.lag()).unpublished, 1);
     });
@@ -343,7 +343,7 @@ for (const pair of pairs) {
       const [poison, fine] = [event('poison', 1), event('fine', 1)];
       await transport.publish(stream, [poison]);
       await waitFor('the dead letter', async () => (await transport.deadLetterCount(stream)) === 1, 3000);
-      await delay(400); // past claimIdleMs: nothing is delivered again
+      await drain({ transport, streams: [stream], group, subscriptions: [subscription] }); // nothing left pending to deliver again
       assert.deepEqual(attempts, [1, 2, 3]);
       const [dead] = await transport.deadLetters(stream);
       assert.ok(dead);
@@ -413,7 +413,7 @@ for (const pair of pairs) {
       const relays = [relayOn(db, { batchSize: 7 }), relayOn(await database.openAnother(), { batchSize: 7 })];
       for (const relay of relays) relay.start();
       await waitFor('60 events', () => received.length >= 60);
-      await delay(200);
+      await drain({ transport, streams: [stream], group, subscriptions: [subscription], relays });
       assert.equal(received.length, 60, 'no event twice');
       assert.deepEqual(
         received,
@@ -452,7 +452,7 @@ for (const pair of pairs) {
       await waitFor('the event', () => received.length === 1, 3000);
       await waitFor('the round to commit', () => relay.stats().consecutiveFailures === 0);
       assert.deepEqual(await relay.lag(), { unpublished: 0, oldestAgeMs: null });
-      await delay(100);
+      await drain({ transport, streams: [stream], group, subscriptions: [subscription], relays: [relay] });
       assert.deepEqual(received, [e.id], 'published once');
     });
 

@@ -47,4 +47,5 @@ export * from './tracing.js';
 export * from './testing/scratch-database.js';
 export * from './testing/redis-keys.js';
 export * from './testing/wait-for.js';
+export * from './testing/drain-bus.js';
 export * from './testing/own-postgres.js';

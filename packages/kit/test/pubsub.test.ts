@@ -10,6 +10,7 @@ import { InProcessPubSub } from '../src/pubsub/in-process.js';
 import type { PubSub, PubSubOptions, PubSubSubscription } from '../src/pubsub/pubsub.js';
 import { RedisPubSub } from '../src/pubsub/redis.js';
 import { requireTestRedis } from '../src/testing/redis-keys.js';
+import { waitFor, within } from '../src/testing/wait-for.js';
 
 before(requireTestRedis); // fails at once, with one line, when Redis is not running
 
@@ -23,25 +24,18 @@ function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] }
 }
 
 /** The next message, or a failure after `ms`. */
-async function nextWithin(subscription: PubSubSubscription, ms = 2000): Promise<IteratorResult<unknown>> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      subscription.next(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no message within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function nextWithin(subscription: PubSubSubscription, ms = 2000): Promise<IteratorResult<unknown>> {
+  return within('a message', subscription.next(), ms);
 }
 
-/** True when nothing arrives within `ms`. */
-async function nothingWithin(subscription: PubSubSubscription, ms = 150): Promise<boolean> {
-  const pending = subscription.next();
-  const outcome = await Promise.race([pending.then(() => 'message'), new Promise((resolve) => setTimeout(() => resolve('quiet'), ms))]);
-  return outcome === 'quiet';
+/**
+ * Proves that a message published earlier did not reach `subscription`, without waiting for silence: `marker` is
+ * published after it to the same subscriber, in order, so the marker must be the next message.
+ */
+async function nextIsMarker(subscription: PubSubSubscription, publishMarker: (marker: unknown) => Promise<void>): Promise<void> {
+  const marker = { marker: Math.random() };
+  await publishMarker(marker);
+  assert.deepEqual((await nextWithin(subscription)).value, marker, 'nothing before the marker');
 }
 
 /**
@@ -70,7 +64,7 @@ function contract(name: string, connect: (options: PubSubOptions) => PubSub) {
       assert.deepEqual(a, { value: expected, done: false });
       assert.deepEqual(b, { value: expected, done: false });
       assert.notEqual(a.value, b.value, 'each subscriber gets its own copy');
-      assert.ok(await nothingWithin(other));
+      await nextIsMarker(other, (marker) => pubsub.publish('orders', marker)); // and not the stock message
       await Promise.all([first.return(), second.return(), other.return()]);
     });
 
@@ -144,7 +138,7 @@ describe('in-process pub/sub', () => {
     const [a, b] = [new InProcessPubSub({ logger: capturingLogger().logger }), new InProcessPubSub({ logger: capturingLogger().logger })];
     const subscription = b.subscribe('t');
     await a.publish('t', 1);
-    assert.ok(await nothingWithin(subscription));
+    await nextIsMarker(subscription, (marker) => b.publish('t', marker));
     await Promise.all([a.close(), b.close()]);
   });
 });
@@ -176,7 +170,7 @@ describe('redis pub/sub across processes', () => {
     const subscription = mine.subscribe('shared-name');
     await subscription.ready;
     await theirs.publish('shared-name', { from: 'them' });
-    assert.ok(await nothingWithin(subscription, 300));
+    await nextIsMarker(subscription, (marker) => mine.publish('shared-name', marker)); // published after theirs
     await subscription.return();
   });
 
@@ -192,12 +186,7 @@ describe('redis pub/sub across processes', () => {
       await first.return();
       assert.equal(pubsub.subscriberCount('leaving'), 1);
       await second.return();
-      let count = 1;
-      for (let waited = 0; waited < 2000 && count > 0; waited += 20) {
-        count = Number((await redis.pubSubNumSub(channel))[channel] ?? 0);
-        if (count > 0) await delay(20);
-      }
-      assert.equal(count, 0);
+      await waitFor('the Redis subscription to end', async () => Number((await redis.pubSubNumSub(channel))[channel] ?? 0) === 0, 2000);
     } finally {
       await redis.close();
     }
@@ -230,7 +219,3 @@ describe('pub/sub from the environment', () => {
     assert.throws(() => pubSubConfigFromEnv({ PUBSUB_BUFFER_SIZE: '0' }), /PUBSUB_BUFFER_SIZE/);
   });
 });
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -13,6 +13,7 @@ import { createLogger } from '../src/log.js';
 import { principalHeaders, PrincipalHeaderError, type Principal } from '../src/principal.js';
 import type { PubSub } from '../src/pubsub/pubsub.js';
 import type { RequestContext, SubgraphDefinition } from '../src/service.js';
+import { waitFor, within } from '../src/testing/wait-for.js';
 
 const SECRET = 'subscription-test-secret-0123456789abcdef';
 const vendor: Principal = { userId: 'u-vendor', role: 'vendor_staff', vendorId: 'v1', scopes: ['inventory:write'] };
@@ -87,25 +88,6 @@ function connect(
   });
 }
 
-async function within<T>(promise: Promise<T>, ms = 3000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
-  for (const started = Date.now(); !condition(); ) {
-    if (Date.now() - started > ms) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const TICKS = 'subscription { ticks { n userId serial } }';
 
 describe('subgraph server: graphql-ws on /graphql', () => {
@@ -122,7 +104,7 @@ describe('subgraph server: graphql-ws on /graphql', () => {
     const before = running.pubsub.subscriberCount('ticks');
     const iterator = client.iterate<{ ticks: { n: number; userId: string | null; serial: number } }>({ query: TICKS });
     const first = iterator.next(); // starts the subscription
-    await waitFor(() => running.pubsub.subscriberCount('ticks') > before);
+    await waitFor('the subscription on the pub/sub', () => running.pubsub.subscriberCount('ticks') > before, 3000);
     return { iterator, first };
   };
 
@@ -139,15 +121,15 @@ describe('subgraph server: graphql-ws on /graphql', () => {
   it('pushes events, each executed with a fresh context; anonymous without a principal', async () => {
     const { iterator, first } = await subscribeTicks(open());
     await running.pubsub.publish('ticks', { n: 1 });
-    const one = await within(first);
+    const one = await within('the first message', first, 3000);
     await running.pubsub.publish('ticks', { n: 2 });
-    const two = await within(iterator.next());
+    const two = await within('the next message', iterator.next(), 3000);
     assert.equal(one.value?.data?.ticks.n, 1);
     assert.equal(two.value?.data?.ticks.n, 2);
     assert.equal(one.value?.data?.ticks.userId, null);
     assert.notEqual(one.value?.data?.ticks.serial, two.value?.data?.ticks.serial, 'no per-request state outlives an event');
     await iterator.return?.();
-    await waitFor(() => running.pubsub.subscriberCount('ticks') === 0); // completing unsubscribes
+    await waitFor('the pub/sub subscription released', () => running.pubsub.subscriberCount('ticks') === 0, 3000); // completing unsubscribes
   });
 
   it('takes the principal from connection_init (top level or under headers) or the upgrade request', async () => {
@@ -159,9 +141,13 @@ describe('subgraph server: graphql-ws on /graphql', () => {
     ]) {
       const { iterator, first } = await subscribeTicks(open(options));
       await running.pubsub.publish('ticks', { n: 3 });
-      assert.equal((await within(first)).value?.data?.ticks.userId, vendor.userId, JSON.stringify(Object.keys(options)));
+      assert.equal(
+        (await within('the first message', first, 3000)).value?.data?.ticks.userId,
+        vendor.userId,
+        JSON.stringify(Object.keys(options)),
+      );
       await iterator.return?.();
-      await waitFor(() => running.pubsub.subscriberCount('ticks') === 0);
+      await waitFor('the pub/sub subscription released', () => running.pubsub.subscriberCount('ticks') === 0, 3000);
     }
   });
 
@@ -180,21 +166,25 @@ describe('subgraph server: graphql-ws on /graphql', () => {
     ];
     for (const options of attempts) {
       const iterator = open(options).iterate({ query: TICKS });
-      await assert.rejects(within(iterator.next()), (error: { code?: number }) => error.code === 4403, JSON.stringify(options));
+      await assert.rejects(
+        within('the next message', iterator.next(), 3000),
+        (error: { code?: number }) => error.code === 4403,
+        JSON.stringify(options),
+      );
     }
   });
 
   it('masks unexpected errors in events, and serves no queries over WebSocket', async () => {
     const { iterator, first } = await subscribeTicks(open());
     await running.pubsub.publish('ticks', { n: 4, fail: true });
-    const failed = (await within(first)).value as FormattedExecutionResult;
+    const failed = (await within('the first message', first, 3000)).value as FormattedExecutionResult;
     assert.deepEqual(
       failed.errors?.map((error) => [error.message, error.extensions?.code]),
       [['Internal server error', 'INTERNAL_SERVER_ERROR']],
     );
     await iterator.return?.();
     const query = open().iterate({ query: '{ hello }' });
-    const refused = (await within(query.next())).value as FormattedExecutionResult;
+    const refused = (await within('the reply', query.next(), 3000)).value as FormattedExecutionResult;
     assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_REQUEST');
   });
 
@@ -207,10 +197,10 @@ describe('subgraph server: graphql-ws on /graphql', () => {
       () => undefined,
       (error: { code?: number }) => error.code,
     );
-    await waitFor(() => other.pubsub.subscriberCount('ticks') === 1);
+    await waitFor('the subscriber on the other server', () => other.pubsub.subscriberCount('ticks') === 1, 3000);
     const started = Date.now();
     await other.close();
-    assert.equal(await within(closed), 1001, 'Going away');
+    assert.equal(await within('the close', closed, 3000), 1001, 'Going away');
     assert.ok(Date.now() - started < 2000, 'close does not wait for clients');
     await assert.rejects(fetch(other.url), 'the port is closed');
   });

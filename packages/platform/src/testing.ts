@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { RedisStreamsTransport, type EventTransport } from '@commerce/events';
-import { createLogger, DEMO_PASSWORD, requireTestRedis, TEST_REDIS_URL, type Logger } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, drainBus, requireTestRedis, TEST_REDIS_URL, type Logger } from '@commerce/kit';
 import { startPlatform, type PlatformOptions, type RunningPlatform } from './embedded.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -29,6 +29,11 @@ export interface TestPlatform extends RunningPlatform {
   /** SQL statements each subgraph has run since the last reset. */
   queryCounts(): Record<string, number>;
   resetQueryCounts(): void;
+  /**
+   * Resolves once every event published so far has been handled (kit's `drainBus` over every service): assert that
+   * something did NOT happen after this, never after a fixed sleep.
+   */
+  drainBus(timeoutMs?: number): Promise<void>;
 }
 
 export function testMode(): TestMode {
@@ -146,6 +151,11 @@ export async function startTestPlatform(
     resetQueryCounts: () => {
       for (const running of Object.values(platform.subgraphs)) running.instance.queries.reset();
     },
+    drainBus: (timeoutMs) =>
+      drainBus(
+        Object.values(platform.subgraphs).map((running) => running.instance.events),
+        timeoutMs,
+      ),
     close: async () => {
       await platform.close();
       await postgres?.drop();

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { checkoutMessage, sharedEventTransport, STREAMS, type EventTransport } from '@commerce/events';
-import { createLogger, demoData, principalHeaders, REPO_ROOT, type Principal } from '@commerce/kit';
+import { createLogger, demoData, principalHeaders, REPO_ROOT, waitFor, type Principal } from '@commerce/kit';
 import { sharedFakePaymentBackend } from '@commerce/payments';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
@@ -79,15 +79,10 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     return { onHand: row!.on_hand, reserved: row!.reserved, available: row!.on_hand - row!.reserved };
   };
 
-  /** The stock once it equals `expected`, or as it is after 10 s (compensations are applied asynchronously). */
-  const stockBecomes = async (productId: string, expected: Awaited<ReturnType<typeof stockOf>>) => {
-    const until = Date.now() + 10_000;
-    let stock = await stockOf(productId);
-    while (Date.now() < until && JSON.stringify(stock) !== JSON.stringify(expected)) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      stock = await stockOf(productId);
-    }
-    return stock;
+  /** The stock once every event sent so far has been handled (compensations are applied asynchronously). */
+  const stockSettled = async (productId: string) => {
+    await platform.drainBus(30_000);
+    return stockOf(productId);
   };
 
   const ordersOf = async (ids: string[]) =>
@@ -99,13 +94,18 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
 
   /** Waits until every order is terminal and its saga done (captured, or compensated). */
   const settled = async (ids: string[], timeoutMs = 60_000): Promise<OrderRow[]> => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const rows = await ordersOf(ids);
-      if (rows.length === ids.length && rows.every((row) => TERMINAL.has(row.status) && row.step === 'DONE')) return rows;
-      if (Date.now() > until) assert.fail(`orders did not settle: ${JSON.stringify(rows.filter((row) => row.step !== 'DONE'))}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    let rows: OrderRow[] = [];
+    await waitFor(
+      'the orders to settle',
+      async () => {
+        rows = await ordersOf(ids);
+        return rows.length === ids.length && rows.every((row) => TERMINAL.has(row.status) && row.step === 'DONE');
+      },
+      timeoutMs,
+      () => JSON.stringify(rows.filter((row) => row.step !== 'DONE')),
+      50,
+    );
+    return rows;
   };
 
   const historyOf = async (orderId: string) =>
@@ -150,7 +150,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       failed.every((row) => row.failure_reason === 'OUT_OF_STOCK'),
       JSON.stringify(failed.map((row) => row.failure_reason)),
     );
-    assert.deepEqual(await stockBecomes(product.id, { onHand: 0, reserved: 0, available: 0 }), { onHand: 0, reserved: 0, available: 0 });
+    assert.deepEqual(await stockSettled(product.id), { onHand: 0, reserved: 0, available: 0 });
     // paid exactly for what was sold: one capture per confirmed order, no payment at all for the others
     const intents = await intentsOf(ids);
     assert.equal(intents.length, 10);
@@ -177,7 +177,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(row!.status, 'FAILED');
     assert.equal(row!.failure_reason, 'PAYMENT_DECLINED');
     // the saga is done once the release is sent; inventory applies it right after
-    assert.deepEqual(await stockBecomes(product.id, { onHand: 5, reserved: 0, available: 5 }), { onHand: 5, reserved: 0, available: 5 });
+    assert.deepEqual(await stockSettled(product.id), { onHand: 5, reserved: 0, available: 5 });
     const [intent] = await intentsOf([id]);
     assert.equal(intent!.status, 'failed');
     assert.equal(capturesOf(intent!.id).length, 0);
@@ -197,7 +197,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       .requestsOf(intent!.id)
       .filter((request) => request.operation === 'authorize');
     assert.ok(authorizeAttempts.length >= 2, 'the first authorization attempt failed and was retried');
-    assert.deepEqual(await stockBecomes(product.id, { onHand: 4, reserved: 0, available: 4 }), { onHand: 4, reserved: 0, available: 4 });
+    assert.deepEqual(await stockSettled(product.id), { onHand: 4, reserved: 0, available: 4 });
   });
 
   it('Order.payment: the buyer sees it; vendor staff, who see the order for their product, get null', async () => {
@@ -228,7 +228,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const id = await buy(token, product.id, 1, 'pm_card_slow');
     // wait until payments has the authorize command (its intent exists; the slow card keeps the provider call going
     // for a while): waiting for the reservation alone could cancel before the saga sent the command
-    for (let i = 0; i < 500 && (await intentsOf([id])).length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor('payments to get the authorize command', async () => (await intentsOf([id])).length > 0, 10_000);
     const { body } = await platform.graphql<{ cancelOrder: { order: { status: string } | null; userErrors: unknown[] } }>(
       CANCEL,
       { id },
@@ -238,13 +238,17 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     assert.equal(body.data!.cancelOrder.order!.status, 'CANCELLED');
     await settled([id]);
     // the late authorization is voided when its reply comes; the reservation is released
-    const until = Date.now() + 20_000;
     let intent: { id: string; status: string } | undefined;
-    while (Date.now() < until) {
-      [intent] = await intentsOf([id]);
-      if (intent?.status === 'voided' && (await stockOf(product.id)).reserved === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      'the authorization voided and the reservation released',
+      async () => {
+        [intent] = await intentsOf([id]);
+        return intent?.status === 'voided' && (await stockOf(product.id)).reserved === 0;
+      },
+      20_000,
+      () => JSON.stringify(intent),
+      50,
+    );
     assert.equal(intent?.status, 'voided');
     assert.deepEqual(await stockOf(product.id), { onHand: 3, reserved: 0, available: 3 });
     assert.equal(capturesOf(intent!.id).length, 0);
@@ -266,15 +270,21 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
         RETURN NEW;
       END $$`);
     await inventory.query(`CREATE TRIGGER crash_once BEFORE INSERT ON stock_reservations FOR EACH ROW EXECUTE FUNCTION crash_once()`);
+    const failures = () =>
+      platform.subgraphs
+        .inventory!.instance.events!.stats()
+        .consumers.filter((consumer) => consumer.streams.includes(STREAMS.inventoryCommands))
+        .reduce((sum, consumer) => sum + consumer.failed, 0);
+    const failedBefore = failures();
     try {
       await transport.publish(STREAMS.inventoryCommands, [reserve]);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the first delivery fails and is retried later
+      // the first delivery fails (the consumer counts it) and waits for its retry
+      await waitFor('the first delivery to fail', () => failures() > failedBefore, 10_000);
       assert.deepEqual(await stockOf(product.id), { onHand: 5, reserved: 0, available: 5 }, 'the failed run left nothing behind');
       await inventory.query('INSERT INTO crash_once (order_id) VALUES ($1::uuid)', [orderId]);
       // the same event again (a relay that published twice), and the same command sent again under a new id
       await transport.publish(STREAMS.inventoryCommands, [reserve]);
       await transport.publish(STREAMS.inventoryCommands, [checkoutMessage('inventory.reserve-stock', reserve.payload)]);
-      const until = Date.now() + 20_000;
       const handled = async () =>
         (
           await inventory.query<{ n: number }>(
@@ -282,8 +292,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
             [reserve.id],
           )
         )[0]!.n;
-      while (Date.now() < until && (await handled()) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await platform.drainBus(20_000); // the retry of the first delivery and both sent again, handled
       assert.equal(await handled(), 1);
       assert.deepEqual(await stockOf(product.id), { onHand: 5, reserved: 2, available: 3 }, 'reserved once');
       const rows = await inventory.query<{ n: number }>('SELECT count(*)::int AS n FROM stock_reservations WHERE order_id = $1::uuid', [
@@ -305,9 +314,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       await inventory.query('DROP TABLE crash_once');
     }
     await transport.publish(STREAMS.inventoryCommands, [checkoutMessage('inventory.release-stock', { orderId })]);
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && (await stockOf(product.id)).reserved !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(await stockOf(product.id), { onHand: 5, reserved: 0, available: 5 });
+    assert.deepEqual(await stockSettled(product.id), { onHand: 5, reserved: 0, available: 5 });
   });
 
   it('replies delivered again after the order settled change nothing', async () => {
@@ -322,7 +329,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       checkoutMessage('payments.payment-authorized', { orderId: id, paymentIntentId: intent!.id }),
       checkoutMessage('payments.payment-captured', { orderId: id, paymentIntentId: intent!.id }),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await platform.drainBus();
     assert.deepEqual(await historyOf(id), before);
     assert.equal(capturesOf(intent!.id).length, 1);
     assert.deepEqual(await stockOf(product.id), { onHand: 4, reserved: 0, available: 4 });
@@ -343,8 +350,10 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       clients.push(client);
       const events: { data?: { orderUpdated: Record<string, unknown> } | null; errors?: { extensions?: { code?: string } }[] }[] = [];
       let refusal: { extensions?: { code?: string } }[] = [];
-      let resolveDone: () => void;
-      const done = new Promise<void>((resolve) => (resolveDone = resolve));
+      let ended = false;
+      const resolveDone = () => {
+        ended = true;
+      };
       client.subscribe(
         persistedId
           ? { query: '', variables: { orderId: id }, extensions: { persistedQuery: { version: 1, sha256Hash: persistedId } } }
@@ -359,7 +368,7 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
           complete: () => resolveDone(),
         },
       );
-      return { events, done, refusal: () => refusal };
+      return { events, ended: () => ended, refusal: () => refusal };
     };
     const buyer = subscribe({ authorization: `Bearer ${token}` });
     // the mobile app subscribes by the id of its persisted OrderUpdated operation (schema/persisted-queries/mobile.json)
@@ -372,19 +381,32 @@ describe(`checkout saga (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     );
     const stranger = subscribe({ authorization: `Bearer ${await customer()}` });
     const anonymous = subscribe({});
-    const until = Date.now() + 30_000;
     const statuses = () => buyer.events.map((event) => event.data?.orderUpdated.status);
-    while (Date.now() < until && !statuses().includes('CONFIRMED')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(
+      'the buyer to see CONFIRMED',
+      () => statuses().includes('CONFIRMED'),
+      30_000,
+      () => JSON.stringify(buyer.events),
+    );
     assert.equal(statuses()[0], 'PENDING');
     assert.ok(statuses().includes('CONFIRMED'), JSON.stringify(buyer.events));
     const confirmed = buyer.events.find((event) => event.data?.orderUpdated.status === 'CONFIRMED')!.data!.orderUpdated;
     assert.deepEqual(confirmed.total, { amount: (Number(product.priceAmount) * 2).toFixed(2), currencyCode: product.currencyCode });
     assert.deepEqual(confirmed.lines, [{ quantity: 2, product: { name: product.name } }]);
-    const appUntil = Date.now() + 10_000;
     const appStatuses = () => app.events.map((event) => event.data?.orderUpdated.status);
-    while (Date.now() < appUntil && !appStatuses().includes('CONFIRMED')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(
+      'the app to see CONFIRMED',
+      () => appStatuses().includes('CONFIRMED'),
+      10_000,
+      () => JSON.stringify([app.events, app.refusal()]),
+    );
     assert.ok(appStatuses().includes('CONFIRMED'), JSON.stringify([app.events, app.refusal()]));
-    await Promise.race([Promise.all([stranger.done, anonymous.done]), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    await waitFor(
+      'the stranger and the anonymous subscriptions to be refused',
+      () => stranger.ended() && anonymous.ended(),
+      5_000,
+      () => JSON.stringify([stranger.events, stranger.refusal(), anonymous.events, anonymous.refusal()]),
+    );
     for (const refused of [stranger, anonymous]) {
       assert.ok(
         refused.events.every((event) => !event.data?.orderUpdated),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { STOCK_CHANGED_TOPIC } from '@commerce/inventory';
-import { demoData } from '@commerce/kit';
+import { demoData, waitFor } from '@commerce/kit';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
@@ -23,13 +23,6 @@ interface Event {
     };
   };
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
-}
-
-async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (const started = Date.now(); !condition(); ) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
@@ -87,9 +80,9 @@ describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 
     const vendor = subscribe({ authorization: `Bearer ${vendorToken}` });
     // Two upstream operations: inventory also resolves product.stock, and for the vendor the router keeps
     // `reserved` in that fetch while for the anonymous subscriber it removed it before planning.
-    await waitFor(() => listening() === 2, 'an upstream subscription per distinct inventory operation');
+    await waitFor('an upstream subscription per distinct inventory operation', () => listening() === 2);
     const available = await adjust(2);
-    await waitFor(() => anonymous.events.length === 1 && vendor.events.length === 1, 'the event on both');
+    await waitFor('the event on both', () => anonymous.events.length === 1 && vendor.events.length === 1);
 
     const seen = anonymous.events[0]!;
     assert.equal(seen.data!.stockChanged.available, available);
@@ -106,7 +99,7 @@ describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 
 
     anonymous.stop();
     vendor.stop();
-    await waitFor(() => listening() === 0, 'the upstream released once both left');
+    await waitFor('the upstream released once both left', () => listening() === 0);
   });
 
   it('an SSE subscriber sees the same change over plain HTTP', async () => {
@@ -118,7 +111,7 @@ describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 
       signal: controller.signal,
     });
     assert.equal(response.status, 200);
-    await waitFor(() => listening() === 1, 'the upstream subscription');
+    await waitFor('the upstream subscription', () => listening() === 1);
     const available = await adjust(1);
     const reader = response.body!.getReader();
     let text = '';
@@ -127,6 +120,6 @@ describe(`live stock updates through the router (${process.env.TEST_DATABASE ?? 
     assert.equal(event.data!.stockChanged.available, available);
     assert.equal(event.data!.stockChanged.product.name, product.name);
     controller.abort();
-    await waitFor(() => listening() === 0, 'the upstream released when the HTTP client left');
+    await waitFor('the upstream released when the HTTP client left', () => listening() === 0);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { demoData } from '@commerce/kit';
+import { demoData, waitFor } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
 /** Notifications end to end: checkout through the router, the saga over the bus, notifications reading it. */
@@ -67,13 +67,18 @@ describe(`notifications (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     (await platform.graphql<MarkRead>(MARK_READ, { id }, { token: await token(email) })).body.data!.markNotificationRead!;
   /** Polls until `check` holds for what `read` returns (the saga and the consumers run in the background). */
   const eventually = async <T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (check(value)) return value;
-      if (Date.now() > until) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let value: T | undefined;
+    await waitFor(
+      what,
+      async () => {
+        value = await read();
+        return check(value);
+      },
+      timeoutMs,
+      () => JSON.stringify(value),
+      100,
+    );
+    return value as T; // read by the check that held
   };
 
   let orderId: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { STREAMS } from '@commerce/events';
-import { demoData } from '@commerce/kit';
+import { demoData, waitFor } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
 /**
@@ -87,19 +87,25 @@ describe(`observability: subgraph metrics (${process.env.TEST_DATABASE ?? 'embed
     const orderId = checkout.body.data!.checkout.order!.id;
 
     // CONFIRMED, the saga done (captured), and every outbox published
-    const until = Date.now() + 60_000;
-    let settled = false;
-    while (!settled) {
-      const [row] = await platform.databases.orders!.query<{ status: string; step: string }>(
-        'SELECT o.status, s.step FROM orders o JOIN checkout_sagas s ON s.order_id = o.id WHERE o.id = $1::uuid',
-        [orderId],
-      );
-      const scrapes = await Promise.all(Object.keys(CONSUMED).map(scrape));
-      settled =
-        row?.status === 'CONFIRMED' && row.step === 'DONE' && scrapes.every((samples) => total(samples, 'events_outbox_unpublished') === 0);
-      if (!settled && Date.now() > until) assert.fail(`did not settle: ${JSON.stringify(row)}`);
-      if (!settled) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let row: { status: string; step: string } | undefined;
+    await waitFor(
+      'the order CONFIRMED, its saga done and every outbox published',
+      async () => {
+        [row] = await platform.databases.orders!.query<{ status: string; step: string }>(
+          'SELECT o.status, s.step FROM orders o JOIN checkout_sagas s ON s.order_id = o.id WHERE o.id = $1::uuid',
+          [orderId],
+        );
+        const scrapes = await Promise.all(Object.keys(CONSUMED).map(scrape));
+        return (
+          row?.status === 'CONFIRMED' &&
+          row.step === 'DONE' &&
+          scrapes.every((samples) => total(samples, 'events_outbox_unpublished') === 0)
+        );
+      },
+      60_000,
+      () => JSON.stringify(row),
+      100,
+    );
     const mine = await platform.graphql<{ me: { orders: { edges: { node: { status: string; payment: { status: string } } }[] } } }>(
       MY_ORDERS,
       {},

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { productPriceChanged, sharedEventTransport, STREAMS, type EventTransport, type ServiceEvents } from '@commerce/events';
-import { createLogger, demoData } from '@commerce/kit';
+import { createLogger, demoData, waitFor } from '@commerce/kit';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
 
 const CHANGE = `mutation ChangePrice($input: ChangeProductPriceInput!) {
@@ -39,13 +39,7 @@ describe(`prices (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
         [productId],
       )
     )[0];
-  const until = async (what: string, check: () => Promise<boolean>) => {
-    const deadline = Date.now() + 15_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
+  const until = (what: string, check: () => Promise<boolean>) => waitFor(what, check, 15_000, undefined, 25);
 
   before(async () => {
     platform = await startTestPlatform();

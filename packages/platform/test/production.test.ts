@@ -64,16 +64,20 @@ function freePort(): Promise<number> {
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`process exited early: ${output()}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never became ready: ${output()}`);
+  await waitFor(
+    `${url} to be ready`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`process exited early: ${output()}`);
+      try {
+        return (await fetch(url)).ok;
+      } catch {
+        return false; // not listening yet
+      }
+    },
+    30_000,
+    output,
+    100,
+  );
 }
 
 describe(`production mode, one process per service (${testMode()})`, () => {
@@ -235,10 +239,13 @@ describe(`production mode, one process per service (${testMode()})`, () => {
             ),
         ),
       );
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && !['router', 'catalog', 'inventory'].every((service) => services().has(service))) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      'spans of the router, catalog and inventory',
+      () => ['router', 'catalog', 'inventory'].every((service) => services().has(service)),
+      10_000,
+      () => JSON.stringify([...services()]),
+      100,
+    );
     assert.deepEqual([...services()].sort(), ['catalog', 'inventory', 'router']);
   });
 
@@ -376,7 +383,14 @@ describe(`production mode, one process per service (${testMode()})`, () => {
     );
     // kill -9 while the sagas run, then start it again on the same port (the router knows that address)
     const orders = services.orders!;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitFor(
+      'the sagas to run (stock reserved or sold)',
+      async () => {
+        const now = await stock();
+        return now.reserved > initial.reserved || now.onHand < initial.onHand;
+      },
+      20_000,
+    );
     const killed = new Promise((resolve) => orders.child.once('exit', resolve));
     orders.child.kill('SIGKILL');
     await killed;
@@ -386,20 +400,24 @@ describe(`production mode, one process per service (${testMode()})`, () => {
 
     const ORDER = '{ me { orders(first: 1) { edges { node { id status failureReason payment { status } } } } } }';
     type Settled = { id: string; status: string; failureReason: string | null; payment: { status: string } | null };
-    const deadline = Date.now() + 90_000;
     let settled: Settled[] = [];
-    for (;;) {
-      settled = await Promise.all(
-        customers.map(async (token) => (await post({ query: ORDER }, token)).data?.me?.orders.edges[0]?.node as Settled),
-      );
-      const done = settled.every(
-        (order) => order && (order.status === 'FAILED' || (order.status === 'CONFIRMED' && order.payment?.status === 'CAPTURED')),
-      );
-      if (done && (await stock()).reserved === initial.reserved) break;
-      if (Date.now() > deadline)
-        assert.fail(`sagas did not settle: ${JSON.stringify(settled)} ${JSON.stringify(await stock())} ${restarted.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    let stockNow: Awaited<ReturnType<typeof stock>> | undefined;
+    await waitFor(
+      'the sagas to settle',
+      async () => {
+        settled = await Promise.all(
+          customers.map(async (token) => (await post({ query: ORDER }, token)).data?.me?.orders.edges[0]?.node as Settled),
+        );
+        const done = settled.every(
+          (order) => order && (order.status === 'FAILED' || (order.status === 'CONFIRMED' && order.payment?.status === 'CAPTURED')),
+        );
+        stockNow = await stock();
+        return done && stockNow.reserved === initial.reserved;
+      },
+      90_000,
+      () => `${JSON.stringify(settled)} ${JSON.stringify(stockNow)} ${restarted.output()}`,
+      250,
+    );
     assert.deepEqual(new Set(settled.map((order) => order.id)), new Set(orderIds));
     const confirmed = settled.filter((order) => order.status === 'CONFIRMED');
     assert.ok(confirmed.length > 0 && confirmed.length < 12, `confirmed ${confirmed.length}`);
@@ -489,9 +507,8 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         query: 'mutation { logIn(input: { email: "vendor1@demo.shop", password: "demo-password" }) { accessToken } }',
       });
       const token = login.data!.logIn.accessToken as string;
-      const deadline = Date.now() + 10_000;
       let available: number | undefined;
-      while (received.length === 0 && Date.now() < deadline) {
+      const adjust = async () => {
         const adjusted = await post(
           {
             query:
@@ -502,9 +519,18 @@ describe(`production mode, one process per service (${testMode()})`, () => {
         );
         assert.deepEqual(adjusted.data!.adjustStock.userErrors, []);
         available = adjusted.data!.adjustStock.product.stock.available as number;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      assert.ok(received.length > 0, `no event reached router B: ${JSON.stringify(failure)} ${routerB.output()} ${inventory.output()}`);
+      };
+      await waitFor(
+        'an event at router B',
+        async () => {
+          if (received.length > 0) return true;
+          await adjust(); // until inventory B's Redis subscription is in place
+          return false;
+        },
+        10_000,
+        () => `${JSON.stringify(failure)} ${routerB.output()} ${inventory.output()}`,
+        300,
+      );
       const event = received.at(-1)!.data!.stockChanged!;
       assert.equal(event.product.id, level.productId);
       assert.ok(event.product.name.length > 0, 'the product name came from catalog through router B');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { demoData, DEMO_PASSWORD } from '@commerce/kit';
+import { demoData, DEMO_PASSWORD, waitFor } from '@commerce/kit';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
@@ -18,13 +18,6 @@ interface Tokens {
   accessToken: string | null;
   refreshToken: string | null;
   userErrors: { code: string }[];
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  for (const started = Date.now(); !(await check()); ) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
@@ -74,12 +67,12 @@ describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedd
         },
       },
     );
-    await waitFor('the subscription', () => platform.router.subscriptionStats().subscribers === 1);
+    await waitFor('the subscription', () => platform.router.subscriptionStats().subscribers === 1, 10_000);
 
     const reused = await refresh(session.refreshToken!);
     assert.equal(reused.userErrors[0]?.code, 'REFRESH_TOKEN_REUSED');
     const revokedAt = Date.now();
-    await waitFor('the first token to be refused', async () => (await me(session.accessToken!)).status === 401);
+    await waitFor('the first token to be refused', async () => (await me(session.accessToken!)).status === 401, 10_000);
     const seconds = (Date.now() - revokedAt) / 1000;
     assert.ok(seconds < 5, `revocation took ${seconds} s`);
     for (const token of [session.accessToken!, rotated.accessToken!]) {
@@ -87,7 +80,7 @@ describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedd
       assert.equal(refused.status, 401);
       assert.equal(refused.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
     }
-    await waitFor('the subscription to end', () => ended);
+    await waitFor('the subscription to end', () => ended, 10_000);
     assert.equal(events.at(-1)?.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
     assert.equal(platform.router.subscriptionStats().subscribers, 0);
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STOCK_CHANGED_TOPIC } from '@commerce/inventory';
-import { demoData, REPO_ROOT } from '@commerce/kit';
+import { demoData, REPO_ROOT, waitFor } from '@commerce/kit';
 import { Kind, parse, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -151,7 +151,7 @@ describe(`stock authorization through the router (${process.env.TEST_DATABASE ??
         variables: { id: foreign.productId },
       });
       const next = events.next();
-      await waitFor(() => listening() === 1, 'the upstream subscription');
+      await waitFor('the upstream subscription', () => listening() === 1);
       const adjusted = await platform.graphql<{ adjustStock: { userErrors: unknown[] } }>(
         'mutation($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }',
         { input: { productId: foreign.productId, warehouseId: foreign.warehouseId, delta: 1, reason: 'delivery' } },
@@ -163,7 +163,7 @@ describe(`stock authorization through the router (${process.env.TEST_DATABASE ??
       assert.equal(event.data!.stockChanged.product[alias], foreignProduct.name, alias);
       assert.equal(event.errors?.length, 3, alias);
       await events.return?.();
-      await waitFor(() => listening() === 0, 'the upstream released');
+      await waitFor('the upstream released', () => listening() === 0);
     }
   });
 
@@ -215,10 +215,3 @@ describe(`stock authorization through the router (${process.env.TEST_DATABASE ??
     assert.deepEqual(messages(customer.body.errors), [['UNAUTHORIZED_FIELD_OR_TYPE', GENERIC]]);
   });
 });
-
-async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  for (const started = Date.now(); !condition(); ) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -10,6 +10,8 @@ import {
   requireTestRedis,
   type RunningSubgraph,
   startSubgraphServer,
+  waitFor,
+  within,
 } from '@commerce/kit';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -35,25 +37,6 @@ interface StockChanged {
 
 interface AdjustResult {
   adjustStock: { product: { id: string; stock: { available: number } } | null; userErrors: { code: string }[] } | null;
-}
-
-async function within<T>(promise: Promise<T>, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
-  for (const started = Date.now(); !condition(); ) {
-    if (Date.now() - started > ms) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
@@ -87,10 +70,10 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
     const iterator = client.iterate<StockChanged>({ query: STOCK_CHANGED, variables: { productId } });
     let pending = iterator.next();
     pending.catch(() => {}); // awaited by `next` below; a failure must not go unhandled meanwhile
-    await waitFor(() => subscribers(running) === listening + 1);
+    await waitFor('the subscription on inventory', () => subscribers(running) === listening + 1);
     return {
       next: async (): Promise<ExecutionResult<StockChanged>> => {
-        const result = await within(pending);
+        const result = await within('the next stockChanged', pending);
         pending = iterator.next();
         pending.catch(() => {});
         assert.equal(result.done, false);
@@ -98,7 +81,7 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
       },
       stop: async () => {
         await iterator.return?.();
-        await waitFor(() => subscribers(running) === listening);
+        await waitFor('the subscription released', () => subscribers(running) === listening);
       },
     };
   };
@@ -167,7 +150,7 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
 
   it('refuses a malformed productId with BAD_USER_INPUT', async () => {
     const iterator = connect().iterate({ query: STOCK_CHANGED, variables: { productId: 'not-a-uuid' } });
-    const result = await within(iterator.next());
+    const result = await within('the refusal', iterator.next());
     assert.equal(result.value?.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.equal(result.value?.data ?? null, null);
   });
@@ -176,6 +159,7 @@ describe(`stock subscriptions on the inventory subgraph (${process.env.TEST_DATA
     const forged = principalHeaders({ ...principal, role: 'admin' }, 'not-the-router-secret-but-long-enough-123');
     const refused = connect(forged).iterate({ query: STOCK_CHANGED, variables: { productId: level!.productId } });
     const code = await within(
+      'the connection closed',
       refused.next().then(
         () => undefined,
         (error: { code?: number }) => error.code,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { exportSpansTo, InMemorySpanExporter, SpanKind, type ReadableSpan } from '@commerce/kit';
+import { exportSpansTo, InMemorySpanExporter, SpanKind, waitFor, type ReadableSpan } from '@commerce/kit';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestPlatform, type TestPlatform } from '../src/testing.js';
@@ -63,11 +63,8 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
     const orderId = checkout.body.data!.checkout.order.id;
 
     // the saga ends with the capture: by then every consumer of the trace has run
-    const until = Date.now() + 30_000;
     const inTrace = () => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
-    while (Date.now() < until && !inTrace().some((span) => span.name === 'payments.payment-captured process')) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor('the capture in the trace', () => inTrace().some((span) => span.name === 'payments.payment-captured process'), 30_000);
     const spans = inTrace();
     const names = (service: string) => spans.filter((span) => serviceOf(span) === service).map((span) => span.name);
 
@@ -144,9 +141,7 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       await client.dispose();
     }
     const subscribes = () => exporter.getFinishedSpans().filter((span) => span.name === 'graphql.subscribe');
-    const until = Date.now() + 5_000;
-    while (Date.now() < until && !subscribes().some((span) => serviceOf(span) === 'orders'))
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor("orders' subscribe span", () => subscribes().some((span) => serviceOf(span) === 'orders'));
     const routerSpan = subscribes().find((span) => serviceOf(span) === 'router' && span.attributes['graphql.operation.name'] === 'Traced');
     assert.ok(routerSpan, 'the router traced the subscription');
     const ordersSpan = subscribes().find(

@@ -23,6 +23,7 @@ import {
   type Principal,
   requireTestRedis,
   SharedResources,
+  waitFor,
 } from '@commerce/kit';
 import {
   createNotificationsClient,
@@ -52,14 +53,6 @@ const SETTINGS: Partial<ConsumerSettings> = {
   batchSize: 10,
 };
 const logger = () => createLogger('notifications-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const id = () => randomUUID();
 const EUR = (amount: string) => ({ amount, currencyCode: 'EUR' });
@@ -237,7 +230,7 @@ for (const pair of pairs) {
     /** Publishes and waits until the consumer has committed the event. */
     const deliver = async (stream: string, event: EventEnvelope) => {
       await publish(stream, event);
-      await waitFor(`${event.type} to be processed`, () => processed(event.id));
+      await waitFor(`${event.type} to be processed`, () => processed(event.id), 10_000);
     };
     const notificationsOf = (column: 'order_id' | 'product_id', value: string) =>
       database.db.query<NotificationRow>(
@@ -335,7 +328,7 @@ for (const pair of pairs) {
       const duplicatesBefore = subscription.stats().duplicates;
       await publish(STREAMS.orders, confirmed);
       await publish(STREAMS.orders, confirmed); // a relay that published twice, a redelivery after a lost ack
-      await waitFor('the duplicate to be skipped', () => subscription.stats().duplicates > duplicatesBefore);
+      await waitFor('the duplicate to be skipped', () => subscription.stats().duplicates > duplicatesBefore, 10_000);
       assert.equal((await notificationsOf('order_id', orderId)).length, 1);
       assert.deepEqual(
         (await messagesOf('order_id', orderId)).map((row) => row.channel),
@@ -374,7 +367,7 @@ for (const pair of pairs) {
         vendorIds: [vendorId, 'vendor-two'],
       });
       await publish(STREAMS.orders, malformed);
-      await waitFor('the dead letter', async () => (await transport.deadLetterCount(STREAMS.orders)) > deadBefore);
+      await waitFor('the dead letter', async () => (await transport.deadLetterCount(STREAMS.orders)) > deadBefore, 10_000);
       const [dead] = (await transport.deadLetters(STREAMS.orders, 100)).filter((letter) => letter.fields.id === malformed.id);
       assert.ok(dead);
       assert.equal(dead.attempts, SETTINGS.maxAttempts);

@@ -33,6 +33,8 @@ export interface RelayStats {
   failedRounds: number;
   /** Failed rounds since the last one that worked: the relay is backing off when > 0. */
   consecutiveFailures: number;
+  /** Rounds run since the start, whatever their outcome (tests wait for one instead of sleeping). */
+  rounds: number;
 }
 
 /** pg_try_advisory_xact_lock key: one relay round at a time per database (kit's migrations use 7240631). */
@@ -60,7 +62,7 @@ export class OutboxRelay {
   private readonly transport: Pick<EventTransport, 'publish'>;
   private readonly logger: Logger;
   private readonly settings: Required<Pick<OutboxRelayOptions, 'pollIntervalMs' | 'batchSize' | 'retryBaseMs' | 'retryMaxMs'>>;
-  private readonly counters: RelayStats = { published: 0, failedRounds: 0, consecutiveFailures: 0 };
+  private readonly counters: RelayStats = { published: 0, failedRounds: 0, consecutiveFailures: 0, rounds: 0 };
   private loop: Promise<void> | undefined;
   private stopped = false;
   private nudged = false;
@@ -176,6 +178,7 @@ export class OutboxRelay {
         delay = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** Math.min(failures - 1, 30));
         this.logger.warn({ err: error, failures, retryInMs: delay }, 'outbox relay: publishing failed; the events stay in the outbox');
       }
+      this.counters.rounds += 1;
       if (delay > 0 && !this.stopped) await this.sleep(delay);
     }
   }

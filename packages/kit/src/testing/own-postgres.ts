@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { pingRedis } from './redis-keys.js';
 import { defined } from '../defined.js';
+import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
 
@@ -147,10 +148,16 @@ export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promis
       if (server === spawned) server = undefined;
     });
     try {
-      await waitUntilAsync(async () => {
-        if (server !== spawned) throw new Error('the server exited');
-        return accepts(port);
-      }, 60_000);
+      await waitFor(
+        'own PostgreSQL to accept connections',
+        async () => {
+          if (server !== spawned) throw new Error('the server exited');
+          return accepts(port);
+        },
+        60_000,
+        undefined,
+        50,
+      );
     } catch (error) {
       spawned.kill('SIGKILL');
       throw new Error(`own PostgreSQL: start failed: ${oneLine(error)}\n${log().slice(-2000)}`);
@@ -228,13 +235,19 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     spawned.once('exit', () => {
       if (child === spawned) child = undefined;
     });
-    await waitUntilAsync(async () => {
-      if (!child) throw new Error(`own Redis: redis-server exited at start (port ${port})`);
-      return pingRedis(url).then(
-        () => true,
-        () => false,
-      );
-    }, 10_000);
+    await waitFor(
+      'own Redis to answer',
+      async () => {
+        if (!child) throw new Error(`own Redis: redis-server exited at start (port ${port})`);
+        return pingRedis(url).then(
+          () => true,
+          () => false,
+        );
+      },
+      10_000,
+      undefined,
+      50,
+    );
   };
   const end = async (how: NodeJS.Signals) => {
     const current = child;
@@ -290,14 +303,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
     process.kill(pid, name);
   } catch {
     // already gone
-  }
-}
-
-async function waitUntilAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
