@@ -10,9 +10,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const elapsed = () => `${process.uptime().toFixed(1).padStart(5)} s`;
 
 // turbo's own lines (its header "• ...", its summary) and, within a task's log, npm's "> pkg@version build" banner
-// and empty lines
+// and empty lines, and prisma generate's one line
 const QUIET = /^(•|Tasks:|Cached:|Time:|Failed:|$)/;
-const quiet = (line) => QUIET.test(line) || /^[^\s]+:build:\s*(>.*)?$/.test(line);
+const quiet = (line) => QUIET.test(line) || /^[^\s]+:build:\s*(>.*|Prisma schema loaded from .*)?$/.test(line);
 
 /** Builds every workspace (turbo's cache skips the unchanged ones); `turboArgs` are passed on (e.g. --force). */
 export function build(turboArgs = []) {
