@@ -2,7 +2,7 @@
 # One image per service, from the same file:
 #   docker build --build-arg SERVICE=orders -t registry.example.com/commerce/orders:0.1.0 .
 # SERVICE is "router" or a subgraph name (identity, catalog, inventory, reviews, orders, payments, notifications).
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # Every workspace's package.json and the lockfile, so the dependency layers are cached until one changes.
 FROM ${NODE_IMAGE} AS manifests
@@ -34,16 +34,20 @@ npm run build -- --filter="@commerce/$SERVICE..."
 for ws in packages/* "$dir"; do
   if [ -d "$ws/dist/src" ]; then mkdir -p "/out/$ws/dist" && cp -r "$ws/dist/src" "/out/$ws/dist/"; fi
 done
+# The router's schema explorer (/explorer): the page, its bundle and Monaco's workers, built by router/scripts/bundle-explorer.mjs.
+if [ -d "$dir/dist/explorer" ]; then cp -r "$dir/dist/explorer" "/out/$dir/dist/"; fi
 cp -r prisma schema /out/
 printf "import './%s/dist/src/main.js';\n" "$dir" > /out/main.js
 EOF
 
-# Production dependencies of this service only.
+# Production dependencies of this service only. --omit=optional as well: the prisma CLI (a development
+# dependency) is an optional peer of @prisma/client, so npm marks it "devOptional" and --omit=dev alone would
+# install it, and with it PGlite, TypeScript and ~250 MB more. No production dependency needs an optional one.
 FROM ${NODE_IMAGE} AS prod-deps
 ARG SERVICE
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
-RUN npm ci --omit=dev --workspace="@commerce/$SERVICE" --no-audit --no-fund
+RUN npm ci --omit=dev --omit=optional --workspace="@commerce/$SERVICE" --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 # The package managers are not needed at run time: less to patch.

@@ -4,6 +4,7 @@
 // test's output in full), then turbo's summary. Cached tasks print nothing. A failure does not stop the other
 // workspaces (--continue); the exit status says whether all passed. Flags go to turbo (--force, --filter=...).
 // With <text>: builds, then runs the test files whose path contains it directly, uncached (scripts/test.js).
+import './require-node24.js'; // first: on an older Node.js, runs this script again under Node 24
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';

@@ -1,5 +1,6 @@
 // npm start: builds with progress on the terminal, then runs the platform in this same process, so a
 // SIGINT or SIGTERM sent to `npm start` (npm passes it on to this process) stops the whole platform.
+import './require-node24.js'; // first: on an older Node.js, runs this script again under Node 24
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from './build.js';

@@ -6,6 +6,7 @@
 // change here runs all the tests again, so keep what only the root command needs out of it.
 // TEST_DATABASE=postgres runs the same tests against PostgreSQL (see packages/platform/src/testing.ts).
 // TEST_CONCURRENCY: test files run at once per node --test run (default 2, the cores CI has).
+import './require-node24.js'; // first: on an older Node.js, runs this script again under Node 24
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-import { openDatabase, type Database } from '@commerce/kit';
+import { openDatabase, type Database, defined } from '@commerce/kit';
 import { createClient } from 'redis';
 import type { CheckoutOutcome } from './chaos-load.js';
 
@@ -48,11 +48,13 @@ export async function quiescence(
   input: Pick<CheckInput, 'databaseUrls' | 'redisUrl' | 'streamPrefix' | 'keyPrefix'>,
   dbs: Record<string, Database>,
 ) {
-  const [pending] = await dbs.orders!.query<{ n: number }>(
+  const [pending] = await defined(dbs.orders, 'the orders database').query<{ n: number }>(
     `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`,
     [`${input.keyPrefix}%`],
   );
-  const [sagas] = await dbs.orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM checkout_sagas WHERE step <> 'DONE'`);
+  const [sagas] = await defined(dbs.orders, 'the orders database').query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM checkout_sagas WHERE step <> 'DONE'`,
+  );
   let unpublished = 0;
   for (const db of Object.values(dbs)) {
     const [row] = await db
@@ -107,7 +109,7 @@ export async function openAll(urls: Record<string, string>): Promise<Record<stri
 
 export async function runChecks(input: CheckInput, dbs: Record<string, Database>): Promise<Check[]> {
   const checks: Check[] = [];
-  const orders = await dbs.orders!.query<{
+  const orders = await defined(dbs.orders, 'the orders database').query<{
     id: string;
     user_id: string;
     status: string;
@@ -121,7 +123,7 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
 
   // every order terminal, every saga finished
   const notTerminal = orders.filter((order) => !['CONFIRMED', 'FAILED', 'CANCELLED'].includes(order.status));
-  const sagas = await dbs.orders!.query<{ order_id: string; step: string }>(
+  const sagas = await defined(dbs.orders, 'the orders database').query<{ order_id: string; step: string }>(
     `SELECT order_id::text AS order_id, step FROM checkout_sagas WHERE order_id = ANY($1::uuid[]) AND step <> 'DONE'`,
     [ids],
   );
@@ -156,13 +158,13 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
   checks.push(check('one order per idempotency key', keyProblems, { keys: input.outcomes.length }));
 
   // stock: what left the shelf is what was sold, nothing stays reserved
-  const lines = await dbs.orders!.query<{ product_id: string; quantity: number }>(
+  const lines = await defined(dbs.orders, 'the orders database').query<{ product_id: string; quantity: number }>(
     `SELECT l.product_id::text AS product_id, sum(l.quantity)::int AS quantity FROM order_lines l JOIN orders o ON o.id = l.order_id
      WHERE o.status = 'CONFIRMED' AND o.idempotency_key LIKE $1 GROUP BY l.product_id`,
     [`${input.keyPrefix}%`],
   );
   const sold = new Map(lines.map((line) => [line.product_id, line.quantity]));
-  const stock = await dbs.inventory!.query<{ product_id: string; on_hand: number; reserved: number }>(
+  const stock = await defined(dbs.inventory, 'the inventory database').query<{ product_id: string; on_hand: number; reserved: number }>(
     `SELECT product_id::text AS product_id, sum(on_hand)::int AS on_hand, sum(reserved)::int AS reserved FROM stock_levels
      WHERE product_id = ANY($1::uuid[]) GROUP BY product_id`,
     [[...input.initialStock.keys()]],
@@ -171,7 +173,7 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
   const reservedProblems: string[] = [];
   let soldUnits = 0;
   for (const row of stock) {
-    const initial = input.initialStock.get(row.product_id)!;
+    const initial = defined(input.initialStock.get(row.product_id), `initial stock of ${row.product_id}`);
     const confirmed = sold.get(row.product_id) ?? 0;
     soldUnits += confirmed;
     if (initial.onHand - row.on_hand !== confirmed) {
@@ -184,7 +186,7 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
   }
   for (const productId of sold.keys())
     if (!input.initialStock.has(productId)) stockProblems.push(`product ${productId} sold but not tracked`);
-  const held = await dbs.inventory!.query<{ order_id: string; quantity: number }>(
+  const held = await defined(dbs.inventory, 'the inventory database').query<{ order_id: string; quantity: number }>(
     `SELECT order_id::text AS order_id, quantity FROM stock_reservations WHERE status = 'held' AND order_id = ANY($1::uuid[])`,
     [ids],
   );
@@ -196,14 +198,14 @@ export async function runChecks(input: CheckInput, dbs: Record<string, Database>
   checks.push(check('reserved back to its initial value (0), no reservation held', reservedProblems));
 
   // the provider's ledger: exactly one capture per confirmed order, none for the others; authorizations of failed orders voided
-  const intents = await dbs.payments!.query<{ id: string; order_id: string; status: string }>(
+  const intents = await defined(dbs.payments, 'the payments database').query<{ id: string; order_id: string; status: string }>(
     `SELECT id::text AS id, order_id::text AS order_id, status FROM payment_intents WHERE order_id = ANY($1::uuid[])`,
     [ids],
   );
   const ledger = (await (await fetch(`${input.providerUrl}/v1/ledger`)).json()) as { charges: Charge[] };
   const effects = new Map<string, Map<string, number>>();
   for (const charge of ledger.charges) {
-    const intentId = charge.idempotencyKey.split(':')[0]!;
+    const intentId = charge.idempotencyKey.split(':')[0] ?? '';
     const counts = effects.get(intentId) ?? new Map<string, number>();
     counts.set(charge.operation, (counts.get(charge.operation) ?? 0) + 1);
     effects.set(intentId, counts);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Database } from '@commerce/kit';
 import { BenchClient } from './http.js';
+import { defined } from '@commerce/kit';
 
 /**
  * The chaos benchmark's shoppers: `concurrency` checkouts in flight, each from adding to the cart until its order is
@@ -141,11 +142,13 @@ export class Shopper {
       outcome.errors,
     );
     if (!added) return { ...outcome, gaveUp: 'addToCart' };
-    outcome.userErrors.push(...(added.data!.addToCart!.userErrors ?? []).map((error) => `addToCart ${error.code}`));
+    outcome.userErrors.push(
+      ...(defined(added.data?.addToCart, 'the addToCart payload').userErrors ?? []).map((error) => `addToCart ${error.code}`),
+    );
     const input = { input: { idempotencyKey: plan.idempotencyKey, paymentMethod: plan.card, shippingAddress: ADDRESS } };
     const checkedOut = await this.send(CHECKOUT, input, customer.token, outcome.errors);
     if (!checkedOut) return { ...outcome, gaveUp: 'checkout' };
-    const payload = checkedOut.data!.checkout as { order: { id: string } | null; userErrors: { code: string }[] };
+    const payload = defined(checkedOut.data, 'checkout data').checkout as { order: { id: string } | null; userErrors: { code: string }[] };
     outcome.userErrors.push(...payload.userErrors.map((error) => `checkout ${error.code}`));
     if (!payload.order) return outcome;
     outcome.orderIds.push(payload.order.id);

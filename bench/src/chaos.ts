@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { demoData, LOG_LEVELS, startOwnPostgres, type Database, type OwnPostgres } from '@commerce/kit';
+import { demoData, LOG_LEVELS, startOwnPostgres, type Database, type OwnPostgres, defined } from '@commerce/kit';
 import { openAll, quiescence, runChecks, type Check, type StockSnapshot } from './chaos-checks.js';
 import { CARDS, OrderWatcher, Shopper, type CheckoutOutcome, type Customer, type PlannedCheckout } from './chaos-load.js';
 import { runId, startProductionProcesses, type ProcessPlatform } from './checkout-platforms.js';
@@ -105,7 +105,7 @@ function plan(count: number, run: string, productIds: string[]): PlannedCheckout
     return {
       index,
       idempotencyKey: `chaos-${run}-${index}`,
-      productId: productIds[Math.floor(random() * productIds.length)]!,
+      productId: defined(productIds[Math.floor(random() * productIds.length)], 'a product id'),
       quantity: 1 + Math.floor(random() * 3),
       card,
     };
@@ -130,7 +130,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const progress = (message: string) => process.stderr.write(`[chaos] ${message}\n`);
   const run = runId();
   const startedAt = performance.now();
-  const loadBefore = loadavg()[0]!;
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   const unplanned: UnplannedExit[] = [];
   let closing = false;
   let platform: ProcessPlatform | undefined;
@@ -187,11 +187,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       .products.slice(0, PRODUCTS)
       .map((product) => product.id);
     const scarce = productIds.slice(0, SCARCE);
-    await dbs.inventory!.query(
+    await defined(dbs.inventory, 'the inventory database').query(
       `UPDATE stock_levels SET on_hand = CASE WHEN product_id = ANY($2::uuid[]) THEN $3::int ELSE $4::int END, reserved = 0 WHERE product_id = ANY($1::uuid[])`,
       [productIds, scarce, SCARCE_UNITS_PER_WAREHOUSE, PLENTY_UNITS],
     );
-    const initialRows = await dbs.inventory!.query<{ product_id: string; on_hand: number; reserved: number }>(
+    const initialRows = await defined(dbs.inventory, 'the inventory database').query<{
+      product_id: string;
+      on_hand: number;
+      reserved: number;
+    }>(
       'SELECT product_id::text AS product_id, sum(on_hand)::int AS on_hand, sum(reserved)::int AS reserved FROM stock_levels WHERE product_id = ANY($1::uuid[]) GROUP BY product_id',
       [productIds],
     );
@@ -216,7 +220,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
 
     // the load, and the faults alongside
     const checkouts = plan(settings.checkouts, run, productIds);
-    const watcher = new OrderWatcher(() => dbs.orders!, 100);
+    const watcher = new OrderWatcher(() => defined(dbs.orders, 'the orders database'), 100);
     const outcomes: CheckoutOutcome[] = new Array(checkouts.length);
     let next = 0;
     const freeCustomers = [...customers];
@@ -233,9 +237,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           next = checkouts.length;
           break;
         }
-        const customer = freeCustomers.shift()!;
+        const customer = defined(freeCustomers.shift(), 'a free customer');
         try {
-          outcomes[index] = await shopper.checkout(customer, checkouts[index]!, watcher, settings.settleTimeoutMs);
+          outcomes[index] = await shopper.checkout(
+            customer,
+            defined(checkouts[index], 'the planned checkout'),
+            watcher,
+            settings.settleTimeoutMs,
+          );
         } finally {
           freeCustomers.push(customer);
         }
@@ -253,8 +262,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
           target: fault.target,
           atSeconds: round((performance.now() - loadStarted) / 1000, 1),
           checkoutsStarted: next,
-          ordersInFlight: await dbs
-            .orders!.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`, [
+          ordersInFlight: await defined(dbs.orders, 'the orders database')
+            .query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING' AND idempotency_key LIKE $1`, [
               `chaos-${run}-%`,
             ])
             .then(
@@ -398,12 +407,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
         quiesceSeconds: round(quiesceSeconds, 1),
         elapsedSeconds: round(elapsedSeconds, 1),
       },
-      loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
+      loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? Number.NaN, 2) },
     };
 
     const out: string[] = [];
     out.push(
-      `chaos: ${ran.length} checkouts${truncated ? ' (STOPPED AT BENCH_MAX_SECONDS)' : ''} at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0]!, 1)})`,
+      `chaos: ${ran.length} checkouts${truncated ? ' (STOPPED AT BENCH_MAX_SECONDS)' : ''} at ${settings.concurrency} in flight, ${faults.length} faults, ${round(elapsedSeconds, 0)} s in all (${result.machine.cpus} cpus, load ${round(loadBefore, 1)} -> ${round(loadavg()[0] ?? Number.NaN, 1)})`,
     );
     out.push(
       `  outcomes: ${Object.entries(statuses)
@@ -477,7 +486,7 @@ async function inject(
   await service.kill('SIGKILL');
   await sleep(downtimeMs);
   await service.restart();
-  await service.waitReady(platform.readyUrls.get(target)!);
+  await service.waitReady(defined(platform.readyUrls.get(target), `ready URL of ${target}`));
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {

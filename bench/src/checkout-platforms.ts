@@ -14,6 +14,7 @@ import {
   pingRedis,
   SharedResources,
   type Database,
+  defined,
 } from '@commerce/kit';
 import { createPostgresDatabases, startPlatform, SUBGRAPHS, type RunningPlatform } from '@commerce/platform';
 import { BenchError } from './errors.js';
@@ -95,7 +96,7 @@ export async function startEmbedded(settings: PlatformSettings): Promise<BenchPl
     mode: 'embedded',
     description: `one process (the benchmark's), PGlite per subgraph ${folder ? 'on disk (a temporary folder, as npm start under .data/)' : 'in memory'}, in-process event bus and pub/sub`,
     routerUrl: platform.routerUrl,
-    query: (service, sql, params) => platform.databases[service]!.query(sql, params),
+    query: (service, sql, params) => defined(platform.databases[service], `the ${service} database`).query(sql, params),
     startSeconds: (performance.now() - started) / 1000,
     logs: () => [],
     close: async () => {
@@ -144,7 +145,7 @@ async function productionResources(settings: PlatformSettings, keyring: string):
     settings.progress('  migrating and seeding the 7 PostgreSQL databases');
     await Promise.all(
       SUBGRAPHS.map(async (definition) => {
-        const db = await openDatabase(created.urls[definition.name]!);
+        const db = await openDatabase(defined(created.urls[definition.name], `the ${definition.name} database URL`));
         const logger = createLogger('seed', 'silent');
         const pubsub = new InProcessPubSub({ logger });
         const shared = new SharedResources();
@@ -169,7 +170,8 @@ async function productionResources(settings: PlatformSettings, keyring: string):
         }
       }),
     );
-    for (const service of ['orders', 'inventory', 'payments'] as const) databases[service] = await openDatabase(created.urls[service]!);
+    for (const service of ['orders', 'inventory', 'payments'] as const)
+      databases[service] = await openDatabase(defined(created.urls[service], `the ${service} database URL`));
   } catch (error) {
     await drop();
     throw error;
@@ -212,7 +214,7 @@ async function startProductionInProcess(settings: PlatformSettings): Promise<Ben
     description:
       "every service in the benchmark's process (startPlatform) on the production adapters: PostgreSQL per subgraph, Redis Streams event bus (in-process pub/sub for live updates)",
     routerUrl: platform.routerUrl,
-    query: (service, sql, params) => resources.databases[service]!.query(sql, params),
+    query: (service, sql, params) => defined(resources.databases[service], `the ${service} database`).query(sql, params),
     startSeconds: (performance.now() - started) / 1000,
     logs: () => [],
     close: async () => {
@@ -294,7 +296,7 @@ export async function startProductionProcesses(settings: PlatformSettings, optio
     await Promise.all(
       SUBGRAPHS.map(async (definition) => {
         const url = await launch(definition.name, `subgraphs/${definition.name}/dist/src/main.js`, {
-          DATABASE_URL: resources.urls[definition.name]!,
+          DATABASE_URL: defined(resources.urls[definition.name], `the ${definition.name} database URL`),
           ROUTER_SHARED_SECRET: secret,
           ORDERS_ENCRYPTION_KEYS: keyring,
           IDENTITY_KEY_ENCRYPTION_KEYS: keyring, // the keys of both: the bench's own, thrown away after the run
@@ -316,7 +318,7 @@ export async function startProductionProcesses(settings: PlatformSettings, optio
     description:
       'one OS process per subgraph (7) and one for the router, configured by environment variables as an operator runs them; PostgreSQL database per subgraph, Redis Streams event bus, Redis pub/sub for live updates; the fake payment provider in a process of its own (HTTP)',
     routerUrl,
-    query: (service, sql, params) => resources.databases[service]!.query(sql, params),
+    query: (service, sql, params) => defined(resources.databases[service], `the ${service} database`).query(sql, params),
     startSeconds: (performance.now() - started) / 1000,
     logs: () => [...services.values()].map((service) => service.report()),
     services,

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { demoData, LOG_LEVELS } from '@commerce/kit';
+import { demoData, LOG_LEVELS, defined } from '@commerce/kit';
 import {
   assertLoopback,
   runId,
@@ -208,7 +208,7 @@ async function prepareCustomers(
     });
     const token = signUp.body.data?.signUp.accessToken;
     if (!token) throw new BenchError(`signUp failed: ${describeErrors(signUp.body, signUp.status)}`);
-    const productId = productIds[index % productIds.length]!;
+    const productId = defined(productIds[index % productIds.length], 'a product id');
     const added = await graphql<{ addToCart: { userErrors: unknown[] } }>(
       client,
       ADD_TO_CART,
@@ -458,7 +458,7 @@ interface Breakdown {
 
 /** Waits (at most `timeoutMs`) for every saga to be DONE (payment captured), then reads the events' times. */
 async function sagaBreakdown(platform: BenchPlatform, samples: CheckoutSample[], timeoutMs: number): Promise<Breakdown> {
-  const ids = samples.filter((sample) => sample.ok && sample.orderId).map((sample) => sample.orderId!);
+  const ids = samples.flatMap((sample) => (sample.ok && sample.orderId ? [sample.orderId] : []));
   const until = Date.now() + timeoutMs;
   let unfinished = 0;
   for (;;) {
@@ -467,7 +467,7 @@ async function sagaBreakdown(platform: BenchPlatform, samples: CheckoutSample[],
       `SELECT count(*)::int AS n FROM checkout_sagas WHERE order_id = ANY($1::uuid[]) AND step <> 'DONE'`,
       [ids],
     );
-    unfinished = row!.n;
+    unfinished = row?.n ?? 0;
     if (unfinished === 0 || Date.now() > until || interrupted) break;
     await sleep(100);
   }
@@ -593,7 +593,7 @@ async function runMode(
     }
 
     progress(`[${mode}] measuring: ${settings.checkouts} checkouts, ${settings.concurrency} in flight`);
-    const loadBefore = loadavg()[0]!;
+    const loadBefore = loadavg()[0] ?? Number.NaN;
     const measured = customers.slice(settings.warmup);
     const samples: CheckoutSample[] = [];
     let truncated = false;
@@ -606,20 +606,20 @@ async function runMode(
             truncated = true;
             return;
           }
-          samples.push(await checkoutOne(measure, measured[index]!));
+          samples.push(await checkoutOne(measure, defined(measured[index], 'the measured checkout')));
           if (samples.length % 50 === 0) progress(`[${mode}]   ${samples.length} done`);
         }
       }),
     );
     // every worker has finished: from the first checkout sent to the last CONFIRMED seen
     const measuredMs = performance.now() - started;
-    const loadAfter = loadavg()[0]!;
+    const loadAfter = loadavg()[0] ?? Number.NaN;
 
     progress(`[${mode}] waiting for the sagas to finish (payments captured), reading order_events`);
     const breakdown = await sagaBreakdown(platform, samples, 60_000);
     const warmupBreakdown = await sagaBreakdown(platform, warm, 10_000);
     const ok = samples.filter((sample) => sample.ok);
-    const ids = ok.map((sample) => sample.orderId!);
+    const ids = ok.map((sample) => defined(sample.orderId, 'the order id of a successful checkout'));
     const [inDb] = await platform.query<{ n: number }>(
       'orders',
       `SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::uuid[]) AND status = 'CONFIRMED'`,

@@ -9,6 +9,10 @@ const BENCHMARKS: Record<string, { describe: string; run: () => Promise<number> 
     describe: 'latency of the router with every policy on vs off, same query mix, same process',
     run: async () => (await import('./router-overhead.js')).main(),
   },
+  engine: {
+    describe: 'router CPU per request of the engine (router/src/engine) vs @apollo/gateway, deep query, subgraph answers replayed',
+    run: async () => (await import('./engine.js')).main(),
+  },
   subscriptions: {
     describe: 'memory per subscriber and event-to-client latency of one event fanned out to 2,000 graphql-ws subscribers',
     run: async () => (await import('./subscriptions.js')).main(),

@@ -88,8 +88,8 @@ export class ServiceProcess {
       this.partial = lines.pop() ?? '';
       for (const line of lines) this.count(line);
     };
-    child.stdout!.on('data', take);
-    child.stderr!.on('data', take);
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
   }
 
   get alive(): boolean {

@@ -4,7 +4,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createLogger, DEMO_PASSWORD, demoData, LOG_LEVELS, REPO_ROOT, type DemoData } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, demoData, LOG_LEVELS, REPO_ROOT, type DemoData, defined } from '@commerce/kit';
 import { startPlatform, SUBGRAPHS, SUPERGRAPH_PATH, type RunningPlatform } from '@commerce/platform';
 import { startRouter, type RouterOptions, type RunningRouter } from '@commerce/router';
 import { BenchError } from './errors.js';
@@ -95,7 +95,7 @@ const QUICK_START =
   '{ products(first: 3) { edges { node { name price { amount currencyCode } stock { available } rating { average count } reviews(first: 2) { edges { node { rating author { name } } } } } } } }';
 
 function queryMix(demo: DemoData): MixQuery[] {
-  const vendor1 = demo.vendors[0]!.id;
+  const vendor1 = defined(demo.vendors[0], 'the first demo vendor').id;
   // The product pages people open: the most reviewed products.
   const reviewCounts = new Map<string, number>();
   for (const review of demo.reviews) reviewCounts.set(review.productId, (reviewCounts.get(review.productId) ?? 0) + 1);
@@ -234,8 +234,8 @@ interface PreparedRequest {
 function prepare(mix: MixQuery[], count: number): PreparedRequest[] {
   return Array.from({ length: count }, (_, index) => {
     const queryIndex = index % mix.length;
-    const query = mix[queryIndex]!;
-    const variables = query.variants[Math.floor(index / mix.length) % query.variants.length]!;
+    const query = defined(mix[queryIndex], 'the query of the mix');
+    const variables = defined(query.variants[Math.floor(index / mix.length) % query.variants.length], 'a variant');
     return { query: queryIndex, body: JSON.stringify({ query: query.query, operationName: query.operationName, variables }) };
   });
 }
@@ -268,7 +268,7 @@ async function send(
   extraHeaders: Record<string, string> = {},
 ): Promise<TimedResponse> {
   if (interrupted) throw new BenchError('interrupted');
-  const query = mix[request.query]!;
+  const query = defined(mix[request.query], 'the query of the mix');
   const response = await target.client.post(request.body, { ...target.headers[query.account], ...extraHeaders });
   const problem = problemOf(response, query, target.side);
   if (problem) throw new BenchError(`policies-${target.side} router, query "${query.name}": ${problem}`);
@@ -336,7 +336,10 @@ async function verify(targets: Record<Side, Target>, mix: MixQuery[], demo: Demo
   };
   const codes = (parsed: GraphQLBody | undefined) => (parsed?.errors ?? []).map((error) => error.extensions?.code);
   // Authorization, per entity: vendor 1's staff may not see another vendor's reserved stock.
-  const foreign = demo.products.find((product) => product.vendorId !== demo.vendors[0]!.id)!.id;
+  const foreign = defined(
+    demo.products.find((product) => product.vendorId !== defined(demo.vendors[0], 'the first demo vendor').id),
+    'a product of another vendor',
+  ).id;
   const foreignStock = { query: FOREIGN_STOCK, operationName: 'ForeignStock', variables: { id: foreign } };
   await expect(
     'on',
@@ -434,7 +437,7 @@ async function burst(
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      for (let index = next++; index < requests.length; index = next++) await send(target, mix, requests[index]!);
+      for (let index = next++; index < requests.length; index = next++) await send(target, mix, defined(requests[index], 'the request'));
     }),
   );
   return { requests: requests.length, ms: performance.now() - started };
@@ -519,7 +522,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       }),
     );
 
-    const identityUrl = platform.subgraphs.identity!.url;
+    const identityUrl = defined(platform.subgraphs.identity, 'the identity subgraph').url;
     const common: Omit<RouterOptions, 'logger'> = {
       supergraphPath: SUPERGRAPH_PATH,
       watchSupergraph: false,
@@ -591,7 +594,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     const verified = await verify(targets, mix, demo);
 
     progress(`warming up: ${settings.warmup} requests per router`);
-    const loadBefore = loadavg()[0]!;
+    const loadBefore = loadavg()[0] ?? Number.NaN;
     const started = performance.now();
     const deadline = started + settings.maxSeconds * 1000;
     await interleaved(targets, mix, prepare(mix, settings.warmup), deadline);
@@ -637,7 +640,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       machine: {
         ...machineInfo(),
         /** 1-minute load average before and after measuring: other work on the machine makes the figures noisier. */
-        loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
+        loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? Number.NaN, 2) },
       },
       settings: {
         ...settings,
@@ -680,7 +683,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     out.push(`router-overhead: every router policy on vs off, same query mix (${mix.length} queries, round-robin), same process`);
     out.push(
       `  ${latency.on.requests} sequential requests per router after ${settings.warmup} warm-up, A/B interleaved; ` +
-        `${result.machine.cpus} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0]!, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
+        `${result.machine.cpus} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0] ?? Number.NaN, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
     );
     out.push('');
     const row = (label: string, side: Side) => [

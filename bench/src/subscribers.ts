@@ -8,6 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { BenchClient } from './http.js';
 import { epochNow, type ChildMessage, type ParentMessage, type SubscriberSpec } from './subscriptions-protocol.js';
+import { defined } from '@commerce/kit';
 
 interface StockChangedData {
   stockChanged?: { available?: unknown; at?: unknown; product?: { name?: unknown; rating?: { average?: unknown } | null } | null } | null;
@@ -71,7 +72,7 @@ function onEvent(subscriber: Subscriber, result: EventResult): void {
   }
   const slot = event.slots.get(subscriber.index);
   if (slot === undefined) return;
-  if (!Number.isNaN(event.receipts[slot]!)) {
+  if (!Number.isNaN(event.receipts[slot] ?? Number.NaN)) {
     note(event.problems, `subscriber ${subscriber.index} got the same change twice`);
     return;
   }
@@ -104,7 +105,7 @@ async function open(message: Extract<ParentMessage, { type: 'open' }>): Promise<
   strays = [];
   const openOne = (index: number) =>
     new Promise<void>((resolve) => {
-      const spec = message.specs[index % message.specs.length]!;
+      const spec = defined(message.specs[index % message.specs.length], 'a subscription spec');
       let settled = false;
       const settle = (problem?: string) => {
         if (settled) return;
@@ -224,7 +225,7 @@ async function trigger(message: Extract<ParentMessage, { type: 'trigger' }>): Pr
   }
   const cpu = process.cpuUsage(cpuBefore);
   current = undefined;
-  const wrong = event.availables.filter((value, slot) => !Number.isNaN(event.receipts[slot]!) && value !== available).length;
+  const wrong = event.availables.filter((value, slot) => !Number.isNaN(event.receipts[slot] ?? Number.NaN) && value !== available).length;
   if (wrong) note(problems, `${wrong} subscribers got an available that is not the mutation's ${available}`);
   problems.push(...strays.splice(0));
   return {

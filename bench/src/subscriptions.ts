@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { STOCK_CHANGED_TOPIC } from '@commerce/inventory';
-import { createLogger, DEMO_PASSWORD, demoData, LOG_LEVELS, type DemoData } from '@commerce/kit';
+import { createLogger, DEMO_PASSWORD, demoData, LOG_LEVELS, type DemoData, defined } from '@commerce/kit';
 import { startPlatform, SUBGRAPHS, SUPERGRAPH_PATH, type RunningPlatform } from '@commerce/platform';
 import { startRouter, type RouterOptions, type RunningRouter } from '@commerce/router';
 import { BenchError } from './errors.js';
@@ -103,13 +103,16 @@ interface Fixture {
 }
 
 function fixture(demo: DemoData): Fixture {
-  const vendor1 = demo.vendors[0]!.id;
+  const vendor1 = defined(demo.vendors[0], 'the first demo vendor').id;
   const reviewed = new Set(demo.reviews.map((review) => review.productId));
   const levels = demo.stock.filter((row) => row.vendorId === vendor1 && row.onHand > 5 && reviewed.has(row.productId));
   const level = levels[0];
   const other = levels.find((row) => row.productId !== level?.productId);
   if (!level || !other) throw new BenchError('the demo data has no two reviewed products of vendor1 with stock');
-  const product = demo.products.find((each) => each.id === level.productId)!;
+  const product = defined(
+    demo.products.find((each) => each.id === level.productId),
+    `product ${level.productId}`,
+  );
   return {
     product: { id: product.id, name: product.name, warehouseId: level.warehouseId },
     control: { id: other.productId, warehouseId: other.warehouseId },
@@ -333,7 +336,7 @@ interface PhaseResult {
 async function phase(run: Run, name: string, description: string, selections: number[]): Promise<PhaseResult> {
   const { settings, router, subscribers, fixture: fx } = run;
   const n = settings.subscribers;
-  const inventoryPubSub = run.platform.subgraphs.inventory!.pubsub;
+  const inventoryPubSub = defined(run.platform.subgraphs.inventory, 'the inventory subgraph').pubsub;
   const specs: SubscriberSpec[] = selections.map((k) => ({
     query: subscriptionQuery(k),
     variables: { id: fx.product.id },
@@ -540,7 +543,7 @@ function fileLimits(): { soft: number; hard: number } {
  * soft file-descriptor limit is too low for the sockets, under `ulimit -n <hard limit>`.
  */
 function reexec(raiseFilesTo: number | undefined): Promise<number> {
-  const args = ['--expose-gc', ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
+  const args = ['--expose-gc', ...process.execArgv, defined(process.argv[1], 'the script path'), ...process.argv.slice(2)];
   const env = { ...process.env, [REEXEC_MARK]: '1' };
   const child =
     raiseFilesTo === undefined
@@ -621,7 +624,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       seedDemoData: true,
       logger: (service) => createLogger(service, settings.logLevel),
     });
-    const identityUrl = platform.subgraphs.identity!.url;
+    const identityUrl = defined(platform.subgraphs.identity, 'the identity subgraph').url;
     const routerOptions: RouterOptions = {
       supergraphPath: SUPERGRAPH_PATH,
       watchSupergraph: false,
@@ -646,7 +649,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     // Every stock change the inventory subgraph publishes, timestamped here; subscribed before any subscriber,
     // so this listener runs first when a change is published.
     const published: Run['published'] = [];
-    const probe = platform.subgraphs.inventory!.pubsub.subscribe(STOCK_CHANGED_TOPIC);
+    const probe = defined(platform.subgraphs.inventory, 'the inventory subgraph').pubsub.subscribe(STOCK_CHANGED_TOPIC);
     stopProbe = () => void probe.return();
     void (async () => {
       for await (const payload of probe) {
@@ -725,7 +728,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     );
     await sleep(2500);
 
-    const loadBefore = loadavg()[0]!;
+    const loadBefore = loadavg()[0] ?? Number.NaN;
     const phases: PhaseResult[] = [];
     phases.push(
       await phase(run, 'one group', `${settings.subscribers} subscribers, one selection: one group, one execution per event`, [0]),
@@ -748,7 +751,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       machine: {
         ...machineInfo(),
         /** 1-minute load average before and after measuring: other work on the machine makes the figures noisier. */
-        loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
+        loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? Number.NaN, 2) },
         fileDescriptors: { soft: limits.soft, hard: limits.hard },
       },
       setup: {
@@ -778,7 +781,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     );
     out.push(
       `  stockChanged(productId) { ${BASE_SELECTION} }, ${settings.events} measured changes per phase after ${settings.warmupEvents} warm-up, each checked at every subscriber; ` +
-        `${result.machine.cpus} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0]!, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
+        `${result.machine.cpus} cpus (load ${fixed(loadBefore, 1)} -> ${fixed(loadavg()[0] ?? Number.NaN, 1)}), node ${process.version}${result.settings.truncated ? '; STOPPED AT BENCH_MAX_SECONDS' : ''}`,
     );
     out.push('');
     out.push('  memory of the router process (heap / RSS after forced GC; per subscriber = delta / N):');

@@ -31,9 +31,9 @@ export function selects(selector: LabelSelector | undefined, labels: Labels): bo
     (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
       switch (operator) {
         case 'In':
-          return key in labels && values.includes(labels[key]!);
+          return labels[key] !== undefined && values.includes(labels[key]);
         case 'NotIn':
-          return !(key in labels) || !values.includes(labels[key]!);
+          return labels[key] === undefined || !values.includes(labels[key]);
         case 'Exists':
           return key in labels;
         case 'DoesNotExist':
@@ -83,7 +83,8 @@ export function allows(objects: K8sObject[], from: Peer, to: Peer, port: Port): 
     egress.some((policy) =>
       (policy.spec?.egress ?? []).some(
         (rule) =>
-          (!rule.to?.length || rule.to.some((peer) => peerMatches(peer, policy.metadata.namespace!, to))) && portMatches(rule.ports, port),
+          (!rule.to?.length || rule.to.some((peer) => peerMatches(peer, policy.metadata.namespace ?? '', to))) &&
+          portMatches(rule.ports, port),
       ),
     );
   const ingress = side(to, 'Ingress');
@@ -92,7 +93,7 @@ export function allows(objects: K8sObject[], from: Peer, to: Peer, port: Port): 
     ingress.some((policy) =>
       (policy.spec?.ingress ?? []).some(
         (rule) =>
-          (!rule.from?.length || rule.from.some((peer) => peerMatches(peer, policy.metadata.namespace!, from))) &&
+          (!rule.from?.length || rule.from.some((peer) => peerMatches(peer, policy.metadata.namespace ?? '', from))) &&
           portMatches(rule.ports, port),
       ),
     );

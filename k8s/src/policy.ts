@@ -3,7 +3,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { ref, type K8sObject } from './manifests.js';
 
-// Objects come from YAML: their specs are read loosely, after the schema check.
+// biome-ignore lint/suspicious/noExplicitAny: objects come from YAML: their specs are read loosely, after the schema check
 type Spec = Record<string, any>;
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
@@ -97,7 +97,7 @@ export function quantity(value: string | number | undefined): number {
     Gi: 2 ** 30,
     Ti: 2 ** 40,
   };
-  const unit = units[match[2]!];
+  const unit = units[match[2] ?? ''];
   return unit === undefined ? Number.NaN : Number(match[1]) * unit;
 }
 

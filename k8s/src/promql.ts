@@ -61,7 +61,7 @@ function lookup(name: string): { metric: Metric; labels: string[] } | undefined 
   const plain = METRICS[name];
   if (plain && !plain.histogram) return { metric: plain, labels: plain.labels };
   const match = /^(.*)_(bucket|sum|count)$/.exec(name);
-  const base = match ? METRICS[match[1]!] : undefined;
+  const base = match ? METRICS[match[1] ?? ''] : undefined;
   if (!match || !base?.histogram) return undefined;
   return { metric: base, labels: match[2] === 'bucket' ? [...base.labels, 'le'] : base.labels };
 }
@@ -78,7 +78,7 @@ export function promqlProblems(expr: string, where: string): string[] {
       problems.push(`${where}: unknown metric "${name}" (known: ${Object.keys(METRICS).join(', ')})`);
       continue;
     }
-    series.labels.forEach((label) => known.add(label));
+    for (const label of series.labels) known.add(label);
     for (const label of labels) {
       if (!series.labels.includes(label) && !TARGET_LABELS.includes(label)) problems.push(`${where}: ${name} has no label "${label}"`);
     }
@@ -116,9 +116,8 @@ function scan(expr: string) {
           .map((label) => label.trim())
           .filter(Boolean),
       );
-    } else if (next === '(' || KEYWORDS.has(name)) {
-      continue; // a function call or an operator
-    } else {
+    } else if (next !== '(' && !KEYWORDS.has(name)) {
+      // not a function call nor an operator
       metrics.push({ name, labels: next === '{' ? labelsIn(readUntil(source, token, '}')) : [] });
     }
   }
@@ -134,7 +133,7 @@ function readUntil(source: string, token: RegExp, close: string): string {
 }
 
 function labelsIn(selector: string): string[] {
-  return [...selector.matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((match) => match[1]!);
+  return [...selector.matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((match) => match[1] ?? '');
 }
 
 /** A Grafana template variable's query: `label_values(<selector>, <label>)` or a plain expression. */

@@ -54,7 +54,7 @@ export function urlEndpoints(objects: K8sObject[], url: string): Endpoint[] | st
   const defaultPort = { 'http:': 80, 'https:': 443, 'redis:': 6379, 'postgres:': 5432, 'postgresql:': 5432 }[parsed.protocol];
   const port = parsed.port ? Number(parsed.port) : defaultPort;
   if (port === undefined) return `${url}: no port`;
-  return serviceEndpoints(objects, parsed.hostname.split('.')[0]!, port);
+  return serviceEndpoints(objects, parsed.hostname.split('.')[0] ?? '', port);
 }
 
 /** CloudNativePG names the application Secret of Cluster X "X-app", and labels its pods cnpg.io/cluster: X. */

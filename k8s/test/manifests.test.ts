@@ -336,7 +336,7 @@ for (const overlay of ['dev', 'prod'] as const) {
 
       for (const name of SERVICES) {
         if (!redis.get(name)?.length) problems.push(`Deployment/${name}: REDIS_URL leads to no Redis pod`);
-        redis.get(name)!.forEach((endpoint) => expect(name, pod(name), endpoint, true));
+        for (const endpoint of redis.get(name) ?? []) expect(name, pod(name), endpoint, true);
         expect(name, pod(name), dns, true);
         // Traces: OTLP/HTTP to the collector that OTEL_EXPORTER_OTLP_ENDPOINT names, and no other port there.
         const otlp = settingOf(objects, find(objects, 'Deployment', name)!, 'OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -354,7 +354,7 @@ for (const overlay of ['dev', 'prod'] as const) {
           expect('the ingress controller', outside, endpoint, false);
           expect('a pod in another namespace', stranger, endpoint, false);
         });
-        service(name).forEach((endpoint) => expect('Prometheus', prometheus, endpoint, false));
+        for (const endpoint of service(name)) expect('Prometheus', prometheus, endpoint, false);
       }
       service('router').forEach((router) => {
         expect('the ingress controller', outside, router, true);
@@ -376,9 +376,9 @@ for (const overlay of ['dev', 'prod'] as const) {
         // In prod each subgraph has its own database server; no subgraph reaches another's.
         for (const [other, endpoints] of databases) {
           if (other === name) continue;
-          endpoints
-            .filter((endpoint) => !own.some((mine) => mine.target === endpoint.target))
-            .forEach((endpoint) => expect(name, pod(name), endpoint, false));
+          for (const endpoint of endpoints.filter((endpoint) => !own.some((mine) => mine.target === endpoint.target))) {
+            expect(name, pod(name), endpoint, false);
+          }
         }
       }
       noProblems(problems);
@@ -715,7 +715,7 @@ describe('monitoring', () => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage, on a pinned node:20 slim image, selected by ARG SERVICE, and runs as a numeric non-root user', () => {
+  it('is multi-stage, on a pinned node:24 slim image, selected by ARG SERVICE, and runs as a numeric non-root user', () => {
     noProblems(dockerfileProblems(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')));
   });
 
@@ -772,7 +772,7 @@ describe('the checks catch mistakes', () => {
     const problems = dockerfileProblems('FROM node:latest\nCOPY . .\nRUN npm install\nCMD npm start\n').join('\n');
     for (const expected of [
       'not multi-stage',
-      'not a pinned node:20 slim',
+      'not a pinned node:24 slim',
       'ARG SERVICE',
       'npm ci',
       'as root',
@@ -781,6 +781,15 @@ describe('the checks catch mistakes', () => {
     ]) {
       assert.ok(problems.includes(expected), `not reported: ${expected}\n${problems}`);
     }
+    // Node 20 is past its end of life: a pinned node:20 image is reported too
+    const node20 = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').replace(/node:24\.\d+\.\d+/, 'node:20.19.5');
+    assert.match(dockerfileProblems(node20).join('\n'), /FROM node:20\.19\.5-bookworm-slim is not a pinned node:24 slim image/);
+    // without --omit=optional npm installs the prisma CLI (devOptional), and PGlite with it, in the image
+    const withDevOptional = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').replace(
+      'npm ci --omit=dev --omit=optional',
+      'npm ci --omit=dev',
+    );
+    assert.match(dockerfileProblems(withDevOptional).join('\n'), /no npm ci --omit=dev --omit=optional/);
   });
 
   it('quantities compare as Kubernetes reads them', () => {

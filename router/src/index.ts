@@ -15,6 +15,7 @@ import {
   serveMetrics,
   traceRequests,
   type Logger,
+  deleteOldest,
 } from '@commerce/kit';
 import { clientAddressResolver, type TrustProxy } from './client-address.js';
 import type { RouterContext } from './context.js';
@@ -115,7 +116,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const prepare = (sdl: string) => {
     const prepared = prepareSupergraph(sdl);
     rulesBySdl.set(prepared.gatewaySdl, prepared.rules);
-    if (rulesBySdl.size > 4) rulesBySdl.delete(rulesBySdl.keys().next().value!); // keep the few latest reloads
+    if (rulesBySdl.size > 4) deleteOldest(rulesBySdl); // keep the few latest reloads
     return prepared.gatewaySdl;
   };
   const serviceUrls = new Map<string, string>();

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { defined } from '@commerce/kit';
 
 /**
  * What a client gets when a subgraph fetch fails, instead of a masked INTERNAL_SERVER_ERROR: a code saying what
@@ -65,9 +66,9 @@ export function classifyFetchFailure(error: unknown, timeoutMs: number): FetchFa
     return { code: SUBGRAPH_ERROR_CODES.timeout, reason: `no answer within ${timeoutMs} ms`, mayHaveReached: true };
   }
   if (typeof code === 'string' && Object.hasOwn(NEVER_SENT, code))
-    return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: NEVER_SENT[code]!, mayHaveReached: false };
+    return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: defined(NEVER_SENT[code], 'the reason'), mayHaveReached: false };
   if (typeof code === 'string' && Object.hasOwn(CONNECTION_LOST, code)) {
-    return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: CONNECTION_LOST[code]!, mayHaveReached: true };
+    return { code: SUBGRAPH_ERROR_CODES.unavailable, reason: defined(CONNECTION_LOST[code], 'the reason'), mayHaveReached: true };
   }
   if (type === 'invalid-json' || (typeof message === 'string' && message.startsWith('Expected JSON response body'))) {
     return { code: SUBGRAPH_ERROR_CODES.malformed, reason: 'the answer is not a GraphQL JSON response', mayHaveReached: true };

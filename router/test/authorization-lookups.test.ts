@@ -29,7 +29,9 @@ async function startOrdersStub(): Promise<OrdersStub> {
   const stub: Omit<OrdersStub, 'url'> = {
     requests: [],
     failing: false,
-    release: () => held.splice(0).forEach((answer) => answer()),
+    release: () => {
+      for (const answer of held.splice(0)) answer();
+    },
     stop: () => {
       server.closeAllConnections(); // fetch keeps its connections alive
       return new Promise<void>((resolve) => server.close(() => resolve()));

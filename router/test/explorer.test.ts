@@ -1,30 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, printSchema } from 'graphql';
-import { chromium } from 'playwright-core';
 import { explorerCsp } from '../src/explorer/routes.js';
+import { openExplorer } from './explorer-driver.js';
 import { startIssuer, startStubSubgraph, startTestRouter, type Issuer, type StubSubgraph, type TestRouter } from './support.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const ROUTER_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = join(REPO_ROOT, 'test-artifacts', 'explorer.png');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 const sdl = (extra = '') => `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@inaccessible"])
 type Query {
   categories: [Category!]!
@@ -155,7 +143,13 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     const nonce = /<meta name="csp-nonce" content="([^"]+)"/.exec(html)?.[1];
     assert.ok(nonce && nonce.length >= 22, 'a fresh nonce for the inline <style> GraphiQL dialogs insert');
     assert.equal(page.headers.get('content-security-policy'), explorerCsp(nonce));
-    assert.doesNotMatch(page.headers.get('content-security-policy') ?? '', /unsafe/);
+    // Nothing unsafe for scripts or <style> elements; only style attributes, which Monaco positions its lines with.
+    const directives = (page.headers.get('content-security-policy') ?? '').split('; ');
+    assert.deepEqual(
+      directives.filter((directive) => directive.includes('unsafe')),
+      ["style-src-attr 'unsafe-inline'"],
+    );
+    assert.ok(directives.includes("script-src 'self'") && directives.includes("worker-src 'self'"));
     const again = await (await fetch(`${open.router.baseUrl}/explorer`)).text();
     assert.ok(!again.includes(nonce), 'one nonce per page load');
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!).filter((url) => url !== 'data:,'); // no favicon request
@@ -166,7 +160,9 @@ describe('partners: /schema.graphql and the schema explorer', () => {
       '.js': /^(text|application)\/javascript; charset=utf-8$/,
       '.css': /^text\/css; charset=utf-8$/,
     };
-    for (const asset of assets) {
+    // Monaco's web workers, started by the page from its own origin.
+    const workers = ['editor', 'graphql', 'json'].map((name) => `/explorer/assets/${name}.worker.js`);
+    for (const asset of [...assets, ...workers]) {
       const response = await fetch(`${open.router.baseUrl}${asset}`);
       assert.equal(response.status, 200, asset);
       assert.match(response.headers.get('content-type') ?? '', types[asset.slice(asset.lastIndexOf('.'))]!, asset);
@@ -178,86 +174,103 @@ describe('partners: /schema.graphql and the schema explorer', () => {
     assert.equal((await fetch(`${open.router.baseUrl}/explorer/assets/missing.js`)).status, 404);
   });
 
-  test('in Chromium: without schema:read the page shows the router error; with it, docs, a query and a subscription (over the WebSocket) run', async () => {
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-      const requested: string[] = [];
-      const webSockets: string[] = [];
-      const problems: string[] = [];
-      page.on('request', (request) => requested.push(request.url()));
-      page.on('websocket', (socket) => webSockets.push(socket.url()));
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      await page.addInitScript(
-        'document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective}`))',
-      );
-      const status = page.locator('.explorer-status');
-      const editor = (pane: string) => `document.querySelector('.graphiql-${pane} .CodeMirror').CodeMirror`;
-      const run = async (query: string, expected: string) => {
-        await page.evaluate(`${editor('query-editor')}.setValue(${JSON.stringify(query)})`);
-        // GraphiQL takes the operation name from the editor 100 ms after a change; running sooner sends the
-        // previous name (and the router answers 500 to an operation name the document lacks).
-        const name = /^(?:query|subscription) (\w+)/.exec(query)?.[1];
-        for (let tries = 0; name && (await page.evaluate('sessionStorage.getItem("graphiql:operationName")')) !== name; tries += 1) {
-          assert.ok(tries < 100, 'GraphiQL did not pick up the operation name');
-          await page.waitForTimeout(50);
-        }
-        await page.click('.graphiql-execute-button');
-        // A locator, not waitForFunction: its polling evaluates strings in the page, which the CSP forbids.
-        await page.locator('.graphiql-response .CodeMirror-code').getByText(expected).first().waitFor();
-        return JSON.parse((await page.evaluate(`${editor('response')}.getValue()`)) as string) as unknown;
-      };
-      const useToken = async (token: string) => {
-        await page.fill('#explorer-token', token);
-        await page.click('text=Use token');
-      };
+  test("the explorer's packages are build-time only: devDependencies, imported by no production code", async () => {
+    const manifest = JSON.parse(await readFile(join(ROUTER_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    const buildTime = ['graphiql', '@graphiql/react', '@graphiql/toolkit', 'monaco-editor', 'monaco-graphql', 'react', 'react-dom'];
+    for (const name of buildTime) {
+      assert.ok(manifest.devDependencies?.[name], `${name} is a devDependency`);
+      assert.equal(manifest.dependencies?.[name], undefined, `${name} is not a production dependency`);
+    }
+    const compiled = (await readdir(join(ROUTER_ROOT, 'dist', 'src'), { recursive: true })).filter((file) => file.endsWith('.js'));
+    assert.ok(compiled.includes('index.js') && compiled.includes(join('explorer', 'routes.js')));
+    for (const file of compiled) {
+      const text = await readFile(join(ROUTER_ROOT, 'dist', 'src', file), 'utf8');
+      const imported = [...text.matchAll(/(?:from\s*|import\s*\(?\s*)['"]([^'"]+)['"]/g)].map((match) => match[1] ?? '');
+      const forbidden = imported.filter((specifier) => /^(graphiql|@graphiql\/|monaco-|react(-dom)?(\/|$))/.test(specifier));
+      assert.deepEqual(forbidden, [], `${file} imports build-time packages`);
+    }
+  });
 
+  test('in Chromium: without schema:read the page shows the router error; with an Authorization header, docs, a query and a subscription (over graphql-ws) run', async () => {
+    const explorer = await openExplorer(`${gated.router.baseUrl}/explorer`);
+    try {
+      const { page, status } = explorer;
       // SCHEMA_SDL_PUBLIC=false and introspection by scope: without schema:read, the router's refusal is shown.
-      await page.goto(`${gated.router.baseUrl}/explorer`);
       const refusal = 'schema not loaded: Reading the schema needs a token with the schema:read scope (INTROSPECTION_DISABLED)';
       await status.getByText(`Anonymous; ${refusal}`).waitFor();
-      await useToken(`Bearer ${catalogOnly}`);
-      await status.getByText(`Token in use; ${refusal}`).waitFor();
-      const refused = await run('{ __schema { queryType { name } } }', 'INTROSPECTION_DISABLED');
+      await explorer.setEditor('request-headers.json', JSON.stringify({ Authorization: `Bearer ${catalogOnly}` }));
+      await status.getByText(`Authorization header set; ${refusal}`).waitFor();
+      const refused = await explorer.run('{ __schema { queryType { name } } }', 'INTROSPECTION_DISABLED');
       assert.deepEqual(refused, {
         errors: [{ message: 'introspection has been disabled', extensions: { code: 'INTROSPECTION_DISABLED' } }],
       });
 
-      await useToken(reader);
-      await status.getByText('Token in use; schema loaded').waitFor();
+      await explorer.setEditor('request-headers.json', JSON.stringify({ authorization: `Bearer ${reader}` }, null, 2));
+      await status.getByText('Authorization header set; schema loaded').waitFor();
       await page.click('.graphiql-sidebar button[aria-label="Open settings dialog"]'); // a Radix dialog: its inline <style> needs the nonce
       await page.getByText('Clear storage').waitFor();
       await page.keyboard.press('Escape');
       await page.click('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]');
       await page.locator('.graphiql-doc-explorer-type-name', { hasText: 'Query' }).click();
       await page.locator('.graphiql-doc-explorer').getByText('categories').first().waitFor();
-      const result = await run('query PartnerCategories {\n  categories {\n    name\n  }\n}', '"Books"');
+      const result = await explorer.run('query PartnerCategories {\n  categories {\n    name\n  }\n}', '"Books"');
       assert.deepEqual(result, { data: { categories: [{ name: 'Garden' }, { name: 'Books' }] } });
-      // Subscriptions go over the router's WebSocket (graphql-ws), not as an HTTP POST.
-      const posts = requested.length;
-      const event = await run('subscription Added {\n  categoryAdded {\n    name\n  }\n}', '"Tools"');
+
+      // Subscriptions go over the router's WebSocket (graphql-ws, the token in connection_init), not as an HTTP POST.
+      const posts = explorer.requests.length;
+      const event = await explorer.run('subscription Added {\n  categoryAdded {\n    name\n  }\n}', '"Tools"');
       assert.deepEqual(event, { data: { categoryAdded: { name: 'Tools' } } });
-      assert.deepEqual(webSockets, [`${gated.router.url.replace(/^http/, 'ws')}`]);
-      assert.equal(requested.slice(posts).filter((url) => url.endsWith('/graphql')).length, 0, 'no HTTP request for the subscription');
-      assert.equal(await page.evaluate('sessionStorage.getItem("explorer:token")'), reader);
-      assert.equal(await page.evaluate('Object.keys(localStorage).length'), 0, 'nothing kept in localStorage');
+      assert.deepEqual(
+        explorer.webSockets.map((socket) => socket.url),
+        [gated.router.url.replace(/^http/, 'ws')],
+      );
+      const init = JSON.parse(explorer.webSockets[0]?.sent[0] ?? '{}') as { type: string; payload: Record<string, string> };
+      assert.deepEqual(init, {
+        type: 'connection_init',
+        payload: { authorization: `Bearer ${reader}`, 'apollographql-client-name': 'explorer' },
+      });
+      assert.equal(
+        explorer.requests.slice(posts).filter((url) => url.endsWith('/graphql')).length,
+        0,
+        'no HTTP request for the subscription',
+      );
+      // A subscription the router refuses shows the router's errors.
+      const invalid = await explorer.run('subscription Removed {\n  categoryRemoved {\n    name\n  }\n}', 'GRAPHQL_VALIDATION_FAILED');
+      assert.deepEqual(invalid, {
+        errors: [
+          {
+            message: 'Cannot query field "categoryRemoved" on type "Subscription". Did you mean "categoryAdded"?',
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          },
+        ],
+      });
 
-      await mkdir(dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT });
+      // A token the router refuses closes the WebSocket (4403); the page says so.
+      await explorer.setEditor('request-headers.json', JSON.stringify({ Authorization: 'Bearer forged.token.value' }));
+      await status.getByText(/^Authorization header set; schema not loaded/).waitFor();
+      const closed = await explorer.run('subscription Added {\n  categoryAdded {\n    name\n  }\n}', '4403');
+      assert.deepEqual(closed, { errors: [{ message: 'The WebSocket closed: 4403 Forbidden' }] });
+      await explorer.setEditor('request-headers.json', JSON.stringify({ Authorization: `Bearer ${reader}` }));
 
-      const elsewhere = requested.filter((url) => !/^(http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/|data:)/.test(url));
+      // Monaco's workers came from the router, and nothing keeps the token.
+      for (const worker of ['editor', 'graphql', 'json']) {
+        assert.ok(explorer.requests.includes(`${gated.router.baseUrl}/explorer/assets/${worker}.worker.js`), `${worker} worker`);
+      }
+      const stored = await explorer.stored();
+      assert.ok(stored.includes('PartnerCategories'), 'the history is kept in sessionStorage');
+      assert.ok(!stored.includes(reader) && !stored.includes(catalogOnly), 'no token in storage');
+      assert.equal(await page.evaluate('localStorage.length'), 0, 'nothing kept in localStorage');
+
+      await explorer.screenshot(SCREENSHOT);
+      const elsewhere = explorer.requests.filter((url) => !/^(http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/|data:)/.test(url));
       assert.deepEqual(elsewhere, [], 'requests to other origins');
       // The refusals answer 400/401/403, which Chromium logs; anything else (CSP violations, errors) is a problem.
       assert.deepEqual(
-        problems.filter((problem) => !/^Failed to load resource: the server responded with a status of 40[013]/.test(problem)),
+        explorer.problems.filter((problem) => !/^Failed to load resource: the server responded with a status of 40[013]/.test(problem)),
         [],
       );
     } finally {
-      await browser.close();
+      await explorer.close();
     }
   });
 });

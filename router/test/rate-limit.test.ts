@@ -37,7 +37,10 @@ function startSubgraph(): Promise<Subgraph> {
 function ticks(): AsyncIterableIterator<number> {
   let wake: ((result: IteratorResult<number>) => void) | undefined;
   const iterator: AsyncIterableIterator<number> = {
-    next: () => new Promise((resolve) => void (wake = resolve)),
+    next: () =>
+      new Promise((resolve) => {
+        wake = resolve;
+      }),
     return: async () => {
       wake?.({ value: undefined, done: true });
       return { value: undefined, done: true };
@@ -304,7 +307,13 @@ describe('rate limits', () => {
         let result: Reply['body'] | undefined;
         client.subscribe(
           { query },
-          { next: (value) => void (result = value as Reply['body']), error: reject, complete: () => resolve(result ?? {}) },
+          {
+            next: (value) => {
+              result = value as Reply['body'];
+            },
+            error: reject,
+            complete: () => resolve(result ?? {}),
+          },
         );
       });
 

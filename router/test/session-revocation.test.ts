@@ -23,7 +23,10 @@ type Result = { data?: Record<string, unknown> | null; errors?: { message: strin
 function ticks(): AsyncIterableIterator<number> {
   let wake: ((result: IteratorResult<number>) => void) | undefined;
   const iterator: AsyncIterableIterator<number> = {
-    next: () => new Promise((resolve) => void (wake = resolve)),
+    next: () =>
+      new Promise((resolve) => {
+        wake = resolve;
+      }),
     return: async () => {
       wake?.({ value: undefined, done: true });
       return { value: undefined, done: true };
@@ -112,7 +115,9 @@ describe('revoked sessions', () => {
           state.error = error;
           state.completed = true;
         },
-        complete: () => void (state.completed = true),
+        complete: () => {
+          state.completed = true;
+        },
       },
     );
     return { received, state };

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './client-address.js';
 export * from './config.js';
 export * from './crypto/keyring.js';
+export * from './defined.js';
 export * from './errors.js';
 export * from './limiter-store.js';
 export * from './log.js';

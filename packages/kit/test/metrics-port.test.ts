@@ -5,7 +5,7 @@ import { startSubgraphServer, type RunningSubgraph } from '../src/http/subgraph-
 import { createLogger } from '../src/log.js';
 import { routeOf } from '../src/metrics/http-server.js';
 import { principalHeaders } from '../src/principal.js';
-import { parseSamples, valueOf } from './support/prometheus.js';
+import { parseSamples, sampleValue } from './support/prometheus.js';
 import { probeSubgraph } from './support/probe-subgraph.js';
 
 // A subgraph in production (METRICS_PORT set): /metrics on its own port, never beside /graphql.
@@ -35,7 +35,7 @@ describe('subgraph server: METRICS_PORT and OpenTelemetry http_server_request_du
     const response = await fetch(`${running.metricsUrl}/metrics`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
-    assert.ok(valueOf(parseSamples(await response.text()), 'process_resident_memory_bytes')! > 0);
+    assert.ok(sampleValue(parseSamples(await response.text()), 'process_resident_memory_bytes')! > 0);
   });
 
   it('times every HTTP request by method, status code and route template', async () => {
@@ -44,14 +44,14 @@ describe('subgraph server: METRICS_PORT and OpenTelemetry http_server_request_du
     assert.equal((await fetch(`${base}/health/live`)).status, 200);
     assert.equal((await fetch(`${base}/nothing-here`)).status, 404);
     const samples = parseSamples(await (await fetch(`${running.metricsUrl}/metrics`)).text());
-    const count = (labels: Record<string, string>) => valueOf(samples, 'http_server_request_duration_seconds_count', labels);
+    const count = (labels: Record<string, string>) => sampleValue(samples, 'http_server_request_duration_seconds_count', labels);
     assert.equal(count({ http_request_method: 'POST', http_response_status_code: '200', http_route: '/graphql' }), 1);
     assert.equal(count({ http_request_method: 'GET', http_response_status_code: '200', http_route: '/health/live' }), 1);
     // This unknown path, and /metrics on the service port (the first test): a 404 has no http_route.
     assert.equal(count({ http_request_method: 'GET', http_response_status_code: '404' }), 2);
     assert.ok(!samples.some((sample) => Object.values(sample.labels).some((value) => value.includes('nothing-here'))));
     assert.equal(
-      valueOf(samples, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }),
+      sampleValue(samples, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }),
       1,
       'our own series as before',
     );

@@ -10,7 +10,7 @@ import { registerEventMetrics, type EventMetricsSource } from '../src/metrics/ev
 import { createSubgraphRegistry } from '../src/metrics/registry.js';
 import { RequestMetrics } from '../src/metrics/requests.js';
 import { principalHeaders } from '../src/principal.js';
-import { parseSamples, valueOf, type Sample } from './support/prometheus.js';
+import { parseSamples, sampleValue, type Sample } from './support/prometheus.js';
 import { probeSubgraph } from './support/probe-subgraph.js';
 
 const logger = createLogger('metrics-test', 'silent');
@@ -52,17 +52,17 @@ describe('metrics: the event bus series', () => {
     registerEventMetrics({ registry, events, logger });
     const samples = await scrape(registry);
     assert.equal(events.calls, 1);
-    assert.equal(valueOf(samples, 'events_published_total'), 7);
-    assert.equal(valueOf(samples, 'events_relay_failed_rounds_total'), 1);
-    assert.equal(valueOf(samples, 'events_handled_total', { streams: 'inventory,payments' }), 5);
-    assert.equal(valueOf(samples, 'events_handled_total', { streams: 'orders' }), 3);
-    assert.equal(valueOf(samples, 'events_failed_total', { streams: 'inventory,payments' }), 2);
-    assert.equal(valueOf(samples, 'events_outbox_unpublished'), 4);
-    assert.equal(valueOf(samples, 'events_outbox_oldest_age_seconds'), 2.5);
-    assert.equal(valueOf(samples, 'events_consumer_lag', { stream: 'inventory', group: 'orders' }), 5);
-    assert.equal(valueOf(samples, 'events_consumer_lag', { stream: 'payments', group: 'orders' }), 1);
-    assert.equal(valueOf(samples, 'events_dead_letters', { stream: 'payments' }), 6);
-    assert.equal(valueOf(samples, 'events_dead_letters', { stream: 'inventory' }), 0);
+    assert.equal(sampleValue(samples, 'events_published_total'), 7);
+    assert.equal(sampleValue(samples, 'events_relay_failed_rounds_total'), 1);
+    assert.equal(sampleValue(samples, 'events_handled_total', { streams: 'inventory,payments' }), 5);
+    assert.equal(sampleValue(samples, 'events_handled_total', { streams: 'orders' }), 3);
+    assert.equal(sampleValue(samples, 'events_failed_total', { streams: 'inventory,payments' }), 2);
+    assert.equal(sampleValue(samples, 'events_outbox_unpublished'), 4);
+    assert.equal(sampleValue(samples, 'events_outbox_oldest_age_seconds'), 2.5);
+    assert.equal(sampleValue(samples, 'events_consumer_lag', { stream: 'inventory', group: 'orders' }), 5);
+    assert.equal(sampleValue(samples, 'events_consumer_lag', { stream: 'payments', group: 'orders' }), 1);
+    assert.equal(sampleValue(samples, 'events_dead_letters', { stream: 'payments' }), 6);
+    assert.equal(sampleValue(samples, 'events_dead_letters', { stream: 'inventory' }), 0);
   });
 
   it('an empty outbox has age 0', async () => {
@@ -73,8 +73,8 @@ describe('metrics: the event bus series', () => {
       logger,
     });
     const samples = await scrape(registry);
-    assert.equal(valueOf(samples, 'events_outbox_oldest_age_seconds'), 0);
-    assert.equal(valueOf(samples, 'events_outbox_unpublished'), 0);
+    assert.equal(sampleValue(samples, 'events_outbox_oldest_age_seconds'), 0);
+    assert.equal(sampleValue(samples, 'events_outbox_unpublished'), 0);
   });
 
   it('a failing or hanging gauges() leaves those series out, counts the failure and never fails the scrape', async () => {
@@ -95,28 +95,28 @@ describe('metrics: the event bus series', () => {
     for (const name of ['events_outbox_unpublished', 'events_outbox_oldest_age_seconds', 'events_consumer_lag', 'events_dead_letters']) {
       assert.ok(!samples.some((sample) => sample.name === name), `${name} is left out`);
     }
-    assert.equal(valueOf(samples, 'events_published_total'), 7, 'the counters do not need the query');
-    assert.equal(valueOf(samples, 'subgraph_metrics_collect_failures_total', { source: 'events' }), 1);
+    assert.equal(sampleValue(samples, 'events_published_total'), 7, 'the counters do not need the query');
+    assert.equal(sampleValue(samples, 'subgraph_metrics_collect_failures_total', { source: 'events' }), 1);
 
     mode = 'hang';
     const started = Date.now();
     samples = await scrape(registry);
     assert.ok(Date.now() - started < 1000, 'the scrape waited for the timeout only');
-    assert.equal(valueOf(samples, 'subgraph_metrics_collect_failures_total', { source: 'events' }), 2);
+    assert.equal(sampleValue(samples, 'subgraph_metrics_collect_failures_total', { source: 'events' }), 2);
     samples = await scrape(registry);
     assert.equal(hung, 1, 'a load still running is awaited again, not started again');
 
     mode = 'ok';
-    assert.equal(valueOf(await scrape(registry), 'events_outbox_unpublished'), undefined, 'still waiting for the hanging load');
+    assert.equal(sampleValue(await scrape(registry), 'events_outbox_unpublished'), undefined, 'still waiting for the hanging load');
   });
 
   it('recovers once gauges() answers again', async () => {
     let fail = true;
     const registry = new Registry();
     registerEventMetrics({ registry, events: fakeEvents(async () => (fail ? Promise.reject(new Error('down')) : HEALTHY)), logger });
-    assert.equal(valueOf(await scrape(registry), 'events_outbox_unpublished'), undefined);
+    assert.equal(sampleValue(await scrape(registry), 'events_outbox_unpublished'), undefined);
     fail = false;
-    assert.equal(valueOf(await scrape(registry), 'events_outbox_unpublished'), 4);
+    assert.equal(sampleValue(await scrape(registry), 'events_outbox_unpublished'), 4);
   });
 });
 
@@ -126,13 +126,13 @@ describe('metrics: the database pool', () => {
     let stats = { total: 3, idle: 1, waiting: 0, max: 10 };
     registerDbPoolMetrics(registry, { poolStats: () => stats });
     let samples = await scrape(registry);
-    assert.equal(valueOf(samples, 'db_pool_clients'), 3);
-    assert.equal(valueOf(samples, 'db_pool_idle_clients'), 1);
-    assert.equal(valueOf(samples, 'db_pool_waiting_requests'), 0);
-    assert.equal(valueOf(samples, 'db_pool_max_clients'), 10);
+    assert.equal(sampleValue(samples, 'db_pool_clients'), 3);
+    assert.equal(sampleValue(samples, 'db_pool_idle_clients'), 1);
+    assert.equal(sampleValue(samples, 'db_pool_waiting_requests'), 0);
+    assert.equal(sampleValue(samples, 'db_pool_max_clients'), 10);
     stats = { total: 10, idle: 0, waiting: 4, max: 10 };
     samples = await scrape(registry);
-    assert.equal(valueOf(samples, 'db_pool_waiting_requests'), 4);
+    assert.equal(sampleValue(samples, 'db_pool_waiting_requests'), 4);
   });
 
   it('PGlite has no pool: no series', async () => {
@@ -155,11 +155,11 @@ describe('metrics: registries and request labels', () => {
     new RequestMetrics(second);
     const [a, b] = [await scrape(first), await scrape(second)];
     for (const samples of [a, b]) {
-      assert.ok(valueOf(samples, 'process_resident_memory_bytes')! > 0);
+      assert.ok(sampleValue(samples, 'process_resident_memory_bytes')! > 0);
       assert.ok(samples.some((sample) => sample.name === 'nodejs_eventloop_lag_seconds'));
     }
-    assert.equal(valueOf(a, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }), 1);
-    assert.equal(valueOf(b, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }), undefined);
+    assert.equal(sampleValue(a, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }), 1);
+    assert.equal(sampleValue(b, 'subgraph_requests_total', { operation_type: 'query', outcome: 'success' }), undefined);
   });
 
   it('error codes are bounded: only code-shaped values, at most 50 of them, then `other`', async () => {
@@ -172,11 +172,11 @@ describe('metrics: registries and request labels', () => {
     ]);
     metrics.countErrors(Array.from({ length: 60 }, (_, i) => error(`CODE_${i}`)));
     const samples = (await scrape(registry)).filter((sample) => sample.name === 'subgraph_resolver_errors_total');
-    assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'FORBIDDEN' }), 2);
-    assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'INTERNAL_SERVER_ERROR' }), 1);
-    assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'GRAPHQL_PARSE_FAILED' }), undefined);
+    assert.equal(sampleValue(samples, 'subgraph_resolver_errors_total', { code: 'FORBIDDEN' }), 2);
+    assert.equal(sampleValue(samples, 'subgraph_resolver_errors_total', { code: 'INTERNAL_SERVER_ERROR' }), 1);
+    assert.equal(sampleValue(samples, 'subgraph_resolver_errors_total', { code: 'GRAPHQL_PARSE_FAILED' }), undefined);
     assert.equal(samples.length, 51, 'FORBIDDEN, INTERNAL_SERVER_ERROR, 48 more codes and other');
-    assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'other' }), 2 + 12);
+    assert.equal(sampleValue(samples, 'subgraph_resolver_errors_total', { code: 'other' }), 2 + 12);
   });
 });
 
@@ -215,17 +215,17 @@ describe('subgraph server: GET /metrics', () => {
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
     const samples = parseSamples(await response.text());
-    const requests = (labels: Record<string, string>) => valueOf(samples, 'subgraph_requests_total', labels);
+    const requests = (labels: Record<string, string>) => sampleValue(samples, 'subgraph_requests_total', labels);
     assert.equal(requests({ operation_type: 'query', outcome: 'success' }), 2);
     assert.equal(requests({ operation_type: 'query', outcome: 'error' }), 1);
     assert.equal(requests({ operation_type: 'mutation', outcome: 'error' }), 1);
     assert.equal(requests({ operation_type: 'unknown', outcome: 'rejected' }), 2, 'the validation error and the forged principal');
     assert.equal(requests({ operation_type: 'mutation', outcome: 'rejected' }), 1, 'the variable that was not given');
-    assert.equal(valueOf(samples, 'subgraph_request_duration_seconds_count', { operation_type: 'query', outcome: 'success' }), 2);
-    assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'FORBIDDEN' }), 1);
-    assert.equal(valueOf(samples, 'subgraph_resolver_errors_total', { code: 'INTERNAL_SERVER_ERROR' }), 1);
-    assert.equal(valueOf(samples, 'events_published_total'), 7);
-    assert.equal(valueOf(samples, 'events_consumer_lag', { stream: 'inventory', group: 'orders' }), 5);
-    assert.ok(valueOf(samples, 'process_resident_memory_bytes')! > 0);
+    assert.equal(sampleValue(samples, 'subgraph_request_duration_seconds_count', { operation_type: 'query', outcome: 'success' }), 2);
+    assert.equal(sampleValue(samples, 'subgraph_resolver_errors_total', { code: 'FORBIDDEN' }), 1);
+    assert.equal(sampleValue(samples, 'subgraph_resolver_errors_total', { code: 'INTERNAL_SERVER_ERROR' }), 1);
+    assert.equal(sampleValue(samples, 'events_published_total'), 7);
+    assert.equal(sampleValue(samples, 'events_consumer_lag', { stream: 'inventory', group: 'orders' }), 5);
+    assert.ok(sampleValue(samples, 'process_resident_memory_bytes')! > 0);
   });
 });

@@ -79,7 +79,7 @@ function contract(name: string, connect: (options: PubSubOptions) => PubSub) {
       const subscription = pubsub.subscribe('order');
       await subscription.ready;
       for (const n of [1, 2, 3]) await pubsub.publish('order', { n });
-      const received = [];
+      const received: unknown[] = [];
       for (let i = 0; i < 3; i += 1) received.push((await nextWithin(subscription)).value);
       assert.deepEqual(received, [{ n: 1 }, { n: 2 }, { n: 3 }]);
       const pending = subscription.next();
@@ -113,7 +113,7 @@ function contract(name: string, connect: (options: PubSubOptions) => PubSub) {
       await pubsub.publish('slow', { n: 'last' });
       await readFast;
       await fast.return();
-      const drained = [];
+      const drained: unknown[] = [];
       for (let i = 0; i < 3; i += 1) drained.push((await nextWithin(subscription)).value);
       assert.deepEqual(drained, [{ n: 9 }, { n: 10 }, { n: 'last' }]);
       const warning = lines.find((line) => line.msg === 'slow subscriber: dropped its oldest buffered messages');

@@ -20,9 +20,18 @@ function setUp() {
   const calls: unknown[] = [];
   const schema = buildSchema(SDL);
   const fields = { ...schema.getQueryType()!.getFields(), ...schema.getMutationType()!.getFields() };
-  fields.search!.resolve = (_source, args) => (calls.push(args), ['found']);
-  fields.entities!.resolve = (_source, args) => (calls.push(args), ['entity']);
-  fields.save!.resolve = (_source, args) => (calls.push(args), { ok: true, userErrors: [] });
+  fields.search!.resolve = (_source, args) => {
+    calls.push(args);
+    return ['found'];
+  };
+  fields.entities!.resolve = (_source, args) => {
+    calls.push(args);
+    return ['entity'];
+  };
+  fields.save!.resolve = (_source, args) => {
+    calls.push(args);
+    return { ok: true, userErrors: [] };
+  };
   refuseUnstorableStrings(schema);
   return { schema, calls };
 }

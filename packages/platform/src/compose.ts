@@ -1,6 +1,6 @@
 import { composeServices } from '@apollo/composition';
 import { printSubgraphSchema } from '@apollo/subgraph';
-import { DEFAULT_PORTS, type SubgraphName } from '@commerce/kit';
+import { DEFAULT_PORTS, type SubgraphName, defined } from '@commerce/kit';
 import { parse } from 'graphql';
 import { SUBGRAPHS } from './subgraphs.js';
 
@@ -22,7 +22,7 @@ export async function composeSupergraph(): Promise<Composition> {
     SUBGRAPHS.map((definition) => ({
       name: definition.name,
       url: defaultSubgraphUrl(definition.name),
-      typeDefs: parse(subgraphSdl[definition.name]!),
+      typeDefs: parse(defined(subgraphSdl[definition.name], `the SDL of ${definition.name}`)),
     })),
   );
   if (result.errors) {

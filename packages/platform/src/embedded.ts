@@ -12,6 +12,8 @@ import {
   type Database,
   type Logger,
   type RunningSubgraph,
+  type SubgraphDefinition,
+  defined,
 } from '@commerce/kit';
 import { provideEventTransport, type EventTransport } from '@commerce/events';
 import { startRouter, type RunningRouter } from '@commerce/router';
@@ -40,6 +42,8 @@ export interface PlatformOptions {
   env?: Record<string, string | undefined>;
   /** Told each step of the start (a subgraph up, seeding, the router up), for a progress display. */
   onProgress?: (step: string) => void;
+  /** Used instead of the platform's subgraph of the same name (tests: e.g. an identity with a clock they move). */
+  replaceSubgraphs?: readonly SubgraphDefinition[];
 }
 
 export interface RunningPlatform {
@@ -77,9 +81,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     await shared.close();
     await Promise.allSettled(Object.values(databases).map((db) => db.close()));
   };
+  const definitions = SUBGRAPHS.map((standard) => options.replaceSubgraphs?.find((other) => other.name === standard.name) ?? standard);
   try {
     await Promise.all(
-      SUBGRAPHS.map(async (definition) => {
+      definitions.map(async (definition) => {
         const location = options.databases[definition.name];
         if (!location) throw new Error(`no database given for ${definition.name}`);
         const db = await openDatabase(location);
@@ -110,7 +115,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         }),
       );
     }
-    const identityUrl = subgraphs.identity!.url;
+    const identityUrl = defined(subgraphs.identity, 'the identity subgraph').url;
     const router = await startRouter({
       supergraphPath: options.supergraphPath ?? SUPERGRAPH_PATH,
       watchSupergraph: options.watchSupergraph ?? false,

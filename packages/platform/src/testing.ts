@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { RedisStreamsTransport, type EventTransport } from '@commerce/events';
 import { createLogger, DEMO_PASSWORD, requireTestRedis, TEST_REDIS_URL, type Logger } from '@commerce/kit';
-import { startPlatform, type RunningPlatform } from './embedded.js';
+import { startPlatform, type PlatformOptions, type RunningPlatform } from './embedded.js';
 import { SUBGRAPHS } from './subgraphs.js';
 
 /**
@@ -92,6 +92,8 @@ export async function startTestPlatform(
     env?: Record<string, string | undefined>;
     /** Each service's logger; default: TEST_LOG_LEVEL (silent) on stdout. */
     logger?: (service: string) => Logger;
+    /** See PlatformOptions.replaceSubgraphs. */
+    replaceSubgraphs?: PlatformOptions['replaceSubgraphs'];
   } = {},
 ): Promise<TestPlatform> {
   const mode = testMode();

@@ -87,6 +87,7 @@ describe(`a PostgreSQL restart under running services (own PostgreSQL server; ${
     return {
       status: response.status,
       body: (await response.json()) as {
+        // biome-ignore lint/suspicious/noExplicitAny: ad-hoc response shapes, read field by field
         data?: Record<string, any> | null;
         errors?: { message: string; extensions?: { code?: string } }[];
       },

@@ -203,7 +203,9 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       });
     // An idle keep-alive socket the server is closing just then fails the request before it is sent: send again once.
     const response = await send().catch(send);
-    return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] }; // any: ad-hoc response shapes
+    // biome-ignore lint/suspicious/noExplicitAny: ad-hoc response shapes, read field by field
+    type Reply = { data?: Record<string, any>; errors?: unknown[] };
+    return (await response.json()) as Reply;
   };
 
   it('serves the quick-start query across five processes', async () => {
@@ -475,7 +477,9 @@ describe(`production mode, one process per service (${testMode()})`, () => {
       },
       {
         next: (result) => void received.push(result as (typeof received)[number]),
-        error: (error) => void (failure = error),
+        error: (error) => {
+          failure = error;
+        },
         complete: () => {},
       },
     );

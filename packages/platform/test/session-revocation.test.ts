@@ -66,8 +66,12 @@ describe(`revoked sessions at the router (${process.env.TEST_DATABASE ?? 'embedd
       { query: SUBSCRIPTION, variables: { id: productId } },
       {
         next: (event) => void events.push(event as (typeof events)[number]),
-        error: () => void (ended = true),
-        complete: () => void (ended = true),
+        error: () => {
+          ended = true;
+        },
+        complete: () => {
+          ended = true;
+        },
       },
     );
     await waitFor('the subscription', () => platform.router.subscriptionStats().subscribers === 1);

@@ -129,7 +129,14 @@ describe(`tracing (${process.env.TEST_DATABASE ?? 'embedded'})`, () => {
       const first = await new Promise<unknown>((resolve, reject) => {
         const stop = client.subscribe(
           { query: 'subscription Traced($id: ID!) { orderUpdated(orderId: $id) { id status } }', variables: { id: placed!.orderId } },
-          { next: (value) => (stop(), resolve(value)), error: reject, complete: () => undefined },
+          {
+            next: (value) => {
+              stop();
+              resolve(value);
+            },
+            error: reject,
+            complete: () => undefined,
+          },
         );
       });
       assert.equal((first as { data: { orderUpdated: { id: string } } }).data.orderUpdated.id, placed.orderId);

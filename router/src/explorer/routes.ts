@@ -11,16 +11,22 @@ import { recordRejection } from '../metrics.js';
 export const EXPLORER_DIR = fileURLToPath(new URL('../../explorer/', import.meta.url));
 
 /**
- * Only the router's own origin: the bundle has no inline script, and GraphiQL's fonts and icons are data:
- * URLs inside its CSS. The one inline style, the <style> element Radix UI's dialogs insert (through
- * react-remove-scroll), carries the page's nonce, so style-src needs no 'unsafe-inline'; CodeMirror and React
- * set styles through the CSSOM, which CSP does not restrict.
+ * Only the router's own origin: the bundle has no inline script; GraphiQL's and Monaco's fonts and icons are
+ * data: URLs inside the CSS; Monaco's workers are scripts under /explorer/assets. <style> elements need the
+ * page's nonce: Radix UI's dialogs stamp it on theirs (react-remove-scroll, through get-nonce), and the bundle
+ * patches Monaco's stylesheet helper to stamp it too (scripts/bundle-explorer.mjs). Style *attributes* are
+ * allowed: Monaco renders its lines as HTML with style="top:…" and cannot position them otherwise
+ * (microsoft/monaco-editor#271); a style attribute cannot run script, and img-src/font-src keep what it could
+ * load to this origin. React and GraphiQL set the rest of their styles through the CSSOM, which CSP does not
+ * restrict.
  */
 export function explorerCsp(nonce: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
+    "worker-src 'self'",
     `style-src 'self' 'nonce-${nonce}'`,
+    "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
     "connect-src 'self'",

@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { ROLES, type Logger, type Principal, type Role } from '@commerce/kit';
+import { ROLES, type Logger, type Principal, type Role, deleteOldest } from '@commerce/kit';
 import { recordCacheLookup, recordRejection } from '../metrics.js';
 
 /**
@@ -70,7 +70,7 @@ export function tokenVerifier(options: AuthenticationOptions): (header: string) 
         algorithms: ['EdDSA'],
       });
       const result: VerifiedToken = { principal: toPrincipal(payload), expiresAt: (payload.exp ?? Infinity) * 1000, ...sessionOf(payload) };
-      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      if (verified.size >= VERIFIED_CACHE_SIZE) deleteOldest(verified);
       if (Number.isFinite(result.expiresAt)) verified.set(token, result);
       return revokedOr(result);
     } catch (error) {

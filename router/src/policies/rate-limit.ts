@@ -126,7 +126,10 @@ export function rateLimiter(options: RateLimitOptions, logger: Logger): RateLimi
   let suppressed = 0;
   const warnFailOpen = (error: unknown, bucket: string) => {
     const now = Date.now();
-    if (now - lastWarning < WARN_INTERVAL_MS) return void (suppressed += 1);
+    if (now - lastWarning < WARN_INTERVAL_MS) {
+      suppressed += 1;
+      return;
+    }
     log.warn({ err: error, bucket, suppressed }, 'rate limit store unavailable: serving without a limit (fail open)');
     lastWarning = now;
     suppressed = 0;

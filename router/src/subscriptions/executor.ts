@@ -3,7 +3,7 @@ import { operationFromDocument } from '@apollo/federation-internals';
 import type { PlanNode, QueryPlan, SubscriptionNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { print, type DocumentNode, type FormattedExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { SubscriberQueue, type Logger } from '@commerce/kit';
+import { SubscriberQueue, type Logger, defined } from '@commerce/kit';
 import type { RouterContext } from '../context.js';
 import { applyPlan } from '../policies/authorization/response.js';
 import type { EntityLookups, PolicyRegistry } from '../policies/authorization/policies.js';
@@ -163,7 +163,7 @@ export class FederatedSubscriptions {
     prepared: PreparedSubscription,
   ): Promise<FormattedExecutionResult> {
     const { primary, rest } = plan;
-    const subgraph = state.dataSources[primary.serviceName]!;
+    const subgraph = defined(state.dataSources[primary.serviceName], `the data source of ${primary.serviceName}`);
     // Each group merges into its own copy: the event object is shared by every group on this upstream.
     const answer = structuredClone(event);
     const eventSource: GraphQLDataSource = {

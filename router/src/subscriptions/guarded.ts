@@ -1,4 +1,5 @@
 import type { FormattedExecutionResult } from 'graphql';
+import { defined } from '@commerce/kit';
 
 export interface Guard {
   /** When the subscriber's access token expires (ms since the epoch); Infinity for anonymous. */
@@ -49,7 +50,10 @@ export function guarded(
   if (Number.isFinite(guard.expiresAt)) {
     const arm = () => {
       const left = guard.expiresAt - Date.now();
-      if (left > 0) return void (timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS)));
+      if (left > 0) {
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+        return;
+      }
       ending ??= TOKEN_EXPIRED;
       wake?.();
     };
@@ -62,7 +66,7 @@ export function guarded(
   if (guard.revoked?.aborted) onRevoked();
   else guard.revoked?.addEventListener('abort', onRevoked, { once: true });
   const endingResult = async (): Promise<IteratorResult<FormattedExecutionResult>> => {
-    const value = ending!;
+    const value = defined(ending, 'the ending result');
     await finish(true);
     return { value, done: false };
   };

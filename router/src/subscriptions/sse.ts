@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Caller, SubscriptionSessions } from './sessions.js';
+import { defined } from '@commerce/kit';
 
 const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHENTICATED: 401,
@@ -24,7 +25,7 @@ export function sseTransport(
   clientAddress: (request: IncomingMessage) => string,
 ): RequestHandler {
   const handler = createHandler({
-    schema: () => apiSchema()!,
+    schema: () => defined(apiSchema(), 'the API schema'),
     onSubscribe: async (req, params) => {
       const raw = req.raw;
       const declared = raw.headers['apollographql-client-name'];

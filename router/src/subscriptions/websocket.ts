@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { parse, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Logger } from '@commerce/kit';
+import { deleteOldest, type Logger } from '@commerce/kit';
 import { toGraphQLErrors } from './prepare.js';
 import type { Caller, Started, SubscriptionSessions } from './sessions.js';
 
@@ -103,7 +103,7 @@ function parsedOnce(query: string): DocumentNode {
   let document = documents.get(query);
   if (!document) {
     document = parse(query, { noLocation: true });
-    if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
+    if (documents.size >= DOCUMENT_CACHE_SIZE) deleteOldest(documents);
     documents.set(query, document);
   }
   return document;

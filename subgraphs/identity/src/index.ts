@@ -29,9 +29,11 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 /**
  * The identity subgraph. `keyring` seals the private signing keys at rest; without one it comes from
  * IDENTITY_KEY_ENCRYPTION_KEYS, falling back to a public embedded dev key (the standalone entry point, main.ts,
- * requires the variable instead).
+ * requires the variable instead). `clock` decides which partner client secrets are active (default: the real one).
  */
-export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): SubgraphDefinition {
+export function createIdentitySubgraph(options: { keyring?: Keyring; clock?: () => Date } = {}): SubgraphDefinition {
+  // Decides which partner client secrets are active; tests move it forward instead of waiting.
+  const clock = options.clock ?? (() => new Date());
   return {
     name: 'identity',
     defaultPort: DEFAULT_PORTS.identity,
@@ -61,9 +63,9 @@ export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): Sub
       const limiterStore = await openLimiterStore({ redisUrl: readOptional(env, 'REDIS_URL'), logger: throttleLogger });
       const logInThrottle = new LogInThrottle(limiterStore, throttlePrefix, logInConfig, throttleLogger);
       const throttle = new PartnerAuthThrottle(limiterStore, throttlePrefix, clientAuthConfig, throttleLogger);
-      const token = tokenEndpoint({ db, logger, config: tokenConfig, throttle, signingKeys, clientAddress });
+      const token = tokenEndpoint({ db, logger, config: tokenConfig, throttle, signingKeys, clientAddress, clock });
       const revocations = revocationsEndpoint(db, logger);
-      const revoke = revokeEndpoint({ db, logger, throttle, signingKeys, clientAddress });
+      const revoke = revokeEndpoint({ db, logger, throttle, signingKeys, clientAddress, clock });
       return {
         createContext: (principal, request) => ({
           principal,
@@ -72,6 +74,7 @@ export function createIdentitySubgraph(options: { keyring?: Keyring } = {}): Sub
           signingKeys,
           logInThrottle,
           clientAddress: request?.clientAddress ?? 'unknown',
+          clock,
         }),
         routes: (router) => {
           router.get(JWKS_PATH, async (_req, res) => {

@@ -47,7 +47,7 @@ export async function deadLettersCommand(
 
 function readLimit(args: readonly string[]): number | undefined {
   if (args.length === 0) return 100;
-  if (args.length !== 2 || args[0] !== '--limit' || !/^\d+$/.test(args[1]!)) return undefined;
+  if (args.length !== 2 || args[0] !== '--limit' || !/^\d+$/.test(args[1] ?? '')) return undefined;
   const limit = Number(args[1]);
   return limit >= 1 && limit <= MAX_LIMIT ? limit : undefined;
 }

@@ -186,8 +186,8 @@ export class MemoryStreamStore implements StreamStore {
     const newest: StreamEntry[] = [];
     const entries = this.streams.get(key)?.entries ?? [];
     for (let i = entries.length - 1; i >= 0 && newest.length < count; i -= 1) {
-      const entry = entries[i]!;
-      if (!entry.deleted) newest.unshift({ id: entry.id, fields: { ...entry.fields } });
+      const entry = entries[i];
+      if (entry && !entry.deleted) newest.unshift({ id: entry.id, fields: { ...entry.fields } });
     }
     return newest;
   }

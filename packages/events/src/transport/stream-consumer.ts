@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable, type Logger } from '@commerce/kit';
+import { isDatabaseUnavailable, type Logger, deleteOldest } from '@commerce/kit';
 import { assertName } from '../names.js';
 import type { ParsedEnvelope } from '../envelope.js';
 import { retryDelay } from './settings.js';
@@ -311,7 +311,7 @@ export class StreamConsumer implements EventSubscription {
     const failures = (this.outageFailures.get(id) ?? 0) + 1;
     this.outageFailures.delete(id); // re-inserted last: the oldest entry is the first key
     this.outageFailures.set(id, failures);
-    if (this.outageFailures.size > OUTAGE_MEMORY) this.outageFailures.delete(this.outageFailures.keys().next().value!);
+    if (this.outageFailures.size > OUTAGE_MEMORY) deleteOldest(this.outageFailures);
   }
 
   private async deadLetter(message: Message, attempts: number, error: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ConfigError } from '../config.js';
+import { defined } from '../defined.js';
 
 /**
  * AES-256-GCM for secrets and personal data at rest (orders' shipping addresses, identity's signing keys). Each
@@ -57,14 +58,14 @@ export function parseKeyring(value: string, variable: string): Keyring {
     if (keys.has(id)) throw new ConfigError(`${variable}: key id "${id}" appears twice`);
     keys.set(id, key);
   }
-  const currentKeyId = [...keys.keys()][0]!;
+  const currentKeyId = defined([...keys.keys()][0], `${variable}: the first key`);
   return {
     currentKeyId,
     variable,
     has: (keyId) => keys.has(keyId),
     seal(plaintext, associatedData) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', keys.get(currentKeyId)!, iv);
+      const cipher = createCipheriv('aes-256-gcm', defined(keys.get(currentKeyId), `${variable}: key ${currentKeyId}`), iv);
       cipher.setAAD(Buffer.from(associatedData));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return {

@@ -2,16 +2,16 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { readInteger } from '../config.js';
 
 /**
  * One service's database: embedded PGlite (a folder, or `memory://`) or a PostgreSQL server given by a
- * `postgres://` URL. Prisma talks to it through `adapter`; migrations and tests use `exec`/`query`.
+ * `postgres://` URL. PGlite and its Prisma adapter are development dependencies, imported only when an embedded
+ * database is opened: production images (npm ci --omit=dev) do not contain them. Prisma talks to it through `adapter`; migrations and tests use `exec`/`query`.
  */
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
@@ -58,6 +58,21 @@ export async function openDatabase(location: string, options: OpenOptions = {}):
   return isPostgresUrl(location) ? openPostgres(location, options.onConnectionLost ?? warnConnectionLost) : openPglite(location);
 }
 
+/** PGlite and its Prisma adapter, loaded on the first embedded database; a clear error where they are not installed. */
+async function loadEmbedded() {
+  try {
+    return await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(
+        'an embedded database (a folder or memory:// DATABASE_URL) needs PGlite, a development dependency that this installation lacks (npm ci --omit=dev): use a postgres:// URL',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 let template: Promise<Blob> | undefined;
 
 /**
@@ -73,6 +88,7 @@ function pgliteTemplate(): Promise<Blob> {
     const cacheDir = process.env.PGLITE_CACHE_DIR ?? join(tmpdir(), 'commerce-supergraph-pglite');
     const file = join(cacheDir, `pglite-${version}-template.tar`);
     if (existsSync(file)) return new Blob([readFileSync(file)]);
+    const [{ PGlite }] = await loadEmbedded();
     const fresh = await PGlite.create();
     const dump = await fresh.dumpDataDir('none');
     await fresh.close();
@@ -89,7 +105,8 @@ async function openPglite(location: string): Promise<Database> {
   const inMemory = location === 'memory://';
   if (!inMemory) mkdirSync(location, { recursive: true });
   const initialised = !inMemory && existsSync(join(location, 'PG_VERSION'));
-  const client = await PGlite.create({
+  const [{ PGlite }, { PrismaPGlite }] = await loadEmbedded();
+  const client: PGlite = await PGlite.create({
     ...(inMemory ? {} : { dataDir: location }),
     ...(initialised ? {} : { loadDataDir: await pgliteTemplate() }),
   });
@@ -136,7 +153,9 @@ async function openPostgres(url: string, connectionLost: (error: Error) => void)
     client.on('error', onError);
     return {
       client,
-      markBroken: (error: Error) => void (broken ??= error),
+      markBroken: (error: Error) => {
+        broken ??= error;
+      },
       release: () => {
         client.removeListener('error', onError);
         client.release(broken);

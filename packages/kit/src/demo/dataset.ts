@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { defined } from '../defined.js';
 
 /**
  * The embedded demo data set, generated deterministically so that every subgraph seeds its own slice and
@@ -69,7 +70,7 @@ export interface DemoData {
 /** A stable UUID (version 5 layout) from a label, so ids are the same on every machine and every run. */
 export function stableId(label: string): string {
   const hex = createHash('sha1').update(`commerce-demo:${label}`).digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -186,7 +187,7 @@ const REVIEW_BODIES: Record<number, string[]> = {
 
 export function demoData(): DemoData {
   const rand = random(20261122);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => defined(items[Math.floor(rand() * items.length)], 'a picked item');
   const vendors: DemoVendor[] = [
     {
       id: stableId('vendor:1'),
@@ -203,8 +204,20 @@ export function demoData(): DemoData {
   ];
   const users: DemoUser[] = [
     { id: stableId('user:admin'), email: 'admin@demo.shop', name: 'Ada Admin', role: 'admin' },
-    { id: stableId('user:vendor1'), email: 'vendor1@demo.shop', name: 'Nora Northwind', role: 'vendor_staff', vendorId: vendors[0]!.id },
-    { id: stableId('user:vendor2'), email: 'vendor2@demo.shop', name: 'Colin Contoso', role: 'vendor_staff', vendorId: vendors[1]!.id },
+    {
+      id: stableId('user:vendor1'),
+      email: 'vendor1@demo.shop',
+      name: 'Nora Northwind',
+      role: 'vendor_staff',
+      vendorId: defined(vendors[0], 'vendor 1').id,
+    },
+    {
+      id: stableId('user:vendor2'),
+      email: 'vendor2@demo.shop',
+      name: 'Colin Contoso',
+      role: 'vendor_staff',
+      vendorId: defined(vendors[1], 'vendor 2').id,
+    },
   ];
   const firstNames = [
     'Alice',
@@ -241,10 +254,10 @@ export function demoData(): DemoData {
   const products: DemoProduct[] = [];
   const start = Date.UTC(2026, 0, 1);
   categories.forEach((category, categoryIndex) => {
-    const { nouns, blurb } = CATEGORY_ITEMS[category.name]!;
-    const vendor = vendors[[0, 3, 5].includes(categoryIndex) ? 0 : 1]!;
+    const { nouns, blurb } = defined(CATEGORY_ITEMS[category.name], `items of ${category.name}`);
+    const vendor = defined(vendors[[0, 3, 5].includes(categoryIndex) ? 0 : 1], 'the vendor');
     nouns.forEach((noun, index) => {
-      const adjective = ADJECTIVES[(index + categoryIndex) % ADJECTIVES.length]!;
+      const adjective = defined(ADJECTIVES[(index + categoryIndex) % ADJECTIVES.length], 'an adjective');
       const cents = 499 + Math.floor(rand() * 24_000);
       products.push({
         id: stableId(`product:${category.slug}:${index}`),
@@ -276,14 +289,14 @@ export function demoData(): DemoData {
   const reviews: DemoReview[] = [];
   customers.forEach((customer, c) => {
     for (let k = 0; k < 10; k += 1) {
-      const product = products[(c * 7 + k * 13) % products.length]!;
+      const product = defined(products[(c * 7 + k * 13) % products.length], 'a product');
       const rating = pick([5, 5, 5, 4, 4, 4, 3, 3, 2, 1]);
       reviews.push({
         id: stableId(`review:${customer.id}:${product.id}`),
         productId: product.id,
         authorId: customer.id,
         rating,
-        body: pick(REVIEW_BODIES[rating]!),
+        body: pick(defined(REVIEW_BODIES[rating], `review bodies of rating ${rating}`)),
         createdAt: new Date(start + 90 * 86_400_000 + (c * 10 + k) * 1_800_000),
       });
     }

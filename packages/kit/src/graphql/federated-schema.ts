@@ -31,8 +31,7 @@ export type ReferenceResolvers = Record<string, { __resolveReference: GraphQLFie
  * @apollo/subgraph adds `_service`, `_entities` and the reference resolvers.
  */
 export async function buildFederatedSchema(
-  // type-graphql's own signature for resolver class lists
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  // biome-ignore lint/complexity/noBannedTypes: type-graphql's own signature for resolver class lists
   resolvers: NonEmptyArray<Function>,
   referenceResolvers: ReferenceResolvers = {},
 ): Promise<GraphQLSchema> {

@@ -18,6 +18,7 @@ import { userError } from './common-types.js';
  * Text no argument may carry: NUL (PostgreSQL's text types refuse it: error 22021) and unpaired UTF-16 surrogates
  * (they have no UTF-8 form: the driver would store U+FFFD instead, silently changing the text).
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this refuses
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const UNSTORABLE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';

@@ -33,9 +33,14 @@ export function scrapeSource<T>(load: () => Promise<T>, options: ScrapeSourceOpt
     return undefined;
   };
   const read = async (): Promise<T | undefined> => {
-    const pending = (loading ??= load().finally(() => (loading = undefined)));
+    loading ??= load().finally(() => {
+      loading = undefined;
+    });
+    const pending = loading;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), timeoutMs)));
+    const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMEOUT), timeoutMs);
+    });
     try {
       const result = await Promise.race([pending, timeout]);
       if (result === TIMEOUT) return failed(`no answer within ${timeoutMs} ms`);

@@ -52,7 +52,10 @@ export class SubscriberQueue<T = unknown> implements PubSubSubscription, AsyncIt
   push(payload: T): void {
     if (this.done || (this.options.filter && !this.options.filter(payload))) return;
     const waiter = this.waiting.shift();
-    if (waiter) return waiter({ value: payload, done: false });
+    if (waiter) {
+      waiter({ value: payload, done: false });
+      return;
+    }
     if (this.buffer.length >= this.options.capacity) {
       this.buffer.shift();
       this.dropped += 1;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { pingRedis } from './redis-keys.js';
+import { defined } from '../defined.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +66,7 @@ export function postgresBinDir(): string {
       'own PostgreSQL: initdb not found under /usr/lib/postgresql/*/bin (install the PostgreSQL server or set POSTGRES_BIN_DIR)',
     );
   }
-  return join(root, versions[0]!, 'bin');
+  return join(root, defined(versions[0], 'a PostgreSQL version'), 'bin');
 }
 
 /** A TCP port that nothing listens on right now. */
@@ -139,7 +140,7 @@ export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promis
     if (server) return;
     const out = openSync(logFile, 'a');
     const [command, ...args] = [...(asRoot ? ['runuser', '-u', 'postgres', '--'] : []), join(bin, 'postgres'), '-D', pgdata];
-    const spawned = spawn(command!, args, { stdio: ['ignore', out, out] });
+    const spawned = spawn(defined(command, 'the postgres command'), args, { stdio: ['ignore', out, out] });
     closeSync(out);
     server = spawned;
     spawned.once('exit', () => {
@@ -302,5 +303,5 @@ async function waitUntilAsync(condition: () => Promise<boolean>, timeoutMs: numb
 
 function oneLine(error: unknown): string {
   const detail = error as { stderr?: string; message?: string };
-  return (detail.stderr?.trim() || detail.message || String(error)).split('\n')[0]!;
+  return (detail.stderr?.trim() || detail.message || String(error)).split('\n')[0] ?? '';
 }

@@ -47,7 +47,7 @@ runMain(async () => {
     ...users.slice(0, 3).map((user) => `    ${user.email.padEnd(22)} ${user.role}`),
     `    customer1@demo.shop ... customer${users.length - 3}@demo.shop   customer`,
     '',
-    '  Try: curl -s ' + platform.routerUrl + " -H 'content-type: application/json' \\",
+    `  Try: curl -s ${platform.routerUrl} -H 'content-type: application/json' \\`,
     `    -d '{"query":"{ products(first: 3) { edges { node { name price { amount currencyCode } inStock rating { average } } } } }"}'`,
     '',
   ];

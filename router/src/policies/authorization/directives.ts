@@ -116,7 +116,7 @@ function record(
     else if (name === 'requiresScopes') requirement.scopes.push(nestedStrings(directive, 'scopes'));
     else {
       const policies = nestedStrings(directive, 'policies');
-      policies.flat().forEach((policy) => rules.policyNames.add(policy));
+      for (const policy of policies.flat()) rules.policyNames.add(policy);
       requirement.policies.push(policies);
     }
   }

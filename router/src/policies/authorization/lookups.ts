@@ -1,4 +1,4 @@
-import { principalHeaders, type Logger } from '@commerce/kit';
+import { principalHeaders, type Logger, defined } from '@commerce/kit';
 import { ROUTER_PRINCIPAL } from '../../router-principal.js';
 import type { EntityLookups } from './policies.js';
 
@@ -123,9 +123,9 @@ async function fetchAnswers(
     body.data?._entities?.forEach((entity, index) => {
       if (failed.has(index) || failed.has('all')) return;
       const value = entity ? options.pick(entity) : null;
-      answers.set(ids[index]!, value);
+      answers.set(defined(ids[index], 'the looked-up id'), value);
       if (known.size >= CACHE_SIZE) known.clear();
-      known.set(ids[index]!, { value, until: now + CACHE_TTL_MS });
+      known.set(defined(ids[index], 'the looked-up id'), { value, until: now + CACHE_TTL_MS });
     });
   } catch (error) {
     options.logger.warn({ err: error, subgraph: options.subgraph }, `authorization lookup of ${options.typename} failed; denying`);

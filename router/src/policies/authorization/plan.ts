@@ -25,6 +25,7 @@ import {
 import type { Principal } from '@commerce/kit';
 import type { AuthorizationRules, Requirement } from './directives.js';
 import type { EntityLookups, PolicyRegistry } from './policies.js';
+import { defined } from '@commerce/kit';
 
 /**
  * The authorization plan of one operation for one principal: the operation normalized into a tree (fragments
@@ -333,7 +334,9 @@ function entityHolder(ancestors: FieldPlan[], objectType: string, entityType: st
   for (let index = ancestors.length - 1; index >= 0; index -= 1) {
     if (type === entityType) return ancestors[index];
     // The object holding ancestors[index]: its parent field's value, narrowed by its type condition.
-    type = ancestors[index]!.typeCondition ?? (index > 0 ? getNamedType(ancestors[index - 1]!.type).name : '');
+    type =
+      defined(ancestors[index], 'the ancestor').typeCondition ??
+      (index > 0 ? getNamedType(defined(ancestors[index - 1], 'the parent ancestor').type).name : '');
   }
   return undefined;
 }

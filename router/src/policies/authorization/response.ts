@@ -2,6 +2,7 @@ import { GraphQLError, getNullableType, isListType, isNonNullType, type GraphQLO
 import type { Principal } from '@commerce/kit';
 import type { AuthorizationPlan, FieldPlan, InternalNames } from './plan.js';
 import type { EntityLookups, PolicyRegistry } from './policies.js';
+import { defined } from '@commerce/kit';
 
 export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
 export const UNAUTHORIZED_MESSAGE = 'Unauthorized field or type';
@@ -44,7 +45,7 @@ export async function applyPlan(
 
   const keysByPolicy = new Map<string, Set<string>>();
   walkObject(internal, plan.root, data, [], new Map(), (field, _object, entityKeys) => {
-    for (const name of new Set(field.pending!.flat(2))) {
+    for (const name of new Set(defined(field.pending, 'the policies of a pending field').flat(2))) {
       const key = entityKeys.get(policies[name]?.entity?.type ?? '');
       if (key === undefined) continue;
       const keys = keysByPolicy.get(name) ?? new Set();
@@ -67,7 +68,7 @@ export async function applyPlan(
       const key = entityKeys.get(policies[name]?.entity?.type ?? '');
       return key !== undefined && (allowed.get(name)?.has(key) ?? false);
     };
-    const ok = field.pending!.every((dnf) => dnf.some((group) => group.every(allows)));
+    const ok = defined(field.pending, 'the policies of a pending field').every((dnf) => dnf.some((group) => group.every(allows)));
     if (!ok) errors.push(unauthorizedError(path, principal));
     return ok;
   });

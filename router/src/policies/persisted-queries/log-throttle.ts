@@ -1,3 +1,5 @@
+import { deleteOldest } from '@commerce/kit';
+
 /**
  * Lets a repeated log line through once per interval per key: the first time, then at most once per `intervalMs`,
  * telling how many were held back meanwhile. Keys beyond `maxKeys` push out the least recently logged one, so
@@ -21,7 +23,7 @@ export class LogThrottle {
       return undefined;
     }
     this.keys.delete(key); // re-inserted last: the Map's order is the order of the last lines
-    if (this.keys.size >= this.maxKeys) this.keys.delete(this.keys.keys().next().value!);
+    if (this.keys.size >= this.maxKeys) deleteOldest(this.keys);
     this.keys.set(key, { until: now + this.intervalMs, held: 0 });
     return entry?.held ?? 0;
   }

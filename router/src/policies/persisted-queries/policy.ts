@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler, Response } from 'express';
 import type { GraphQLFormattedError } from 'graphql';
-import { REPO_ROOT, type Logger } from '@commerce/kit';
+import { REPO_ROOT, type Logger, defined } from '@commerce/kit';
 import type { RouterContext } from '../../context.js';
 import { RedisApqStore } from './apq-store.js';
 import { LogThrottle } from './log-throttle.js';
@@ -216,7 +216,7 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
       const params = url.searchParams;
       let extensions: unknown;
       try {
-        extensions = params.has('extensions') ? JSON.parse(params.get('extensions')!) : undefined;
+        extensions = params.has('extensions') ? JSON.parse(params.get('extensions') ?? '') : undefined;
       } catch {
         return next(); // Apollo Server answers a malformed `extensions` parameter
       }
@@ -264,7 +264,7 @@ export function persistedQueries(options: PersistedQueryOptions, logger: Logger)
     refused: { decision: Extract<Decision, { kind: 'refuse' }>; operationName: unknown }[],
     client: string | undefined,
   ) => {
-    const first = refused[0]!.decision;
+    const first = defined(refused[0], 'a refused operation').decision;
     log.info(
       { client, codes: refused.map((item) => item.decision.code), operationNames: refused.map((item) => item.operationName ?? null) },
       'operation refused: persisted queries',

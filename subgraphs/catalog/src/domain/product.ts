@@ -36,7 +36,7 @@ export function checkNewPrice(
   const match = /^(\d{1,10})(?:\.(\d{1,2}))?$/.exec(input.amount.trim());
   if (!match)
     return { code: 'INVALID_PRICE', message: 'Price must be a decimal amount with at most two decimals, such as "19.99"', field: 'amount' };
-  const cents = BigInt(match[1]!) * 100n + BigInt((match[2] ?? '').padEnd(2, '0'));
+  const cents = BigInt(match[1] ?? '') * 100n + BigInt((match[2] ?? '').padEnd(2, '0'));
   if (cents <= 0n || cents > MAX_PRICE_CENTS)
     return { code: 'INVALID_PRICE', message: 'Price must be above 0 and below 10000000000', field: 'amount' };
   if (input.currencyCode !== product.price.currencyCode) {

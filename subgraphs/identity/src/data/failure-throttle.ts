@@ -1,6 +1,7 @@
 import type { LimiterStore } from '@commerce/kit';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { backoffSeconds, type BackoffPolicy } from '../domain/throttling.js';
+import { defined } from '@commerce/kit';
 
 /**
  * Failed-authentication counts and back-off blocks in rate-limiter-flexible (Redis in production, else memory),
@@ -30,7 +31,7 @@ export class FailureThrottle<Dimension extends string> {
   async retryAfterSeconds(keys: Partial<Record<Dimension, string>>): Promise<number> {
     const waits = await Promise.all(
       this.entries(keys).map(async ([dimension, key]) => {
-        const block = await this.blocks.get(dimension)!.get(key);
+        const block = await defined(this.blocks.get(dimension), `the block limiter of ${dimension}`).get(key);
         return block && block.consumedPoints > 1 ? Math.ceil(block.msBeforeNext / 1000) : 0;
       }),
     );
@@ -41,9 +42,9 @@ export class FailureThrottle<Dimension extends string> {
   async failed(keys: Partial<Record<Dimension, string>>): Promise<number> {
     const waits = await Promise.all(
       this.entries(keys).map(async ([dimension, key]) => {
-        const count = await this.failures.get(dimension)!.penalty(key, 1);
+        const count = await defined(this.failures.get(dimension), `the failure limiter of ${dimension}`).penalty(key, 1);
         const seconds = backoffSeconds(count.consumedPoints, this.policies[dimension]);
-        if (seconds > 0) await this.blocks.get(dimension)!.block(key, seconds);
+        if (seconds > 0) await defined(this.blocks.get(dimension), `the block limiter of ${dimension}`).block(key, seconds);
         return seconds;
       }),
     );
@@ -52,7 +53,10 @@ export class FailureThrottle<Dimension extends string> {
 
   /** Forgets a key's failures and block (a successful authentication). */
   async clear(dimension: Dimension, key: string): Promise<void> {
-    await Promise.all([this.failures.get(dimension)!.delete(key), this.blocks.get(dimension)!.delete(key)]);
+    await Promise.all([
+      defined(this.failures.get(dimension), `the failure limiter of ${dimension}`).delete(key),
+      defined(this.blocks.get(dimension), `the block limiter of ${dimension}`).delete(key),
+    ]);
   }
 
   private entries(keys: Partial<Record<Dimension, string>>): [Dimension, string][] {

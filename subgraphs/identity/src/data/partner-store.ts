@@ -1,14 +1,29 @@
+import { isUuid } from '@commerce/kit';
+import type { ClientSecretRecord } from '../domain/client-secrets.js';
 import type { StoredClient } from '../domain/oauth.js';
 import type { ClientPageKey, PartnerClientRecord } from '../domain/partners.js';
 import type { IdentityDb } from './client.js';
 
 const publicFields = { id: true, clientId: true, name: true, scopes: true, createdAt: true, revokedAt: true } as const;
+const secretFields = { id: true, hint: true, createdAt: true, expiresAt: true, retiredAt: true } as const;
+
+export interface NewSecret {
+  id: string;
+  secretHash: string;
+  hint: string;
+  createdAt: Date;
+}
 
 export async function createPartnerClient(
   db: IdentityDb,
-  data: { clientId: string; name: string; scopes: string[]; secretHash: string; createdById: string },
+  data: { clientId: string; name: string; scopes: string[]; createdById: string | null; secret: NewSecret },
 ): Promise<PartnerClientRecord> {
-  return db.partnerClient.create({ data, select: publicFields });
+  const { secret, ...client } = data;
+  return db.partnerClient.create({
+    // secret_hash (legacy) mirrors the first secret, for the previous release while a rollout runs
+    data: { ...client, secretHash: secret.secretHash, secrets: { create: secret } },
+    select: publicFields,
+  });
 }
 
 /** Revokes once: a second call keeps the first revocation time. Undefined when there is no such client. */
@@ -17,11 +32,109 @@ export async function revokePartnerClient(db: IdentityDb, id: string, now = new 
   return (await db.partnerClient.findUnique({ where: { id }, select: publicFields })) ?? undefined;
 }
 
+/** A client by its `id` (UUID) or its public `clientId`. */
+export async function findPartnerClient(db: IdentityDb, idOrClientId: string): Promise<PartnerClientRecord | undefined> {
+  const where = isUuid(idOrClientId) ? { id: idOrClientId } : { clientId: idOrClientId };
+  return (await db.partnerClient.findUnique({ where, select: publicFields })) ?? undefined;
+}
+
 export async function findClientForAuthentication(db: IdentityDb, clientId: string): Promise<StoredClient | undefined> {
-  const row = await db.partnerClient.findUnique({ where: { clientId }, select: { ...publicFields, secretHash: true } });
+  const row = await db.partnerClient.findUnique({
+    where: { clientId },
+    select: { ...publicFields, secrets: { select: { id: true, secretHash: true, expiresAt: true, retiredAt: true } } },
+  });
   if (!row) return undefined;
-  const { secretHash, ...client } = row;
-  return { client, secretHash };
+  const { secrets, ...client } = row;
+  return { client, secrets };
+}
+
+/** Every secret of these clients (never the hashes), oldest first. */
+export async function secretsOfClients(
+  db: IdentityDb,
+  clientIds: readonly string[],
+): Promise<(ClientSecretRecord & { partnerClientId: string })[]> {
+  return db.partnerClientSecret.findMany({
+    where: { partnerClientId: { in: [...clientIds] } },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: { ...secretFields, partnerClientId: true },
+  });
+}
+
+/** What a change to a client's secrets writes, in one transaction. */
+export interface SecretChange {
+  add?: NewSecret;
+  /** New expiry times of secrets still active. */
+  expire?: { id: string; expiresAt: Date }[];
+  /** Retires the secret and revokes the live tokens it obtained. */
+  retire?: { id: string; at: Date };
+}
+
+/**
+ * Changes a client's secrets with its row locked, so two concurrent rotations never both see one active secret:
+ * `decide` gets the client and its secrets and returns its outcome and what to write (`change`; none: nothing).
+ * Undefined when there is no such client. `revokedTokens`: how many live tokens a retirement revoked.
+ */
+export async function changeClientSecrets<Outcome>(
+  db: IdentityDb,
+  id: string,
+  decide: (client: PartnerClientRecord, secrets: ClientSecretRecord[]) => { outcome: Outcome; change?: SecretChange },
+): Promise<{ outcome: Outcome; revokedTokens: number } | undefined> {
+  if (!isUuid(id)) return undefined;
+  return db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM partner_clients WHERE id = ${id}::uuid FOR UPDATE`;
+    if (locked.length === 0) return undefined;
+    const client = await tx.partnerClient.findUniqueOrThrow({ where: { id }, select: publicFields });
+    const secrets = await tx.partnerClientSecret.findMany({
+      where: { partnerClientId: id },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: secretFields,
+    });
+    const { outcome, change } = decide(client, secrets);
+    let revokedTokens = 0;
+    if (!change) return { outcome, revokedTokens };
+    for (const { id: secretId, expiresAt } of change.expire ?? []) {
+      await tx.partnerClientSecret.update({ where: { id: secretId }, data: { expiresAt } });
+    }
+    if (change.add) {
+      await tx.partnerClientSecret.create({ data: { ...change.add, partnerClientId: id } });
+      // The legacy column stops holding a secret: an instance of the previous release refuses the client rather
+      // than accept a secret this one may retire.
+      await tx.partnerClient.update({ where: { id }, data: { secretHash: null } });
+      // The client's expired tokens are forgotten (real time: tokens expire by it, not by the secrets' clock).
+      await tx.partnerToken.deleteMany({ where: { secret: { partnerClientId: id }, expiresAt: { lt: new Date() } } });
+    }
+    if (change.retire) {
+      const { id: secretId, at } = change.retire;
+      await tx.partnerClientSecret.update({ where: { id: secretId }, data: { retiredAt: at } });
+      // Its tokens still alive join the revocation feed the router polls (revoked_at: the database's clock, as the feed's).
+      const live = await tx.partnerToken.findMany({ where: { secretId, expiresAt: { gt: new Date() } } });
+      const { count } = await tx.partnerTokenRevocation.createMany({
+        data: live.map((token) => ({ tokenId: token.tokenId, clientId: client.clientId, expiresAt: token.expiresAt })),
+        skipDuplicates: true,
+      });
+      revokedTokens = count;
+      // Listed as revoked until they expire: the record of them is no longer needed.
+      await tx.partnerToken.deleteMany({ where: { secretId } });
+    }
+    return { outcome, revokedTokens };
+  });
+}
+
+/**
+ * Records a token obtained with a secret, so retiring that secret revokes it, and forgets the secret's expired
+ * tokens (the table holds live tokens only). False, recording nothing, when the secret was retired since it was
+ * checked: the token must not be handed out. (The secret's row is share-locked: a retirement running at the same
+ * time either finds this token and revokes it, or commits first and is seen here.)
+ */
+export async function recordPartnerToken(db: IdentityDb, token: { tokenId: string; secretId: string; expiresAt: Date }): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const [secret] = await tx.$queryRaw<{ retired_at: Date | null }[]>`
+      SELECT retired_at FROM partner_client_secrets WHERE id = ${token.secretId}::uuid FOR SHARE`;
+    if (!secret || secret.retired_at) return false;
+    await tx.partnerToken.deleteMany({ where: { secretId: token.secretId, expiresAt: { lt: new Date() } } });
+    await tx.partnerToken.create({ data: token });
+    return true;
+  });
 }
 
 /** `first + 1` rows, newest first, after the cursor. */

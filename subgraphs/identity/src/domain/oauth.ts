@@ -1,3 +1,4 @@
+import { activeSecrets, type ClientSecretRecord, MAX_ACTIVE_SECRETS } from './client-secrets.js';
 import { decoySecretHash, grantScopes, verifyClientSecret, type PartnerClientRecord } from './partners.js';
 
 /** The OAuth2 client credentials grant (RFC 6749 §4.4) as rules: parse, authenticate, grant. No HTTP, no Prisma. */
@@ -117,14 +118,24 @@ export interface ClientAuthThrottle {
 
 export interface StoredClient {
   client: PartnerClientRecord;
-  secretHash: string;
+  /** Every secret of the client, active or not. */
+  secrets: (Pick<ClientSecretRecord, 'id' | 'expiresAt' | 'retiredAt'> & { secretHash: string })[];
+}
+
+/** An authenticated client, and which of its secrets it used. */
+export interface AuthenticatedClient {
+  client: PartnerClientRecord;
+  secretId: string;
 }
 
 export interface ClientCredentialsDeps {
   findClient(clientId: string): Promise<StoredClient | undefined>;
-  signToken(client: PartnerClientRecord, scopes: string[]): Promise<string>;
+  /** Undefined when the secret was retired since it was checked: nothing is issued. */
+  signToken(authenticated: AuthenticatedClient, scopes: string[]): Promise<string | undefined>;
   throttle: ClientAuthThrottle;
   tokenTtlSeconds: number;
+  /** Decides which secrets are still active. */
+  clock(): Date;
 }
 
 export interface TokenResponse {
@@ -148,20 +159,25 @@ export async function clientCredentialsGrant(
       ? new OAuthError('invalid_scope', 'The requested scope is not granted to this client')
       : new OAuthError('unauthorized_client', 'This client holds no scope it may use');
   }
+  const token = await deps.signToken(stored, grant.scopes);
+  if (token === undefined) return new OAuthError('invalid_client', 'Client authentication failed');
   return {
-    access_token: await deps.signToken(stored.client, grant.scopes),
+    access_token: token,
     token_type: 'Bearer',
     expires_in: deps.tokenTtlSeconds,
     scope: grant.scopes.join(' '),
   };
 }
 
-/** The client, when its secret is right and it is not revoked; failures count towards the throttle. */
+/**
+ * The client, when the secret is one of its active ones and it is not revoked; failures count towards the
+ * throttle. An expired or retired secret fails exactly like a wrong one.
+ */
 export async function authenticateClient(
   request: ClientCredentials,
   address: string,
-  deps: Pick<ClientCredentialsDeps, 'findClient' | 'throttle'>,
-): Promise<StoredClient | OAuthError> {
+  deps: Pick<ClientCredentialsDeps, 'findClient' | 'throttle' | 'clock'>,
+): Promise<AuthenticatedClient | OAuthError> {
   const retryAfter = await deps.throttle.retryAfterSeconds(request.clientId, address);
   if (retryAfter > 0) {
     return new OAuthError(
@@ -171,12 +187,27 @@ export async function authenticateClient(
     );
   }
   const stored = await deps.findClient(request.clientId);
-  // Unknown ids are checked against a decoy hash, so timing does not tell which client ids exist.
-  const matches = await verifyClientSecret(request.clientSecret, stored?.secretHash ?? (await decoySecretHash()));
-  if (!stored || !matches || stored.client.revokedAt) {
+  const matched = await matchingSecret(request.clientSecret, stored ? activeSecrets(stored.secrets, deps.clock()) : []);
+  if (!stored || !matched || stored.client.revokedAt) {
     await deps.throttle.failed(request.clientId, address);
     return new OAuthError('invalid_client', 'Client authentication failed');
   }
   await deps.throttle.succeeded(request.clientId, address);
-  return stored;
+  return { client: stored.client, secretId: matched };
+}
+
+/**
+ * The id of the active secret that matches, if any. Always MAX_ACTIVE_SECRETS checks, padded with a decoy hash
+ * (an unknown client id has no secret at all), so the timing tells neither which client ids exist nor how many
+ * secrets a client holds.
+ */
+async function matchingSecret(secret: string, active: StoredClient['secrets']): Promise<string | undefined> {
+  const decoy = await decoySecretHash();
+  let matched: string | undefined;
+  for (let index = 0; index < Math.max(MAX_ACTIVE_SECRETS, active.length); index += 1) {
+    const candidate = active[index];
+    const matches = await verifyClientSecret(secret, candidate?.secretHash ?? decoy);
+    if (matches && candidate) matched ??= candidate.id;
+  }
+  return matched;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { badUserInput, checkPageSize, decodeCursor, encodeCursor, isUuid, userError, type UserError } from '@commerce/kit';
+import { newClientSecret } from './client-secrets.js';
 import { hashPassword, verifyPassword, type ScryptParams } from './passwords.js';
 
 /** Partner clients (OAuth2 client credentials): rules independent of GraphQL, Prisma and HTTP. */
@@ -57,8 +58,9 @@ const SECRET_HASH_PARAMS: ScryptParams = { N: 4096, r: 8, p: 1 };
 
 export const CLIENT_ID_PATTERN = /^pc_[\w-]{16}$/;
 
-export function newClientCredentials(): { clientId: string; clientSecret: string } {
-  return { clientId: `pc_${randomBytes(12).toString('base64url')}`, clientSecret: randomBytes(32).toString('base64url') };
+/** A new client's id, and its first secret (see client-secrets.ts). */
+export function newClientCredentials(): { clientId: string; secret: ReturnType<typeof newClientSecret> } {
+  return { clientId: `pc_${randomBytes(12).toString('base64url')}`, secret: newClientSecret() };
 }
 
 export function hashClientSecret(secret: string): Promise<string> {

@@ -31,9 +31,10 @@ export async function signPartnerToken(
   scopes: readonly string[],
   ttlSeconds: number,
   key: SigningKeyRecord,
+  tokenId: string = randomUUID(),
 ): Promise<string> {
-  // Its own `sid`: revoking the token (RFC 7009) lists it in the revocation feed the router polls.
-  const claims = { role: 'partner', scope: scopes.join(' '), client_id: client.clientId, sid: randomUUID() };
+  // Its own `sid`: revoking the token (RFC 7009, or by retiring its secret) lists it in the revocation feed the router polls.
+  const claims = { role: 'partner', scope: scopes.join(' '), client_id: client.clientId, sid: tokenId };
   return sign(claims, `${CLIENT_SUBJECT_PREFIX}${client.clientId}`, ttlSeconds, key);
 }
 

@@ -17,15 +17,17 @@ export function revokeEndpoint(deps: {
   throttle: ClientAuthThrottle;
   signingKeys: SigningKeys;
   clientAddress: TokenEndpointDeps['clientAddress'];
+  clock: TokenEndpointDeps['clock'];
 }): (req: IncomingMessage) => Promise<HttpAnswer> {
-  const { db, logger, throttle, signingKeys, clientAddress } = deps;
+  const { db, logger, throttle, signingKeys, clientAddress, clock } = deps;
   const findClient = (clientId: string) => findClientForAuthentication(db, clientId);
   return async (req) => {
     const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
     const address = addressOf(req, clientAddress);
     const body = address instanceof OAuthError ? address : await readParams(req);
     const request = body instanceof OAuthError ? body : parseRevokeRequest(req.headers.authorization, body);
-    const client = request instanceof OAuthError ? request : await authenticateClient(request, address as string, { findClient, throttle });
+    const client =
+      request instanceof OAuthError ? request : await authenticateClient(request, address as string, { findClient, throttle, clock });
     if (client instanceof OAuthError) {
       if (client.status === 401) headers['www-authenticate'] = 'Basic realm="commerce-identity"';
       if (client.retryAfterSeconds !== undefined) headers['retry-after'] = String(client.retryAfterSeconds);

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ClientAddressHeaderError, readInteger, type Logger } from '@commerce/kit';
 import type { IdentityDb } from '../data/client.js';
 import type { SigningKeys } from '../data/key-store.js';
-import { findClientForAuthentication } from '../data/partner-store.js';
+import { findClientForAuthentication, recordPartnerToken } from '../data/partner-store.js';
 import {
   clientCredentialsGrant,
   OAuthError,
@@ -33,6 +34,8 @@ export interface TokenEndpointDeps {
   signingKeys: SigningKeys;
   /** The client's address (the router's signed one); throws ClientAddressHeaderError when forged. */
   clientAddress(req: IncomingMessage): string;
+  /** Decides which client secrets are active. */
+  clock(): Date;
 }
 
 export interface HttpAnswer {
@@ -49,12 +52,20 @@ export function tokenEndpoint({
   throttle,
   signingKeys,
   clientAddress,
+  clock,
 }: TokenEndpointDeps): (req: IncomingMessage) => Promise<HttpAnswer> {
   const deps: ClientCredentialsDeps = {
     findClient: (clientId) => findClientForAuthentication(db, clientId),
-    signToken: async (client, scopes) => signPartnerToken(client, scopes, config.tokenTtlSeconds, await signingKeys.active()),
+    signToken: async ({ client, secretId }, scopes) => {
+      const tokenId = randomUUID();
+      const token = await signPartnerToken(client, scopes, config.tokenTtlSeconds, await signingKeys.active(), tokenId);
+      // Recorded with its secret before it is handed out: retiring the secret revokes it (its expiry is the token's own).
+      const expiresAt = new Date(Date.now() + config.tokenTtlSeconds * 1000);
+      return (await recordPartnerToken(db, { tokenId, secretId, expiresAt })) ? token : undefined;
+    },
     throttle,
     tokenTtlSeconds: config.tokenTtlSeconds,
+    clock,
   };
   return async (req) => {
     const address = addressOf(req, clientAddress);
@@ -98,7 +109,7 @@ export async function readParams(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = ((req.headers['content-type'] ?? '').split(';')[0] ?? '').trim().toLowerCase();
   if (type === 'application/x-www-form-urlencoded') {
     const params: Record<string, string | string[]> = {};
     for (const [name, value] of new URLSearchParams(text)) {

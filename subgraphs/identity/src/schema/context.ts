@@ -11,4 +11,6 @@ export interface IdentityContext extends RequestContext {
   logInThrottle: LogInThrottle;
   /** The client's address (signed by the router), for log-in throttling. */
   clientAddress: string;
+  /** Decides which partner client secrets are active (tests move it forward). */
+  clock(): Date;
 }

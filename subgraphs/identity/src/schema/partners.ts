@@ -1,6 +1,8 @@
 import { isUuid, pageFromRows, requireRole, userError } from '@commerce/kit';
-import { Arg, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { retireClientSecret, rotateClientSecret } from '../app/partner-secrets.js';
 import { createPartnerClient, partnerClientsPage, revokePartnerClient } from '../data/partner-store.js';
+import { DEFAULT_GRACE_PERIOD_HOURS, isSecretActive, MAX_GRACE_PERIOD_HOURS, MIN_GRACE_PERIOD_HOURS } from '../domain/client-secrets.js';
 import {
   clientCursor,
   clientPageKey,
@@ -15,7 +17,10 @@ import {
   CreatePartnerClientPayload,
   PartnerClient,
   PartnerClientConnection,
+  PartnerClientSecret,
+  RetirePartnerClientSecretPayload,
   RevokePartnerClientPayload,
+  RotatePartnerClientSecretPayload,
 } from './types.js';
 
 /** Admin-only: the router's `admin` policy refuses everyone else first; requireRole checks again behind it. */
@@ -45,15 +50,62 @@ export class PartnerClientResolver {
     const admin = requireRole(ctx.principal, 'admin');
     const invalid = validateNewClient(input);
     if (invalid.length) return { userErrors: invalid };
-    const { clientId, clientSecret } = newClientCredentials();
+    const { clientId, secret } = newClientCredentials();
     const client = await createPartnerClient(ctx.db, {
       clientId,
       name: input.name.trim(),
       scopes: normalizeScopes(input.scopes),
-      secretHash: await hashClientSecret(clientSecret),
       createdById: admin.userId,
+      secret: { id: secret.id, hint: secret.hint, secretHash: await hashClientSecret(secret.secret), createdAt: ctx.clock() },
     });
-    return { client, clientSecret, userErrors: [] };
+    return { client, clientSecret: secret.secret, userErrors: [] };
+  }
+
+  @Directive('@authenticated')
+  @Directive('@policy(policies: [["admin"]])')
+  @Mutation(() => RotatePartnerClientSecretPayload, {
+    description: `Admins: gives the client a second secret (returned once) while the current one keeps working for the grace period (default ${DEFAULT_GRACE_PERIOD_HOURS} hours), so the partner deploys it without downtime. At most two secrets are active: with two, the answer is the userError TOO_MANY_ACTIVE_SECRETS.`,
+  })
+  async rotatePartnerClientSecret(
+    @Arg('clientId', () => ID, { description: "The client's id, or its public clientId." }) clientId: string,
+    @Ctx() ctx: IdentityContext,
+    @Arg('gracePeriodHours', () => Int, {
+      defaultValue: DEFAULT_GRACE_PERIOD_HOURS,
+      description: `How long the current secret stays valid: ${MIN_GRACE_PERIOD_HOURS} to ${MAX_GRACE_PERIOD_HOURS} hours.`,
+    })
+    gracePeriodHours: number,
+  ): Promise<RotatePartnerClientSecretPayload> {
+    requireRole(ctx.principal, 'admin');
+    const result = await rotateClientSecret(ctx, clientId, gracePeriodHours);
+    if (!('client' in result)) return result;
+    return { ...result, secret: { ...result.secret, active: true } };
+  }
+
+  @Directive('@authenticated')
+  @Directive('@policy(policies: [["admin"]])')
+  @Mutation(() => RetirePartnerClientSecretPayload, {
+    description:
+      'Admins: the secret is refused at once, and the access tokens it obtained are revoked. Never the only active secret (LAST_ACTIVE_SECRET).',
+  })
+  async retirePartnerClientSecret(
+    @Arg('clientId', () => ID, { description: "The client's id, or its public clientId." }) clientId: string,
+    @Arg('secretId', () => ID) secretId: string,
+    @Ctx() ctx: IdentityContext,
+  ): Promise<RetirePartnerClientSecretPayload> {
+    requireRole(ctx.principal, 'admin');
+    const result = await retireClientSecret(ctx, clientId, secretId);
+    if (!('client' in result)) return result;
+    return { ...result, secret: { ...result.secret, active: isSecretActive(result.secret, ctx.clock()) } };
+  }
+
+  @FieldResolver(() => [PartnerClientSecret], {
+    description: 'Its secrets, oldest first, active or not (never their values).',
+  })
+  async secrets(@Root() client: PartnerClient, @Ctx() ctx: IdentityContext): Promise<PartnerClientSecret[]> {
+    requireRole(ctx.principal, 'admin');
+    const now = ctx.clock();
+    const secrets = await ctx.loaders.clientSecrets.load(client.id);
+    return secrets.map(({ partnerClientId: _client, ...secret }) => ({ ...secret, active: isSecretActive(secret, now) }));
   }
 
   @Directive('@authenticated')

@@ -83,6 +83,33 @@ export class LogInInput {
 }
 
 @ObjectType({
+  description:
+    'A secret of a partner client: its value is shown once, at creation or rotation; only a hash is stored. At most two are active at once.',
+})
+export class PartnerClientSecret {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The last 4 characters of the secret, to tell secrets apart (null for secrets made before rotation existed).',
+  })
+  hint!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Accepted until then (set when a newer secret took over); null: no end.' })
+  expiresAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Set when an admin retired it: refused from then on.' })
+  retiredAt!: Date | null;
+
+  @Field({ description: 'Whether the token endpoint accepts it now (neither expired nor retired).' })
+  active!: boolean;
+}
+
+@ObjectType({
   description: "A partner integration that gets access tokens with OAuth2 client credentials at identity's POST /oauth/token.",
 })
 export class PartnerClient {
@@ -124,6 +151,36 @@ export class CreatePartnerClientPayload {
 
   @Field(() => String, { nullable: true, description: 'Shown this once: only a hash is stored.' })
   clientSecret?: string;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class RotatePartnerClientSecretPayload {
+  @Field(() => PartnerClient, { nullable: true })
+  client?: PartnerClient;
+
+  @Field(() => String, { nullable: true, description: 'The new secret, shown this once: only a hash is stored.' })
+  clientSecret?: string;
+
+  @Field(() => PartnerClientSecret, { nullable: true, description: 'The new secret as listed in PartnerClient.secrets.' })
+  secret?: PartnerClientSecret;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class RetirePartnerClientSecretPayload {
+  @Field(() => PartnerClient, { nullable: true })
+  client?: PartnerClient;
+
+  @Field(() => PartnerClientSecret, { nullable: true })
+  secret?: PartnerClientSecret;
+
+  @Field(() => Int, { nullable: true, description: 'How many access tokens obtained with the secret, still alive, were revoked.' })
+  revokedTokens?: number;
 
   @Field(() => [UserError])
   userErrors!: UserError[];

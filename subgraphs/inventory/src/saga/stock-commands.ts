@@ -14,6 +14,7 @@ import type { Logger } from '@commerce/kit';
 import type { InventoryDb } from '../data/client.js';
 import { commitReservationIn, releaseExpired, releaseReservationIn, reserveStockIn, type InventoryTx } from '../data/reservations.js';
 import type { StockEvents } from '../data/stock-events.js';
+import { defined } from '@commerce/kit';
 
 const COMMANDS = ['inventory.reserve-stock', 'inventory.commit-stock', 'inventory.release-stock'] as const;
 
@@ -74,7 +75,11 @@ async function carryOut(tx: InventoryTx, command: Command): Promise<{ replies: E
     const reply = !result.ok
       ? checkoutMessage('inventory.stock-reservation-failed', { orderId, reason: result.reason, productId: result.productId })
       : result.status === 'released'
-        ? checkoutMessage('inventory.stock-reservation-failed', { orderId, reason: 'RELEASED', productId: lines[0]!.productId })
+        ? checkoutMessage('inventory.stock-reservation-failed', {
+            orderId,
+            reason: 'RELEASED',
+            productId: defined(lines[0], 'a line of the order').productId,
+          })
         : checkoutMessage('inventory.stock-reserved', { orderId, reservationIds: result.reservationIds });
     return { replies: [reply], changed };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUuid } from '@commerce/kit';
+import { isUuid, defined } from '@commerce/kit';
 import { Prisma } from '../generated/prisma/client.js';
 import type { CheckoutRequest } from '../domain/checkout.js';
 import { normalizeAddress } from '../domain/checkout.js';
@@ -165,7 +165,7 @@ export async function placeOrder(
       );
       if (cart.some((line) => !prices.has(line.productId))) return { error: 'PRODUCT_UNAVAILABLE' as const };
       const lines: OrderLineRecord[] = cart.map((line) => {
-        const price = prices.get(line.productId)!;
+        const price = defined(prices.get(line.productId), `the price of ${line.productId}`);
         return {
           productId: line.productId,
           vendorId: price.vendorId,
@@ -173,7 +173,7 @@ export async function placeOrder(
           unitPrice: { amount: price.priceAmount.toFixed(2), currencyCode: price.currencyCode },
         };
       });
-      const currencyCode = lines[0]!.unitPrice.currencyCode;
+      const currencyCode = defined(lines[0], 'a line of the cart').unitPrice.currencyCode;
       if (lines.some((line) => line.unitPrice.currencyCode !== currencyCode)) return { error: 'CURRENCY_MISMATCH' as const };
       const total = sum(
         lines.map((line) => ({ amount: times(line.unitPrice.amount, line.quantity), currencyCode })),

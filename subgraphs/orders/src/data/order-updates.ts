@@ -1,4 +1,4 @@
-import { isUuid, type Logger, type PubSub } from '@commerce/kit';
+import type { Logger, PubSub } from '@commerce/kit';
 
 /** The pub/sub topic every orders instance publishes order changes on (`orderUpdated` subscriptions follow it). */
 export const ORDER_UPDATED_TOPIC = 'orders.order-updated';

@@ -10,7 +10,7 @@ export function toCents(amount: string): bigint {
   if (!DECIMAL.test(amount)) throw new Error(`not a decimal amount: ${amount}`);
   const negative = amount.startsWith('-');
   const [whole, fraction = ''] = amount.replace('-', '').split('.');
-  const cents = BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0'));
+  const cents = BigInt(whole ?? '') * 100n + BigInt(fraction.padEnd(2, '0'));
   return negative ? -cents : cents;
 }
 

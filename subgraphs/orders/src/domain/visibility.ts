@@ -21,7 +21,8 @@ export function ordersOfUserVisibleTo(principal: Principal | undefined, userId: 
 export function canSeeOrder(principal: Principal | undefined, order: { userId: string; vendorIds: readonly string[] }): boolean {
   if (!principal) return false;
   if (principal.role === 'admin') return true;
-  if (principal.role === 'vendor_staff') return Boolean(principal.vendorId) && order.vendorIds.includes(principal.vendorId!);
+  if (principal.role === 'vendor_staff')
+    return principal.vendorId !== undefined && principal.vendorId !== '' && order.vendorIds.includes(principal.vendorId);
   return principal.role === 'customer' && order.userId === principal.userId;
 }
 

@@ -28,6 +28,7 @@ import {
   type SagaSettings,
   type SagaState,
 } from '../domain/saga.js';
+import { defined } from '@commerce/kit';
 
 /** Replies the saga listens to (inventory's and payments'). */
 const REPLIES = [
@@ -231,9 +232,9 @@ export class CheckoutSaga {
   private async send(tx: OrdersTx, messages: EventEnvelope[]): Promise<void> {
     const sql = prismaSql(tx);
     for (let start = 0; start < messages.length; ) {
-      const stream = streamOf(messages[start]!.type);
+      const stream = streamOf(defined(messages[start], 'the message').type);
       let end = start + 1;
-      while (end < messages.length && streamOf(messages[end]!.type) === stream) end += 1;
+      while (end < messages.length && streamOf(defined(messages[end], 'the message').type) === stream) end += 1;
       await appendToOutbox(sql, stream, messages.slice(start, end));
       start = end;
     }

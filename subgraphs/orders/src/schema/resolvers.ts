@@ -1,4 +1,4 @@
-import { Money, pageFromRows, requireRole, userError, type Principal, type ReferenceResolvers } from '@commerce/kit';
+import { Money, pageFromRows, requireRole, userError, type Principal, type ReferenceResolvers, defined } from '@commerce/kit';
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { addToCart, removeFromCart } from '../data/cart-store.js';
 import { findByIdempotencyKey, placeOrder, type OrderRecord } from '../data/order-store.js';
@@ -54,7 +54,7 @@ export class CartResolver {
   async subtotal(@Root() cart: Cart, @Ctx() ctx: OrdersContext): Promise<Money | null> {
     const lines = await ctx.loaders.cartLines.load(cart.userId);
     if (lines.length === 0) return null;
-    const currency = lines[0]!.unitPrice.currencyCode;
+    const currency = defined(lines[0], 'a line of the cart').unitPrice.currencyCode;
     if (lines.some((line) => line.unitPrice.currencyCode !== currency)) return null;
     return sum(lines.map(lineTotal), currency);
   }

@@ -105,7 +105,7 @@ const PAYMENT_METHOD = /^pm_[a-z0-9_]{1,60}$/;
 export function normalizeAmount(value: string): string | undefined {
   const match = DECIMAL.exec(value.trim());
   if (!match) return undefined;
-  const whole = match[1]!.replace(/^0+(?=\d)/, '');
+  const whole = (match[1] ?? '').replace(/^0+(?=\d)/, '');
   return `${whole}.${(match[2] ?? '').padEnd(2, '0')}`;
 }
 

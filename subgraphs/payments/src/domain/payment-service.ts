@@ -1,4 +1,4 @@
-import { isUuid } from '@commerce/kit';
+import { isUuid, defined } from '@commerce/kit';
 import {
   idempotencyKey,
   PaymentError,
@@ -103,7 +103,11 @@ export function createPaymentService(store: PaymentStore, provider: PaymentProvi
     const intent = await requireIntent(orderId);
     const plan = planTransition(intent.status, operation);
     if (plan.kind === 'done') return intent;
-    const request = { authorization: intent.providerReference!, amount: intent.amount, currency: intent.currency };
+    const request = {
+      authorization: defined(intent.providerReference, `the provider reference of the payment of order ${orderId}`),
+      amount: intent.amount,
+      currency: intent.currency,
+    };
     const outcome = await callProvider(intent, operation, (key) => provider[operation]({ ...request, idempotencyKey: key }));
     if (!outcome.ok) {
       const { error } = outcome;

@@ -1,4 +1,4 @@
-import { isUuid } from '@commerce/kit';
+import { isUuid, defined } from '@commerce/kit';
 import { Prisma } from '../generated/prisma/client.js';
 import type { NewReview, RatingSummaryRecord, ReviewPageKey, ReviewRecord } from '../domain/review.js';
 import { summarizeRatings } from '../domain/review.js';
@@ -21,7 +21,7 @@ export async function reviewPages(
   for (const key of keys) groups.set(pageOf(key), [...(groups.get(pageOf(key)) ?? []), key]);
   const found = new Map<string, ReviewRecord[]>();
   for (const [page, group] of groups) {
-    const { first, after } = group[0]!;
+    const { first, after } = defined(group[0], 'a page key');
     const owners = group.map((key) => key.ownerId).filter(isUuid);
     if (owners.length === 0 || first === 0) continue;
     const afterCondition = after ? Prisma.sql`AND (created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : Prisma.empty;
