@@ -1,5 +1,5 @@
 // The metrics the services really export: the registries that the built router and kit create, read by path
-// (k8s depends on no workspace; `npm run build` builds them all before the tests run).
+// (k8s lists them as devDependencies so that turbo builds them first and re-runs k8s's tests when they change).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './manifests.js';
