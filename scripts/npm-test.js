@@ -19,7 +19,7 @@ function turboTest(flags) {
   return new Promise((resolve) => {
     const turbo = spawn(
       join(root, 'node_modules', '.bin', 'turbo'),
-      ['run', 'test', '--json', '--output-logs=new-only', '--concurrency=2', '--continue=dependencies-successful', ...flags],
+      ['run', 'test', '--json', '--output-logs=new-only', '--concurrency=1', '--continue=dependencies-successful', ...flags],
       { cwd: root, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const logs = new Map(); // task -> its lines so far, while it runs
