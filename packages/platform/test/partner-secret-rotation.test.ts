@@ -24,7 +24,7 @@ const RETIRE = `mutation($clientId: ID!, $secretId: ID!) {
     userErrors { code field message }
   }
 }`;
-const REVOKE = 'mutation($id: ID!) { revokePartnerClient(id: $id) { userErrors { code } } }';
+const REVOKE = 'mutation($id: ID!) { revokePartnerClient(id: $id) { client { revokedAt } revokedTokens userErrors { code } } }';
 const SECRETS = `query { partnerClients(first: 100) { edges { node { id secrets { ${SECRET_FIELDS} } } } } }`;
 const PRODUCTS = '{ products(first: 1) { edges { node { name } } } }';
 
@@ -52,6 +52,9 @@ interface RetirePayload {
     secret: Secret | null;
     revokedTokens: number | null;
   };
+}
+interface RevokePayload {
+  revokePartnerClient: UserErrors & { client: { revokedAt: string } | null; revokedTokens: number | null };
 }
 interface TokenAnswer {
   status: number;
@@ -222,6 +225,40 @@ describe(`partner client secret rotation (${testMode()})`, () => {
     assert.ok(await worksAtRouter(await tokenFor(client.clientId, newSecret)));
   });
 
+  it("revokes a client's live tokens, from all its secrets: the router refuses them, another client's token still works", async () => {
+    const client = await createClient('Revoked with tokens');
+    const firstToken = await tokenFor(client.clientId, client.secret);
+    const newSecret = (await rotate(client.id)).clientSecret!;
+    const secondToken = await tokenFor(client.clientId, newSecret);
+    const other = await createClient('Not revoked');
+    const otherToken = await tokenFor(other.clientId, other.secret);
+    assert.ok(await worksAtRouter(firstToken));
+    assert.ok(await worksAtRouter(secondToken));
+    const otherRows = await secretRows(other.id);
+
+    const revoked = (await admin<RevokePayload>(REVOKE, { id: client.id })).body.data!.revokePartnerClient;
+    assert.deepEqual(revoked.userErrors, []);
+    assert.equal(revoked.revokedTokens, 2);
+    assert.ok(revoked.client!.revokedAt);
+    assert.equal(await issuedTokens(client.id), 0, 'the revoked tokens need no record');
+    for (const token of [firstToken, secondToken]) {
+      await waitFor(
+        "the router to refuse a token obtained before the client's revocation",
+        async () => (await platform.graphql(PRODUCTS, {}, { token })).body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+        10_000,
+      );
+    }
+    assert.ok(await worksAtRouter(otherToken), "another client's token still works");
+    assert.ok(await worksAtRouter(await tokenFor(other.clientId, other.secret)));
+    assert.deepEqual(await secretRows(other.id), otherRows);
+    assert.equal(await issuedTokens(other.id), 2);
+    for (const secret of [client.secret, newSecret]) await assertRefused(client.clientId, secret, client.id);
+
+    // Revoking again keeps the first time and revokes nothing more.
+    const again = (await admin<RevokePayload>(REVOKE, { id: client.id })).body.data!.revokePartnerClient;
+    assert.deepEqual([again.userErrors, again.revokedTokens, again.client!.revokedAt], [[], 0, revoked.client!.revokedAt]);
+  });
+
   it('expires the old secret after the grace period (identity clock moved forward): refused like a wrong secret', async () => {
     const client = await createClient('Expiry');
     const rotated = await rotate(client.id, 2);
@@ -353,10 +390,7 @@ describe(`partner client secret rotation (${testMode()})`, () => {
     // A revoked client: no rotation, and neither of its secrets gets a token.
     const rotated = await rotate(client.id);
     assert.deepEqual(rotated.userErrors, []);
-    assert.deepEqual(
-      (await admin<{ revokePartnerClient: UserErrors }>(REVOKE, { id: client.id })).body.data!.revokePartnerClient.userErrors,
-      [],
-    );
+    assert.deepEqual((await admin<RevokePayload>(REVOKE, { id: client.id })).body.data!.revokePartnerClient.userErrors, []);
     const revokedRows = await secretRows(client.id);
     assert.deepEqual(
       (await rotate(client.id)).userErrors.map((error) => error.code),

@@ -67,4 +67,32 @@ describe(`partner token records (${process.env.TEST_DATABASE ?? 'embedded'})`, (
     assert.equal(await recordPartnerToken(db, { tokenId: late, secretId: first, expiresAt: soon }), false);
     assert.ok(!(await tokenRows()).some((row) => row.token_id === late));
   });
+
+  it("revoking a client revokes the live tokens of all its secrets, no other client's, and its new tokens are not recorded", async () => {
+    const { client, secrets } = await newClient();
+    const { secrets: othersSecrets } = await newClient();
+    const soon = new Date(Date.now() + 60_000);
+    const tokens = [randomUUID(), randomUUID()];
+    const others = randomUUID();
+    for (const [i, secretId] of secrets.entries()) {
+      assert.equal(await recordPartnerToken(db, { tokenId: tokens[i]!, secretId, expiresAt: soon }), true);
+    }
+    assert.equal(await recordPartnerToken(db, { tokenId: others, secretId: othersSecrets[0]!, expiresAt: soon }), true);
+
+    const at = new Date();
+    const changed = await changeClientSecrets(db, client.id, () => ({ outcome: undefined, change: { revokeClient: { at } } }));
+    assert.equal(changed?.revokedTokens, 2);
+    const revoked = (await revocations()).map((row) => row.token_id);
+    assert.ok(tokens.every((token) => revoked.includes(token)) && !revoked.includes(others));
+    const rows = (await tokenRows()).map((row) => row.token_id);
+    assert.ok(rows.includes(others) && !tokens.some((token) => rows.includes(token)));
+
+    const late = randomUUID();
+    assert.equal(await recordPartnerToken(db, { tokenId: late, secretId: secrets[1]!, expiresAt: soon }), false);
+    assert.ok(!(await tokenRows()).some((row) => row.token_id === late));
+    // Revoking again keeps the first time.
+    await changeClientSecrets(db, client.id, () => ({ outcome: undefined, change: { revokeClient: { at: new Date(Date.now() + 1000) } } }));
+    const [row] = await scratch.db.query<{ revoked_at: Date }>('select revoked_at from partner_clients where id = $1', [client.id]);
+    assert.equal(new Date(row!.revoked_at).getTime(), at.getTime());
+  });
 });

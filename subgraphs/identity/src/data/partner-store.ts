@@ -26,12 +26,6 @@ export async function createPartnerClient(
   });
 }
 
-/** Revokes once: a second call keeps the first revocation time. Undefined when there is no such client. */
-export async function revokePartnerClient(db: IdentityDb, id: string, now = new Date()): Promise<PartnerClientRecord | undefined> {
-  await db.partnerClient.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });
-  return (await db.partnerClient.findUnique({ where: { id }, select: publicFields })) ?? undefined;
-}
-
 /** A client by its `id` (UUID) or its public `clientId`. */
 export async function findPartnerClient(db: IdentityDb, idOrClientId: string): Promise<PartnerClientRecord | undefined> {
   const where = isUuid(idOrClientId) ? { id: idOrClientId } : { clientId: idOrClientId };
@@ -67,12 +61,15 @@ export interface SecretChange {
   expire?: { id: string; expiresAt: Date }[];
   /** Retires the secret and revokes the live tokens it obtained. */
   retire?: { id: string; at: Date };
+  /** Revokes the client (unless it already is: the first time stays) and every live token of its secrets. */
+  revokeClient?: { at: Date };
 }
 
 /**
  * Changes a client's secrets with its row locked, so two concurrent rotations never both see one active secret:
  * `decide` gets the client and its secrets and returns its outcome and what to write (`change`; none: nothing).
- * Undefined when there is no such client. `revokedTokens`: how many live tokens a retirement revoked.
+ * Undefined when there is no such client. `revokedTokens`: how many live tokens a retirement or the client's
+ * revocation revoked.
  */
 export async function changeClientSecrets<Outcome>(
   db: IdentityDb,
@@ -106,28 +103,50 @@ export async function changeClientSecrets<Outcome>(
     if (change.retire) {
       const { id: secretId, at } = change.retire;
       await tx.partnerClientSecret.update({ where: { id: secretId }, data: { retiredAt: at } });
-      // Its tokens still alive join the revocation feed the router polls (revoked_at: the database's clock, as the feed's).
-      const live = await tx.partnerToken.findMany({ where: { secretId, expiresAt: { gt: new Date() } } });
-      const { count } = await tx.partnerTokenRevocation.createMany({
-        data: live.map((token) => ({ tokenId: token.tokenId, clientId: client.clientId, expiresAt: token.expiresAt })),
-        skipDuplicates: true,
-      });
-      revokedTokens = count;
-      // Listed as revoked until they expire: the record of them is no longer needed.
-      await tx.partnerToken.deleteMany({ where: { secretId } });
+      revokedTokens += await revokeLiveTokens(tx, client.clientId, { secretId });
+    }
+    if (change.revokeClient) {
+      await tx.partnerClient.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: change.revokeClient.at } });
+      revokedTokens += await revokeLiveTokens(tx, client.clientId, { secret: { partnerClientId: id } });
     }
     return { outcome, revokedTokens };
   });
 }
 
+type Transaction = Parameters<Parameters<IdentityDb['$transaction']>[0]>[0];
+
 /**
- * Records a token obtained with a secret, so retiring that secret revokes it, and forgets the secret's expired
- * tokens (the table holds live tokens only). False, recording nothing, when the secret was retired since it was
- * checked: the token must not be handed out. (The secret's row is share-locked: a retirement running at the same
- * time either finds this token and revokes it, or commits first and is seen here.)
+ * Lists the live tokens matching `where` in the revocation feed the router polls (revoked_at: the database's clock,
+ * as the feed's) and forgets the record of them all: listed as revoked until they expire, they need no record.
+ * How many were newly listed.
+ */
+async function revokeLiveTokens(
+  tx: Transaction,
+  clientId: string,
+  where: { secretId: string } | { secret: { partnerClientId: string } },
+): Promise<number> {
+  const live = await tx.partnerToken.findMany({ where: { ...where, expiresAt: { gt: new Date() } } });
+  const { count } = await tx.partnerTokenRevocation.createMany({
+    data: live.map((token) => ({ tokenId: token.tokenId, clientId, expiresAt: token.expiresAt })),
+    skipDuplicates: true,
+  });
+  await tx.partnerToken.deleteMany({ where });
+  return count;
+}
+
+/**
+ * Records a token obtained with a secret, so retiring that secret or revoking its client revokes it, and forgets
+ * the secret's expired tokens (the table holds live tokens only). False, recording nothing, when the secret was
+ * retired or the client revoked since they were checked: the token must not be handed out. (The client's row, then
+ * the secret's, are share-locked, in the order `changeClientSecrets` locks them: a retirement or revocation running
+ * at the same time either finds this token and revokes it, or commits first and is seen here.)
  */
 export async function recordPartnerToken(db: IdentityDb, token: { tokenId: string; secretId: string; expiresAt: Date }): Promise<boolean> {
   return db.$transaction(async (tx) => {
+    const [client] = await tx.$queryRaw<{ revoked_at: Date | null }[]>`
+      SELECT revoked_at FROM partner_clients
+      WHERE id = (SELECT partner_client_id FROM partner_client_secrets WHERE id = ${token.secretId}::uuid) FOR SHARE`;
+    if (!client || client.revoked_at) return false;
     const [secret] = await tx.$queryRaw<{ retired_at: Date | null }[]>`
       SELECT retired_at FROM partner_client_secrets WHERE id = ${token.secretId}::uuid FOR SHARE`;
     if (!secret || secret.retired_at) return false;

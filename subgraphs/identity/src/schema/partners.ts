@@ -1,7 +1,8 @@
-import { isUuid, pageFromRows, requireRole, userError } from '@commerce/kit';
+import { pageFromRows, requireRole } from '@commerce/kit';
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { revokeClient } from '../app/partner-clients.js';
 import { retireClientSecret, rotateClientSecret } from '../app/partner-secrets.js';
-import { createPartnerClient, partnerClientsPage, revokePartnerClient } from '../data/partner-store.js';
+import { createPartnerClient, partnerClientsPage } from '../data/partner-store.js';
 import { DEFAULT_GRACE_PERIOD_HOURS, isSecretActive, MAX_GRACE_PERIOD_HOURS, MIN_GRACE_PERIOD_HOURS } from '../domain/client-secrets.js';
 import {
   clientCursor,
@@ -111,12 +112,10 @@ export class PartnerClientResolver {
   @Directive('@authenticated')
   @Directive('@policy(policies: [["admin"]])')
   @Mutation(() => RevokePartnerClientPayload, {
-    description: 'Admins: the client gets no more tokens; tokens already issued expire on their own.',
+    description: 'Admins: the client gets no more tokens, and the access tokens it holds are revoked.',
   })
   async revokePartnerClient(@Arg('id', () => ID) id: string, @Ctx() ctx: IdentityContext): Promise<RevokePartnerClientPayload> {
     requireRole(ctx.principal, 'admin');
-    const client = isUuid(id) ? await revokePartnerClient(ctx.db, id) : undefined;
-    if (!client) return { userErrors: [userError('PARTNER_CLIENT_NOT_FOUND', 'No such partner client', ['id'])] };
-    return { client, userErrors: [] };
+    return revokeClient(ctx, id);
   }
 }

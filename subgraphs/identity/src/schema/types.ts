@@ -191,6 +191,9 @@ export class RevokePartnerClientPayload {
   @Field(() => PartnerClient, { nullable: true })
   client?: PartnerClient;
 
+  @Field(() => Int, { nullable: true, description: 'How many access tokens of the client, still alive, were revoked.' })
+  revokedTokens?: number;
+
   @Field(() => [UserError])
   userErrors!: UserError[];
 }
