@@ -67,9 +67,14 @@ function portMatches(rules: INetworkPolicyPort[] | undefined, port: Port): boole
   );
 }
 
+/** A NetworkPolicy among the kustomize output (its spec as kubernetes-models types it). */
+function isNetworkPolicy(object: K8sObject): object is INetworkPolicy & K8sObject {
+  return object.kind === 'NetworkPolicy';
+}
+
 /** Whether the policies let `from` open a connection to `to` on `port` (both directions' policies apply). */
 export function allows(objects: K8sObject[], from: Peer, to: Peer, port: Port): boolean {
-  const policies = objects.filter((object) => object.kind === 'NetworkPolicy') as unknown as (INetworkPolicy & K8sObject)[];
+  const policies = objects.filter(isNetworkPolicy);
   const side = (pod: Peer, type: 'Ingress' | 'Egress') =>
     policies.filter(
       (policy) =>

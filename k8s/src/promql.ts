@@ -144,7 +144,8 @@ function labelsIn(selector: string): string[] {
 export function variableQueryProblems(query: string, where: string): string[] {
   const labelValues = /^\s*label_values\((.*),\s*([A-Za-z_]\w*)\s*\)\s*$/s.exec(query);
   if (!labelValues) return promqlProblems(query, where);
-  const [, selector, label] = labelValues as unknown as [string, string, string];
+  const selector = labelValues[1] ?? '';
+  const label = labelValues[2] ?? '';
   const problems = promqlProblems(selector, where);
   const labels = metricsOf(selector).flatMap((name) => lookup(name)?.labels ?? []);
   if (!labels.includes(label) && !TARGET_LABELS.includes(label)) problems.push(`${where}: "${selector}" has no label "${label}"`);

@@ -1,14 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { ApolloGateway } from '@apollo/gateway';
-import type { QueryPlanCache, QueryPlanner } from '@apollo/query-planner';
 import { tracingEnabled, type Logger } from '@commerce/kit';
+import { gatewayInternals } from '../apollo-gateway-internals.js';
 import type { RouterMetrics } from '../metrics.js';
 import { routerTracer } from '../tracing.js';
-
-interface GatewayInternals {
-  queryPlanStore?: QueryPlanCache;
-  queryPlanner?: QueryPlanner;
-}
 
 /**
  * Query-plan cache and planning metrics for @apollo/gateway 2.x. Its executor looks each operation up in
@@ -26,7 +21,7 @@ interface GatewayInternals {
  * warning), never a request.
  */
 export function instrumentGateway(gateway: ApolloGateway, metrics: RouterMetrics, logger: Logger): void {
-  const internals = gateway as unknown as GatewayInternals;
+  const internals = gatewayInternals(gateway);
   const store = internals.queryPlanStore;
   if (!store) throw new Error('@apollo/gateway has no queryPlanStore any more: update router/src/metrics/gateway.ts');
   internals.queryPlanStore = {

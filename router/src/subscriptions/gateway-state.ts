@@ -2,12 +2,13 @@ import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import type { Schema } from '@apollo/federation-internals';
 import type { QueryPlanner } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
+import { gatewayInternals } from '../apollo-gateway-internals.js';
 
 /**
  * What subscription execution needs from @apollo/gateway: its query planner, its data sources (which sign
  * the principal) and its schemas, all of the currently loaded supergraph. The gateway keeps them private
- * (it cannot execute subscriptions itself); this is the one place that reaches in, so a gateway upgrade
- * that renames them breaks here, loudly, and nowhere else.
+ * (it cannot execute subscriptions itself); they are read through the one adapter that reaches in
+ * (apollo-gateway-internals.ts), whose test fails when an upgrade renames them.
  */
 export interface GatewayState {
   /** The API schema clients validate against. */
@@ -19,17 +20,8 @@ export interface GatewayState {
   dataSources: Record<string, GraphQLDataSource>;
 }
 
-interface GatewayInternals {
-  schema?: GraphQLSchema;
-  apiSchema?: Schema;
-  supergraphSchema?: GraphQLSchema;
-  queryPlanner?: QueryPlanner;
-  serviceMap: Record<string, { url?: string; dataSource: GraphQLDataSource }>;
-}
-
 export function gatewayState(gateway: ApolloGateway): GatewayState | undefined {
-  const internals = gateway as unknown as GatewayInternals;
-  const { schema, apiSchema, supergraphSchema, queryPlanner, serviceMap } = internals;
+  const { schema, apiSchema, supergraphSchema, queryPlanner, serviceMap } = gatewayInternals(gateway);
   if (!schema || !apiSchema || !supergraphSchema || !queryPlanner) return undefined;
   const entries = Object.entries(serviceMap ?? {});
   return {

@@ -7,7 +7,8 @@ import { defined } from '../defined.js';
  * sealed value names the key that sealed it, so keys can rotate: the first key of the ring encrypts, every key
  * of the ring decrypts. Plaintext never goes to logs or errors.
  */
-export interface SealedValue {
+// A type, not an interface: sealed values go into JSON columns, and only type aliases are assignable to JSON types.
+export type SealedValue = {
   keyId: string;
   /** base64url */
   iv: string;
@@ -15,7 +16,7 @@ export interface SealedValue {
   tag: string;
   /** base64url */
   ciphertext: string;
-}
+};
 
 export interface Keyring {
   /** The id of the key that encrypts. */

@@ -13,15 +13,17 @@ import { readMigrations } from './migrations.js';
  */
 type Engine = Awaited<ReturnType<typeof engineModule.SchemaEngine.new>>;
 
-/** The WebAssembly global, typed here because the project's lib settings leave it out. */
-function wasmApi() {
-  return (
-    globalThis as unknown as {
-      WebAssembly: {
-        instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
-      };
-    }
-  ).WebAssembly;
+/** The part of the WebAssembly global used here: the project's lib settings (no DOM) leave its types out. */
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+
+function wasmApi(): WasmApi {
+  const api: unknown = Reflect.get(globalThis, 'WebAssembly');
+  const instantiate: unknown = typeof api === 'object' && api !== null ? Reflect.get(api, 'instantiate') : undefined;
+  if (typeof instantiate !== 'function') throw new Error('this Node.js has no WebAssembly: the schema engine needs it');
+  // Reflect.apply returns any: the shape is the one WasmApi states, WebAssembly.instantiate's documented result.
+  return { instantiate: (bytes, imports) => Reflect.apply(instantiate, api, [bytes, imports]) };
 }
 
 let wasmLoaded = false;

@@ -220,7 +220,7 @@ export async function placeOrder(
           orderId,
           version: 1,
           type: placed.type,
-          payload: placed.payload as unknown as Prisma.InputJsonValue,
+          payload: placed.payload,
           occurredAt: now,
         },
       });
@@ -276,7 +276,7 @@ export async function appendOrderEventIn(
       orderId: state.id,
       version,
       type: event.type,
-      payload: event.payload as unknown as Prisma.InputJsonValue,
+      payload: event.payload,
       occurredAt: recorded.occurredAt,
     },
   });

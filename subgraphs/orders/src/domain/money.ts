@@ -1,8 +1,10 @@
 /** Money arithmetic on decimal strings with two fraction digits, in integer cents (never a float). */
-export interface MoneyValue {
+// Types, not interfaces, here and in order.ts: event payloads are stored as JSON, and only type aliases are
+// assignable to JSON types (an interface has no implicit index signature).
+export type MoneyValue = {
   amount: string;
   currencyCode: string;
-}
+};
 
 const DECIMAL = /^-?\d+(\.\d{1,2})?$/;
 

@@ -11,12 +11,12 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /** No event may follow these. */
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['FAILED', 'CANCELLED'];
 
-export interface OrderLineRecord {
+export type OrderLineRecord = {
   productId: string;
   vendorId: string;
   quantity: number;
   unitPrice: MoneyValue;
-}
+};
 
 export interface OrderPlaced {
   type: 'OrderPlaced';
