@@ -37,3 +37,27 @@ test('anything else without a code stays masked and is logged as an error', () =
     ['error', 'error'],
   );
 });
+
+test('a connection the database closed mid-transaction (a driver adapter ConnectionClosed) is SERVICE_UNAVAILABLE, logged as a warning', () => {
+  const { lines, logger } = capture();
+  // what @prisma/adapter-pg throws when PostgreSQL restarts under a transaction, as the resolver's GraphQLError wraps it
+  const adapterError = Object.assign(new Error('ConnectionClosed'), { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } });
+  const error = new GraphQLError('ConnectionClosed', { originalError: adapterError });
+  const formatted = { message: error.message, path: ['changeProductPrice'], extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  const reported = hideInternalErrors(formatted, error, logger);
+  assert.equal(reported.extensions?.code, 'SERVICE_UNAVAILABLE');
+  assert.deepEqual(reported.path, ['changeProductPrice']);
+  assert.deepEqual(
+    lines.map((line) => line.level),
+    ['warn'],
+  );
+  // a constraint failure from the same adapter stays an internal error
+  const other = Object.assign(new Error('UniqueConstraintViolation'), {
+    name: 'DriverAdapterError',
+    cause: { kind: 'UniqueConstraintViolation' },
+  });
+  assert.equal(
+    hideInternalErrors(formatted, new GraphQLError('x', { originalError: other }), logger).extensions?.code,
+    'INTERNAL_SERVER_ERROR',
+  );
+});

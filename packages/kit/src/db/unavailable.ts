@@ -10,6 +10,8 @@ const SOCKET_CODES = new Set([
   'EAI_AGAIN',
 ]);
 const SQLSTATES = /^(08...|57P0[123]|53300)$/;
+/** Prisma's driver adapters (DriverAdapterError) name the failure in `cause.kind`, and in the message. */
+const ADAPTER_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']);
 const MESSAGES =
   /Connection terminated|Can't reach database server|Server has closed the connection|not queryable|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|terminating connection due to administrator command|Code: `(08\w{3}|57P0[123]|53300)`/i;
 
@@ -21,7 +23,14 @@ const MESSAGES =
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current !== null && typeof current === 'object'; depth += 1) {
-    const { code, message, meta } = current as { code?: unknown; message?: unknown; meta?: { code?: unknown; originalCode?: unknown } };
+    const { code, kind, message, meta } = current as {
+      code?: unknown;
+      kind?: unknown;
+      message?: unknown;
+      meta?: { code?: unknown; originalCode?: unknown };
+    };
+    if (typeof kind === 'string' && ADAPTER_KINDS.has(kind)) return true;
+    if (typeof message === 'string' && ADAPTER_KINDS.has(message)) return true;
     // Prisma puts the driver's SQLSTATE in `meta` under its own P-code
     for (const each of [code, meta?.code, meta?.originalCode]) {
       if (typeof each === 'string' && (PRISMA_CODES.has(each) || SOCKET_CODES.has(each) || SQLSTATES.test(each))) return true;
